@@ -1,0 +1,384 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const token = "prog-token-123"
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestParseFlags(t *testing.T) {
+	cases := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		check   func(config) bool
+		wantErr string // "" means success; "help" means flag.ErrHelp
+	}{
+		{"defaults with token flag", []string{"-token", "t"}, nil, func(c config) bool {
+			return c.listen == "127.0.0.1:8765" && c.token == "t" && c.jobDuration == 5*time.Second &&
+				c.instances == nil && !c.quiet && !c.allowRemote && c.seed == "" && c.urlFile == ""
+		}, ""},
+		{"token from env", nil, map[string]string{"KOOPHONE_TOKEN": "e"}, func(c config) bool { return c.token == "e" }, ""},
+		{"flag beats env", []string{"-token", "f"}, map[string]string{"KOOPHONE_TOKEN": "e"}, func(c config) bool { return c.token == "f" }, ""},
+		{"no token", nil, nil, nil, "no token"},
+		{"all flags", []string{"-token", "t", "-listen", "[::1]:0", "-seed", "s.json", "-job-duration", "250ms",
+			"-instances", " a, b,,c ", "-url-file", "u", "-quiet"}, nil, func(c config) bool {
+			return c.listen == "[::1]:0" && c.seed == "s.json" && c.jobDuration == 250*time.Millisecond &&
+				strings.Join(c.instances, "|") == "a|b|c" && c.urlFile == "u" && c.quiet
+		}, ""},
+		{"localhost", []string{"-token", "t", "-listen", "localhost:0"}, nil, nil, ""},
+		{"127.0.0.2", []string{"-token", "t", "-listen", "127.0.0.2:0"}, nil, nil, ""},
+		{"all interfaces refused", []string{"-token", "t", "-listen", ":8765"}, nil, nil, "all interfaces, not loopback"},
+		{"0.0.0.0 refused", []string{"-token", "t", "-listen", "0.0.0.0:1"}, nil, nil, "-allow-remote"},
+		{"hostname refused", []string{"-token", "t", "-listen", "example.com:1"}, nil, nil, "-allow-remote"},
+		{"remote allowed", []string{"-token", "t", "-listen", "0.0.0.0:1", "-allow-remote"}, nil, func(c config) bool { return c.allowRemote }, ""},
+		{"bad listen", []string{"-token", "t", "-listen", "nonsense"}, nil, nil, "-listen"},
+		{"bad duration", []string{"-token", "t", "-job-duration", "5"}, nil, nil, "job-duration"},
+		{"unknown flag", []string{"-token", "t", "-bogus"}, nil, nil, "bogus"},
+		{"extra args", []string{"-token", "t", "extra"}, nil, nil, "unexpected arguments"},
+		{"help", []string{"-h"}, nil, nil, "help"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			cfg, err := parseFlags(c.args, env(c.env), &stderr)
+			switch {
+			case c.wantErr == "help":
+				if !errors.Is(err, flag.ErrHelp) || exitCode(err, io.Discard) != 0 {
+					t.Fatalf("err %v", err)
+				}
+			case c.wantErr != "":
+				var ue usageError
+				if !errors.As(err, &ue) || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("err %v, want a usage error containing %q", err, c.wantErr)
+				}
+				if exitCode(err, io.Discard) != 2 {
+					t.Error("usage error does not exit 2")
+				}
+			case err != nil:
+				t.Fatalf("err %v", err)
+			case c.check != nil && !c.check(cfg):
+				t.Errorf("config %+v", cfg)
+			}
+		})
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	var b bytes.Buffer
+	if exitCode(nil, &b) != 0 || exitCode(errors.New("boom"), &b) != 1 || exitCode(usageError{"u"}, &b) != 2 {
+		t.Error("exit codes")
+	}
+	if !strings.Contains(b.String(), "koophone-emulator: boom") {
+		t.Errorf("stderr %q", b.String())
+	}
+}
+
+// syncBuffer is a goroutine-safe bytes.Buffer for captured output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startRun runs the program in the background and returns its base URL.
+func startRun(t *testing.T, args []string) (url string, stdout, stderr *syncBuffer, stop func() error) {
+	t.Helper()
+	dir := t.TempDir()
+	urlFile := filepath.Join(dir, "url")
+	// A stale file must not be mistaken for readiness.
+	if err := os.WriteFile(urlFile, []byte("http://stale\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"-listen", "127.0.0.1:0", "-url-file", urlFile}, args...), env(map[string]string{"KOOPHONE_TOKEN": token}), stdout, stderr)
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, err := os.ReadFile(urlFile)
+		if err == nil && !strings.Contains(string(b), "stale") {
+			if !strings.HasSuffix(string(b), "\n") {
+				t.Fatalf("url file %q lacks a newline", b)
+			}
+			url = strings.TrimSpace(string(b))
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run ended early: %v\nstderr: %s", err, stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("url file never appeared")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	var once sync.Once
+	var runErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(10 * time.Second):
+				runErr = errors.New("run did not stop")
+			}
+			if _, err := os.Stat(urlFile); !errors.Is(err, os.ErrNotExist) {
+				runErr = errors.Join(runErr, errors.New("url file not removed on shutdown"))
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() { _ = stop() })
+	return url, stdout, stderr, stop
+}
+
+func get(t *testing.T, url string, hdr map[string]string) (int, string, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), res.Header
+}
+
+func TestRunEndToEnd(t *testing.T) {
+	seed := filepath.Join(t.TempDir(), "seed.json")
+	err := os.WriteFile(seed, []byte(`{
+		"tasks": [
+			{"task_id": "seeded-1", "jobs": [{"job_id": "j1", "status": 2, "execute_msg": "hello"}]},
+			{"jobs": []}
+		],
+		"faults": [{"match": "seeded-1", "kind": "error", "status": 503, "retry_after": "1"}]
+	}`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, stdout, stderr, stop := startRun(t, []string{"-seed", seed, "-job-duration", "-1s", "-instances", "p1"})
+	if !strings.HasPrefix(url, "http://127.0.0.1:") || strings.HasSuffix(url, ":0") {
+		t.Fatalf("url %q", url)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != 2 || lines[0] != "seeded-1" || len(lines[1]) != 32 {
+		t.Errorf("stdout %q", stdout.String())
+	}
+	hdr := map[string]string{"X-Auth-Token": token, "X-Request-Id": "e2e-1"}
+	status, body, h := get(t, url+"/v1/instances/tasks/seeded-1", hdr)
+	if status != 503 || h.Get("Retry-After") != "1" {
+		t.Errorf("seeded fault: %d %s", status, body)
+	}
+	status, body, _ = get(t, url+"/v1/instances/tasks/seeded-1", hdr)
+	want := `{"error_code":"0","error_msg":"ok","data":{"jobs":[{"job_id":"j1","status":2,"error_code":null,"error_msg":null,"execute_msg":"hello"}]}}`
+	if status != 200 || body != want {
+		t.Errorf("seeded task: %d %s", status, body)
+	}
+	if status, _, _ := get(t, url+"/v1/instances/tasks/seeded-1", map[string]string{"X-Request-Id": "x"}); status != 401 {
+		t.Errorf("no token: %d", status)
+	}
+	// Submitted jobs finish at once (-job-duration -1s) and unknown phones fail.
+	req, _ := http.NewRequest(http.MethodPost, url+"/v1/instances/async-command", strings.NewReader(`{"command":"echo hi","instance_ids":["p1","p2"]}`))
+	req.Header.Set("X-Auth-Token", token)
+	req.Header.Set("X-Request-Id", "e2e-2")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	taskID := between(string(b), `"task_id":"`, `"`)
+	_, body, _ = get(t, url+"/v1/instances/tasks/"+taskID, hdr)
+	if !strings.Contains(body, `"status":2,"error_code":"","error_msg":"","execute_msg":"hi\n"`) || !strings.Contains(body, `"CPS0005"`) {
+		t.Errorf("submitted task: %s", body)
+	}
+	// Admin API.
+	res, err = http.Post(url+"/_emulator/reset", "", nil)
+	if err != nil || res.StatusCode != 204 {
+		t.Fatalf("reset: %v %v", res, err)
+	}
+	res.Body.Close()
+	if status, _, _ := get(t, url+"/v1/instances/tasks/seeded-1", hdr); status != 400 {
+		t.Errorf("after reset: %d", status)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	log := stderr.String()
+	for _, want := range []string{"koophone-emulator listening on " + url, "GET /v1/instances/tasks/seeded-1 -> 503 request_id=e2e-1 fault=error",
+		"POST /v1/instances/async-command -> 200 request_id=e2e-2 fault=-", "koophone-emulator stopped"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, token) {
+		t.Error("token in log")
+	}
+}
+
+func between(s, a, b string) string {
+	i := strings.Index(s, a)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(a):]
+	if j := strings.Index(s, b); j >= 0 {
+		return s[:j]
+	}
+	return ""
+}
+
+func TestShutdownEndsDelayFaults(t *testing.T) {
+	seed := filepath.Join(t.TempDir(), "seed.json")
+	// A real-clock delay of an hour must not block shutdown.
+	if err := os.WriteFile(seed, []byte(`{"faults":[{"kind":"delay","delay":"1h"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr syncBuffer
+	cfg, err := parseFlags([]string{"-quiet", "-listen", "127.0.0.1:0", "-seed", seed}, env(map[string]string{"KOOPHONE_TOKEN": token}), &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := start(cfg, &stdout, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.serveUntil(ctx) }()
+	errc := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, s.url+"/v1/instances/tasks/x", nil)
+		req.Header.Set("X-Auth-Token", token)
+		req.Header.Set("X-Request-Id", "delayed")
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		errc <- err
+	}()
+	// The fault is taken just before the handler starts waiting.
+	deadline := time.Now().Add(5 * time.Second)
+	for len(s.emu.PendingFaults()) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the request never took the delay fault")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	begin := time.Now()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(begin); d > 3*time.Second {
+		t.Errorf("shutdown took %s", d)
+	}
+	if err := <-errc; err == nil {
+		t.Error("the delayed request got a response")
+	}
+	reqs := s.emu.Requests()
+	if len(reqs) != 1 || reqs[0].Fault != "delay" || reqs[0].Status != 0 {
+		t.Errorf("requests %+v", reqs)
+	}
+	if strings.Contains(stderr.String(), "GET /v1") {
+		t.Errorf("-quiet still logged requests:\n%s", stderr.String())
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing seed", []string{"-seed", filepath.Join(dir, "nope.json")}, "seed"},
+		{"bad seed JSON", []string{"-seed", write("bad.json", `{"tasks":[`)}, "not valid JSON"},
+		{"seed typo", []string{"-seed", write("typo.json", `{"taks":[]}`)}, `unknown field "taks"`},
+		{"seed invalid task", []string{"-seed", write("dup.json", `{"tasks":[{"task_id":"a"},{"task_id":"a"}]}`)}, "tasks[1]"},
+		{"seed invalid fault", []string{"-seed", write("fault.json", `{"faults":[{"kind":"boom"}]}`)}, "faults[0]"},
+		{"port in use", []string{"-listen", busy.Addr().String()}, "address already in use"},
+		{"url file dir missing", []string{"-listen", "127.0.0.1:0", "-url-file", filepath.Join(dir, "no", "such", "url")}, "url file"},
+		{"no token", []string{"-token", ""}, "no token"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			getenv := env(map[string]string{"KOOPHONE_TOKEN": token})
+			if c.name == "no token" {
+				getenv = env(nil)
+			}
+			var stdout, stderr syncBuffer
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			err := run(ctx, append([]string{"-listen", "127.0.0.1:0"}, c.args...), getenv, &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err %v, want containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestWriteFileAtomic(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f")
+	for _, content := range []string{"one\n", "two\n"} {
+		if err := writeFileAtomic(p, content); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(p); string(b) != content {
+			t.Errorf("content %q", b)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("temp files left: %v", entries)
+	}
+	if info, _ := os.Stat(p); info.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v", info.Mode())
+	}
+}

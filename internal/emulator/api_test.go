@@ -1,0 +1,518 @@
+package emulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestNewPanicsWithoutToken(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("New with an empty token did not panic")
+		}
+	}()
+	New(Options{})
+}
+
+func TestUnknownRoutes(t *testing.T) {
+	v := newEnv(t, Options{})
+	v.addTask(TaskSpec{TaskID: "known"})
+	cases := []struct {
+		method, path string
+	}{
+		{http.MethodGet, "/"},
+		{http.MethodGet, "/v1/instances/tasks/"},
+		{http.MethodGet, "/v1/instances/tasks"},
+		{http.MethodGet, "/v1/instances/tasks/known/extra"},
+		{http.MethodPost, "/v1/instances/tasks/known"},
+		{http.MethodDelete, "/v1/instances/tasks/known"},
+		{http.MethodGet, "/v1/instances/async-command"},
+		{http.MethodPut, "/v1/instances/async-command"},
+		{http.MethodGet, "/v1/instances/app/install"},
+		{http.MethodPost, "/v1/instances/sync-command"},
+		{http.MethodGet, "/prefix/v1/instances/tasks/known"},
+		{http.MethodGet, "/V1/instances/tasks/known"},
+	}
+	for _, c := range cases {
+		t.Run(c.method+" "+c.path, func(t *testing.T) {
+			// Routing comes before auth: no token still gives 404.
+			for _, opts := range [][]reqOpt{nil, {noToken()}} {
+				r := v.do(c.method, c.path, nil, opts...)
+				m := wantErr(t, r, http.StatusNotFound, "APIGW.0101")
+				if m["error_msg"] != "The API does not exist or has not been published in the environment" {
+					t.Errorf("error_msg %q", m["error_msg"])
+				}
+				if m["request_id"] != r.header.Get("X-Request-Id") || m["request_id"] == "" {
+					t.Errorf("request_id %v, header %q", m["request_id"], r.header.Get("X-Request-Id"))
+				}
+				if got := r.header.Get("Content-Type"); got != jsonContentType {
+					t.Errorf("Content-Type %q", got)
+				}
+			}
+		})
+	}
+}
+
+func TestAuth(t *testing.T) {
+	v := newEnv(t, Options{})
+	id := v.addTask(TaskSpec{TaskID: "t1", Jobs: []JobSpec{{Status: StatusSucceeded}}})
+	cases := []struct {
+		name     string
+		opts     []reqOpt
+		wantCode int
+	}{
+		{"missing", []reqOpt{noToken()}, http.StatusUnauthorized},
+		{"empty", []reqOpt{withToken("")}, http.StatusUnauthorized},
+		{"wrong", []reqOpt{withToken("not-the-token")}, http.StatusUnauthorized},
+		{"prefix of token", []reqOpt{withToken(testToken[:5])}, http.StatusUnauthorized},
+		{"token plus suffix", []reqOpt{withToken(testToken + "x")}, http.StatusUnauthorized},
+		{"canonical header", nil, http.StatusOK},
+		{"lower-case header", []reqOpt{noToken(), withHeader("x-auth-token", testToken)}, http.StatusOK},
+		{"mixed-case header", []reqOpt{noToken(), withHeader("x-Auth-Token", testToken)}, http.StatusOK},
+		{"upper-case header", []reqOpt{noToken(), withHeader("X-AUTH-TOKEN", testToken)}, http.StatusOK},
+		{"lower-case header, wrong value", []reqOpt{noToken(), withHeader("x-auth-token", "nope")}, http.StatusUnauthorized},
+		// Auth comes before the x-request-id check.
+		{"missing token and request id", []reqOpt{noToken(), noRequestID()}, http.StatusUnauthorized},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := v.getTask(id, c.opts...)
+			if c.wantCode == http.StatusOK {
+				jobsOf(t, r)
+				return
+			}
+			m := wantErr(t, r, http.StatusUnauthorized, "APIGW.0301")
+			if !strings.HasPrefix(str(t, m["error_msg"]), "Incorrect IAM authentication information: ") {
+				t.Errorf("error_msg %q", m["error_msg"])
+			}
+			if m["request_id"] == "" || m["request_id"] != r.header.Get("X-Request-Id") {
+				t.Errorf("request_id %v vs header %q", m["request_id"], r.header.Get("X-Request-Id"))
+			}
+			if strings.Contains(string(r.body), testToken[:8]) || strings.Contains(string(r.body), "not-the-token") {
+				t.Errorf("token echoed: %s", r.body)
+			}
+		})
+	}
+	// Unauthenticated requests are recorded but have no token.
+	var sawNoToken bool
+	for _, rq := range v.emu.Requests() {
+		if !rq.HasToken {
+			sawNoToken = true
+			if rq.Status != http.StatusUnauthorized {
+				t.Errorf("request without token recorded with status %d", rq.Status)
+			}
+		}
+	}
+	if !sawNoToken {
+		t.Error("no request recorded with HasToken=false")
+	}
+	if v.emu.Reads(id) != 4 {
+		t.Errorf("Reads = %d, want 4 (one per authorised request)", v.emu.Reads(id))
+	}
+}
+
+func TestMissingRequestID(t *testing.T) {
+	v := newEnv(t, Options{})
+	id := v.addTask(TaskSpec{Jobs: []JobSpec{{Status: StatusSucceeded}}})
+	paths := []struct{ method, path string }{
+		{http.MethodGet, "/v1/instances/tasks/" + id},
+		{http.MethodPost, "/v1/instances/async-command"},
+		{http.MethodPost, "/v1/instances/app/install"},
+	}
+	for _, p := range paths {
+		t.Run(p.path, func(t *testing.T) {
+			var body any
+			if p.method == http.MethodPost {
+				body = "{}" // never parsed: the header check comes first
+			}
+			r := v.do(p.method, p.path, body, noRequestID())
+			if r.status != http.StatusOK {
+				t.Fatalf("status %d, want 200 (as the real API): %s", r.status, r.body)
+			}
+			want := `{"error_code":"KOOPHONE.API.0002","error_msg":"missing request header 'x-request-id'"}`
+			if string(r.body) != want {
+				t.Errorf("body %s\nwant %s", r.body, want)
+			}
+			if got := r.header.Get("X-Request-Id"); !uuidRe.MatchString(got) {
+				t.Errorf("generated X-Request-Id %q is not a UUID", got)
+			}
+			if got := r.header.Get("Content-Type"); got != jsonContentType {
+				t.Errorf("Content-Type %q", got)
+			}
+			if rq := lastRequest(t, v.emu); rq.RequestID != "" || rq.Status != 200 {
+				t.Errorf("recorded %+v", rq)
+			}
+		})
+	}
+	if v.emu.Reads(id) != 0 {
+		t.Errorf("a rejected request counted as a read")
+	}
+	// Header name is case-insensitive.
+	r := v.getTask(id, noRequestID(), withHeader("x-request-id", "lower-id"))
+	jobsOf(t, r)
+	if r.header.Get("X-Request-Id") != "lower-id" {
+		t.Errorf("X-Request-Id %q", r.header.Get("X-Request-Id"))
+	}
+}
+
+func TestRequestIDEchoed(t *testing.T) {
+	v := newEnv(t, Options{})
+	r := v.getTask("nope", withHeader("X-Request-Id", "my-id-123"))
+	if got := r.header.Get("X-Request-Id"); got != "my-id-123" {
+		t.Errorf("X-Request-Id %q", got)
+	}
+	rq := lastRequest(t, v.emu)
+	if rq.RequestID != "my-id-123" || rq.UserAgent != "emulator-test/1.0" || !rq.HasToken ||
+		rq.Method != "GET" || rq.Path != "/v1/instances/tasks/nope" || rq.Status != 400 || rq.Fault != "" ||
+		!rq.Time.Equal(epoch) {
+		t.Errorf("recorded %+v", rq)
+	}
+}
+
+func TestGetTaskNotFound(t *testing.T) {
+	v := newEnv(t, Options{})
+	r := v.getTask("0123456789abcdef0123456789abcdef")
+	want := `{"error_code":"KOOPHONE.API.1323","error_msg":"The app installation task does not exist."}`
+	if r.status != http.StatusBadRequest || string(r.body) != want {
+		t.Fatalf("got %d %s\nwant 400 %s", r.status, r.body, want)
+	}
+}
+
+func TestGetTaskFinalValuesAndNulls(t *testing.T) {
+	v := newEnv(t, Options{})
+	id := v.addTask(TaskSpec{TaskID: "ZGCA0123", Jobs: []JobSpec{
+		{JobID: "j-ok", Status: StatusSucceeded, ErrorCode: sp(""), ErrorMsg: sp(""), ExecuteMsg: sp("total 0")},
+		{JobID: "j-fail", Status: StatusFailed, ErrorCode: sp("CPS0005"), ErrorMsg: sp("Phone not found.")},
+		{JobID: "j-nulls", Status: StatusSucceeded},
+		{JobID: "j-unknown", Status: 7, ExecuteMsg: sp(`quote " and <tag> & unicode ✓`)},
+	}})
+	r := v.getTask(id)
+	want := `{"error_code":"0","error_msg":"ok","data":{"jobs":[` +
+		`{"job_id":"j-ok","status":2,"error_code":"","error_msg":"","execute_msg":"total 0"},` +
+		`{"job_id":"j-fail","status":-1,"error_code":"CPS0005","error_msg":"Phone not found.","execute_msg":null},` +
+		`{"job_id":"j-nulls","status":2,"error_code":null,"error_msg":null,"execute_msg":null},` +
+		`{"job_id":"j-unknown","status":7,"error_code":null,"error_msg":null,"execute_msg":"quote \" and <tag> & unicode ✓"}]}}`
+	if r.status != 200 || string(r.body) != want {
+		t.Fatalf("got %d %s\nwant %s", r.status, r.body, want)
+	}
+	if got := r.header.Get("Content-Type"); got != jsonContentType {
+		t.Errorf("Content-Type %q", got)
+	}
+	if v.emu.Reads(id) != 1 || v.emu.Reads("other") != 0 {
+		t.Errorf("Reads = %d", v.emu.Reads(id))
+	}
+}
+
+func TestGetTaskNoJobs(t *testing.T) {
+	v := newEnv(t, Options{})
+	id := v.addTask(TaskSpec{})
+	r := v.getTask(id)
+	if string(r.body) != `{"error_code":"0","error_msg":"ok","data":{"jobs":[]}}` {
+		t.Fatalf("body %s", r.body)
+	}
+}
+
+const runningJSON = `"status":1,"error_code":"","error_msg":"","execute_msg":null}`
+
+func TestJobProgressByTime(t *testing.T) {
+	v := newEnv(t, Options{})
+	id := v.addTask(TaskSpec{Jobs: []JobSpec{
+		{JobID: "now", Status: StatusSucceeded, ExecuteMsg: sp("a")},
+		{JobID: "ten", Status: StatusFailed, After: Duration(10 * time.Second), ErrorCode: sp("E1"), ErrorMsg: sp("boom"), ExecuteMsg: sp("b")},
+		{JobID: "never", Status: StatusRunning, After: Duration(time.Second), ErrorCode: sp("ignored")},
+	}})
+	steps := []struct {
+		advance time.Duration
+		want    []string
+	}{
+		{0, []string{`"status":2`, runningJSON, runningJSON}},
+		{10*time.Second - time.Nanosecond, []string{`"status":2`, runningJSON, runningJSON}},
+		{time.Nanosecond, []string{`"status":2`, `{"job_id":"ten","status":-1,"error_code":"E1","error_msg":"boom","execute_msg":"b"}`, runningJSON}},
+		{time.Hour, []string{`"status":2`, `"status":-1`, `{"job_id":"never",` + runningJSON}},
+	}
+	for i, s := range steps {
+		v.clk.Advance(s.advance)
+		r := v.getTask(id)
+		jobs := jobsOf(t, r)
+		if len(jobs) != 3 {
+			t.Fatalf("step %d: %d jobs", i, len(jobs))
+		}
+		for j, frag := range s.want {
+			if !strings.Contains(jobJSON(t, r, j), frag) {
+				t.Errorf("step %d job %d: %s does not contain %s", i, j, jobJSON(t, r, j), frag)
+			}
+		}
+	}
+}
+
+// jobJSON returns the raw JSON of job i in a task response, in wire order.
+func jobJSON(t *testing.T, r resp, i int) string {
+	t.Helper()
+	var env struct {
+		Data struct {
+			Jobs []json.RawMessage `json:"jobs"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(r.body, &env); err != nil || i >= len(env.Data.Jobs) {
+		t.Fatalf("cannot get job %d from %s: %v", i, r.body, err)
+	}
+	return string(env.Data.Jobs[i])
+}
+
+func TestJobProgressByPollsAndTime(t *testing.T) {
+	cases := []struct {
+		name       string
+		after      time.Duration
+		afterPolls int
+		// advance before each read; wantFinal per read
+		advance   []time.Duration
+		wantFinal []bool
+	}{
+		{"immediate", 0, 0, []time.Duration{0}, []bool{true}},
+		{"two polls", 0, 2, []time.Duration{0, 0, 0, 0}, []bool{false, false, true, true}},
+		{"time only", 5 * time.Second, 0, []time.Duration{0, 4 * time.Second, time.Second}, []bool{false, false, true}},
+		{"polls satisfied first, then time", 5 * time.Second, 1, []time.Duration{0, 0, 0, 5 * time.Second}, []bool{false, false, false, true}},
+		{"time satisfied first, then polls", time.Second, 3, []time.Duration{time.Hour, 0, 0, 0}, []bool{false, false, false, true}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := newEnv(t, Options{})
+			id := v.addTask(TaskSpec{Jobs: []JobSpec{{Status: StatusSucceeded, After: Duration(c.after), AfterPolls: c.afterPolls}}})
+			for i, adv := range c.advance {
+				v.clk.Advance(adv)
+				status := fmt.Sprint(jobsOf(t, v.getTask(id))[0]["status"])
+				if got := status == "2"; got != c.wantFinal[i] {
+					t.Errorf("read %d: status %s, want final=%v", i+1, status, c.wantFinal[i])
+				}
+			}
+			if v.emu.Reads(id) != len(c.advance) {
+				t.Errorf("Reads = %d", v.emu.Reads(id))
+			}
+		})
+	}
+}
+
+func TestVisibility(t *testing.T) {
+	cases := []struct {
+		name        string
+		after       time.Duration
+		polls       int
+		advance     []time.Duration
+		wantVisible []bool
+	}{
+		{"by time", 3 * time.Second, 0, []time.Duration{0, 2 * time.Second, time.Second, 0}, []bool{false, false, true, true}},
+		{"by polls", 0, 2, []time.Duration{0, 0, 0, 0}, []bool{false, false, true, true}},
+		{"both: polls then time", 3 * time.Second, 1, []time.Duration{0, 0, 3 * time.Second}, []bool{false, false, true}},
+		{"both: time then polls", time.Second, 2, []time.Duration{time.Hour, 0, 0}, []bool{false, false, true}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := newEnv(t, Options{})
+			// AfterPolls counts only visible reads: final on the 2nd visible read.
+			id := v.addTask(TaskSpec{VisibleAfter: Duration(c.after), VisibleAfterPolls: c.polls,
+				Jobs: []JobSpec{{Status: StatusSucceeded, AfterPolls: 1}}})
+			visible := 0
+			for i, adv := range c.advance {
+				v.clk.Advance(adv)
+				r := v.getTask(id)
+				if !c.wantVisible[i] {
+					wantErr(t, r, http.StatusBadRequest, "KOOPHONE.API.1323")
+					continue
+				}
+				visible++
+				status := fmt.Sprint(jobsOf(t, r)[0]["status"])
+				if want := map[bool]string{true: "2", false: "1"}[visible >= 2]; status != want {
+					t.Errorf("visible read %d: status %s, want %s", visible, status, want)
+				}
+			}
+			if v.emu.Reads(id) != visible {
+				t.Errorf("Reads = %d, want %d", v.emu.Reads(id), visible)
+			}
+		})
+	}
+}
+
+func TestAddTaskValidation(t *testing.T) {
+	e := New(Options{Token: testToken})
+	if _, err := e.AddTask(TaskSpec{TaskID: "dup"}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		spec TaskSpec
+		want string
+	}{
+		{"duplicate task", TaskSpec{TaskID: "dup"}, "already exists"},
+		{"slash", TaskSpec{TaskID: "a/b"}, "not allowed"},
+		{"space", TaskSpec{TaskID: "a b"}, "not allowed"},
+		{"too long", TaskSpec{TaskID: strings.Repeat("a", 65)}, "1 to 64"},
+		{"dot", TaskSpec{TaskID: ".."}, "dot"},
+		{"negative visible_after", TaskSpec{VisibleAfter: -1}, "visible_after"},
+		{"negative visible_after_polls", TaskSpec{VisibleAfterPolls: -1}, "visible_after_polls"},
+		{"duplicate job", TaskSpec{Jobs: []JobSpec{{JobID: "j"}, {JobID: "j"}}}, "duplicates"},
+		{"long job id", TaskSpec{Jobs: []JobSpec{{JobID: strings.Repeat("j", 65)}}}, "job_id"},
+		{"negative after", TaskSpec{Jobs: []JobSpec{{After: -1}}}, "negative"},
+		{"negative after_polls", TaskSpec{Jobs: []JobSpec{{AfterPolls: -1}}}, "negative"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := e.AddTask(c.spec)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err %v, want containing %q", err, c.want)
+			}
+		})
+	}
+	for _, ok := range []string{"RM_6837531fd3f54550927b930180a706bf", "FULFILL-1.2", strings.Repeat("z", 64)} {
+		if _, err := e.AddTask(TaskSpec{TaskID: ok}); err != nil {
+			t.Errorf("AddTask(%q): %v", ok, err)
+		}
+	}
+}
+
+func TestGeneratedIDs(t *testing.T) {
+	v := newEnv(t, Options{})
+	spec := TaskSpec{Jobs: []JobSpec{{}, {}, {JobID: "given"}}}
+	id := v.addTask(spec)
+	if !hex32Re.MatchString(id) {
+		t.Errorf("task id %q", id)
+	}
+	if spec.Jobs[0].JobID != "" {
+		t.Error("AddTask modified the caller's JobSpec slice")
+	}
+	jobs := jobsOf(t, v.getTask(id))
+	seen := map[string]bool{}
+	for i, j := range jobs[:2] {
+		jid := str(t, j["job_id"])
+		if !hex32Re.MatchString(jid) || seen[jid] {
+			t.Errorf("job %d id %q", i, jid)
+		}
+		seen[jid] = true
+	}
+	if jobs[2]["job_id"] != "given" {
+		t.Errorf("job id %v", jobs[2]["job_id"])
+	}
+	if id2 := v.addTask(TaskSpec{}); id2 == id {
+		t.Error("generated task ids repeat")
+	}
+	for range 50 {
+		if u := newUUID(); !uuidRe.MatchString(u) {
+			t.Fatalf("newUUID %q", u)
+		}
+		if i := newInstallTaskID(); !installRe.MatchString(i) {
+			t.Fatalf("newInstallTaskID %q", i)
+		}
+	}
+}
+
+func TestStripPrefixMount(t *testing.T) {
+	e := New(Options{Token: testToken})
+	id, _ := e.AddTask(TaskSpec{Jobs: []JobSpec{{Status: StatusSucceeded}}})
+	srv := httptest.NewServer(http.StripPrefix("/koophone", e))
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/koophone/v1/instances/tasks/"+id, nil)
+	req.Header.Set("X-Auth-Token", testToken)
+	req.Header.Set("X-Request-Id", "x")
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	if rq := e.Requests()[0]; rq.Path != "/v1/instances/tasks/"+id {
+		t.Errorf("path %q", rq.Path)
+	}
+}
+
+func TestDurationJSON(t *testing.T) {
+	spec := TaskSpec{TaskID: "t", VisibleAfter: Duration(1500 * time.Millisecond),
+		Jobs: []JobSpec{{JobID: "j", Status: 2, After: Duration(250 * time.Millisecond), ErrorCode: sp("")}}}
+	b := mustJSON(t, spec)
+	want := `{"task_id":"t","jobs":[{"job_id":"j","instance_id":"","status":2,"error_code":"","error_msg":null,"execute_msg":null,"after":"250ms","after_polls":0}],"visible_after":"1.5s","visible_after_polls":0}`
+	if string(b) != want {
+		t.Errorf("marshal\n got %s\nwant %s", b, want)
+	}
+	var back TaskSpec
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.VisibleAfter != spec.VisibleAfter || back.Jobs[0].After != spec.Jobs[0].After {
+		t.Errorf("round trip %+v", back)
+	}
+	for in, want := range map[string]Duration{`""`: 0, `null`: 0, `"2m"`: Duration(2 * time.Minute), `"-1s"`: Duration(-time.Second)} {
+		d := Duration(42)
+		if err := json.Unmarshal([]byte(in), &d); err != nil || (in != "null" && d != want) || (in == "null" && d != 42) {
+			t.Errorf("unmarshal %s: %v, %v", in, d, err)
+		}
+	}
+	for _, bad := range []string{`"5"`, `"soon"`, `5`, `true`} {
+		var d Duration
+		if err := json.Unmarshal([]byte(bad), &d); err == nil {
+			t.Errorf("unmarshal %s: no error", bad)
+		}
+	}
+	if Duration(time.Second).String() != "1s" {
+		t.Error("String")
+	}
+}
+
+func TestConnectionsCounted(t *testing.T) {
+	v := newEnv(t, Options{})
+	id := v.addTask(TaskSpec{})
+	for range 10 {
+		v.getTask(id)
+	}
+	if got := v.emu.Connections(); got != 1 {
+		t.Errorf("keep-alive client: Connections = %d, want 1", got)
+	}
+	v.client = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for range 3 {
+		v.getTask(id)
+	}
+	if got := v.emu.Connections(); got != 4 {
+		t.Errorf("after 3 non-keep-alive requests: Connections = %d, want 4", got)
+	}
+}
+
+func TestLogf(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		lines []string
+	)
+	logf := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, fmt.Sprintf(format, args...))
+	}
+	v := newEnv(t, Options{Logf: logf})
+	id := v.addTask(TaskSpec{})
+	v.addFault(Fault{Kind: FaultError, Status: 503})
+	v.getTask(id, withHeader("X-Request-Id", "log-req-1"))
+	v.getTask(id, withToken("wrong-"+testToken))
+	v.do(http.MethodPost, "/v1/instances/async-command", `{"command":"ls","instance_ids":["p1"]}`)
+	waitFor(t, "log lines", func() bool { mu.Lock(); defer mu.Unlock(); return len(lines) >= 3 })
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lines) != 3 {
+		t.Fatalf("%d lines: %q", len(lines), lines)
+	}
+	if !strings.Contains(lines[0], "GET /v1/instances/tasks/"+id+" -> 503") || !strings.Contains(lines[0], "request_id=log-req-1") ||
+		!strings.Contains(lines[0], "fault=error") {
+		t.Errorf("line 0: %q", lines[0])
+	}
+	if !strings.Contains(lines[1], "-> 401") || !strings.Contains(lines[1], "fault=-") {
+		t.Errorf("line 1: %q", lines[1])
+	}
+	for _, l := range lines {
+		if strings.Contains(l, testToken) {
+			t.Errorf("token in log line %q", l)
+		}
+	}
+}

@@ -1,0 +1,363 @@
+// Package emulator is a fake of the KooPhone REST API (the parts the
+// provider uses: task query, async command, app install). It exists so the
+// provider's tests and `make demo` can exercise the real HTTP client against
+// a server that speaks the documented wire format, including its odd corners
+// (business errors with HTTP 200, JSON null fields, gateway errors), and so
+// tests can inject failures (faults) and drive job progress with a fake
+// clock instead of sleeping.
+//
+// The emulator deliberately does not import the provider's client package:
+// it has its own wire structs, so a decoding bug in the client cannot be
+// hidden by sharing types with the fake.
+//
+// Every request to a path outside /_emulator/ is an "API request": it is
+// routed, authenticated, possibly given a fault, checked for x-request-id,
+// then handled, in that order, and recorded for Requests. Paths under
+// /_emulator/ form an unauthenticated admin API for scripts (see
+// ServeHTTP).
+package emulator
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/koophone/terraform-provider-koophone/internal/clock"
+)
+
+// Job status values as the real API reports them in data.jobs[].status.
+// They are exported so tests can build TaskSpecs without magic numbers.
+const (
+	// StatusRunning marks a job still in progress. As a JobSpec final
+	// status it means "never finishes", for timeout tests.
+	StatusRunning = 1
+	// StatusSucceeded marks a job that finished successfully.
+	StatusSucceeded = 2
+	// StatusFailed marks a job that finished with an error.
+	StatusFailed = -1
+)
+
+const defaultJobDuration = 5 * time.Second
+
+// Options configures an Emulator. Only Token is required; the zero value of
+// every other field gives the behaviour most tests want.
+type Options struct {
+	// Token is the only X-Auth-Token value accepted, so tests can prove
+	// the client sends its credential. New panics if it is empty, because
+	// an emulator that accepts anything cannot catch a missing token.
+	Token string
+	// Clock is the emulator's notion of time for job progress, visibility
+	// delays and delay faults, so tests can drive it with a fake clock.
+	// nil means clock.Real().
+	Clock clock.Clock
+	// JobDuration is how long (in emulator time) the jobs of tasks created
+	// through the public POST APIs report "running" before finishing.
+	// 0 means 5s; a negative value means they finish at once.
+	JobDuration time.Duration
+	// Instances lists the phone ids that exist. A job submitted for any
+	// other id fails with CPS0005 "Phone not found.". nil or empty means
+	// every id exists.
+	Instances []string
+	// Logf, if set, receives one line per request (method, path, status,
+	// request id, fault, wall-clock duration). It never receives the token.
+	Logf func(format string, args ...any)
+}
+
+// Emulator is an http.Handler serving the fake KooPhone API plus the admin
+// API. It is safe for concurrent use; create it with New.
+type Emulator struct {
+	token       string
+	clock       clock.Clock
+	jobDuration time.Duration
+	instances   map[string]bool // nil: every id exists
+	logf        func(format string, args ...any)
+
+	mu       sync.Mutex
+	tasks    map[string]*task
+	faults   []*Fault
+	requests []Request
+
+	conns atomic.Int64
+}
+
+// New returns an emulator configured by opts. It panics if opts.Token is
+// empty: that is a programming error in a test or in the program's flag
+// handling, which validates the token first.
+func New(opts Options) *Emulator {
+	if opts.Token == "" {
+		panic("emulator: Options.Token must not be empty")
+	}
+	e := &Emulator{
+		token:       opts.Token,
+		clock:       opts.Clock,
+		jobDuration: opts.JobDuration,
+		logf:        opts.Logf,
+		tasks:       make(map[string]*task),
+	}
+	if e.clock == nil {
+		e.clock = clock.Real()
+	}
+	if e.jobDuration == 0 {
+		e.jobDuration = defaultJobDuration
+	} else if e.jobDuration < 0 {
+		e.jobDuration = 0
+	}
+	if len(opts.Instances) > 0 {
+		e.instances = make(map[string]bool, len(opts.Instances))
+		for _, id := range opts.Instances {
+			e.instances[id] = true
+		}
+	}
+	return e
+}
+
+// Request is the record of one API request, so tests can assert what the
+// client actually sent (headers, retries, request ids) and what it got.
+type Request struct {
+	// Time is when the request arrived, on the emulator clock.
+	Time time.Time `json:"time"`
+	// Method and Path are the HTTP method and URL path (after any
+	// http.StripPrefix the handler is mounted under).
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	// RequestID is the x-request-id header the client sent; "" if none.
+	RequestID string `json:"request_id"`
+	// UserAgent is the client's User-Agent header.
+	UserAgent string `json:"user_agent"`
+	// HasToken reports whether the request carried a non-empty
+	// X-Auth-Token header (right or wrong; the value is never kept).
+	HasToken bool `json:"has_token"`
+	// Status is the HTTP status sent, or 0 when no response was written
+	// (a drop fault, or a delay fault ended by the request's context).
+	Status int `json:"status"`
+	// Fault is the fault applied to this request, "" if none.
+	Fault FaultKind `json:"fault,omitempty"`
+}
+
+// Requests returns a copy of the log of API requests (admin requests are
+// not included), oldest first.
+func (e *Emulator) Requests() []Request {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Request(nil), e.requests...)
+}
+
+// Reset forgets all tasks, pending faults and recorded requests, so one
+// long-lived emulator (e.g. the program behind `make demo`) can be reused
+// between scenarios. The connection count is not reset.
+func (e *Emulator) Reset() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.tasks = make(map[string]*task)
+	e.faults = nil
+	e.requests = nil
+}
+
+// ConnState counts new TCP connections. Assign it to http.Server.ConnState
+// (for httptest, on an unstarted server's Config) so benchmarks can prove
+// the client reuses connections.
+func (e *Emulator) ConnState(_ net.Conn, state http.ConnState) {
+	if state == http.StateNew {
+		e.conns.Add(1)
+	}
+}
+
+// Connections returns how many new connections ConnState has seen.
+func (e *Emulator) Connections() int { return int(e.conns.Load()) }
+
+// ServeHTTP serves the public API (paths under /v1/) and the admin API
+// (paths under /_emulator/):
+//
+//	POST /_emulator/tasks   TaskSpec JSON -> 201 {"task_id": "..."}
+//	POST /_emulator/faults  Fault JSON    -> 204
+//	GET  /_emulator/requests              -> 200 JSON array of Request
+//	POST /_emulator/reset                 -> 204
+//
+// Admin errors are {"error": "..."} with HTTP 400/404/405.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == adminPrefix[:len(adminPrefix)-1] || strings.HasPrefix(r.URL.Path, adminPrefix) {
+		e.serveAdmin(w, r)
+		return
+	}
+	start := time.Now()
+	x := &exchange{
+		e: e,
+		rec: Request{
+			Time:      e.clock.Now(),
+			Method:    r.Method,
+			Path:      r.URL.Path,
+			RequestID: r.Header.Get("X-Request-Id"),
+			UserAgent: r.UserAgent(),
+			HasToken:  r.Header.Get("X-Auth-Token") != "",
+		},
+	}
+	x.respID = x.rec.RequestID
+	if x.respID == "" {
+		x.respID = newUUID()
+	}
+	sw := &statusWriter{ResponseWriter: w, x: x}
+	defer func() {
+		// Runs even when a fault aborts the handler with
+		// http.ErrAbortHandler, so the request is still recorded/logged.
+		x.commit(0)
+		if e.logf != nil {
+			fault := string(x.rec.Fault)
+			if fault == "" {
+				fault = "-"
+			}
+			e.logf("%s %s -> %d request_id=%s fault=%s %s",
+				r.Method, r.URL.Path, x.rec.Status, x.respID, fault, time.Since(start).Round(time.Microsecond))
+		}
+	}()
+	e.serveAPI(sw, r, x)
+	if !x.committed {
+		x.commit(http.StatusOK) // handler wrote nothing: net/http sends 200
+	}
+}
+
+// exchange tracks one API request while it is served.
+type exchange struct {
+	e         *Emulator
+	rec       Request
+	respID    string // X-Request-Id of the response
+	committed bool
+}
+
+// commit appends the request record with the given status. It is called
+// just before the response starts, so a client that has seen the response
+// always finds the request in Requests.
+func (x *exchange) commit(status int) {
+	if x.committed {
+		return
+	}
+	x.committed = true
+	x.rec.Status = status
+	x.e.mu.Lock()
+	x.e.requests = append(x.e.requests, x.rec)
+	x.e.mu.Unlock()
+}
+
+// statusWriter records the request as soon as the status is known.
+type statusWriter struct {
+	http.ResponseWriter
+	x           *exchange
+	wroteHeader bool
+}
+
+func (s *statusWriter) WriteHeader(status int) {
+	if !s.wroteHeader {
+		s.wroteHeader = true
+		s.x.commit(status)
+	}
+	s.ResponseWriter.WriteHeader(status)
+}
+
+func (s *statusWriter) Write(p []byte) (int, error) {
+	if !s.wroteHeader {
+		s.WriteHeader(http.StatusOK)
+	}
+	return s.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach Flush and Hijack.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+type route int
+
+const (
+	routeNone route = iota
+	routeGetTask
+	routeAsyncCommand
+	routeInstallApp
+)
+
+const (
+	pathTasksPrefix  = "/v1/instances/tasks/"
+	pathAsyncCommand = "/v1/instances/async-command"
+	pathInstallApp   = "/v1/instances/app/install"
+)
+
+// matchRoute maps method+path to a route; routeNone for anything else
+// (including the right path with the wrong method, as the gateway does).
+func matchRoute(method, path string) (route, string) {
+	switch {
+	case strings.HasPrefix(path, pathTasksPrefix):
+		id := path[len(pathTasksPrefix):]
+		if id == "" || strings.Contains(id, "/") || method != http.MethodGet {
+			return routeNone, ""
+		}
+		return routeGetTask, id
+	case path == pathAsyncCommand && method == http.MethodPost:
+		return routeAsyncCommand, ""
+	case path == pathInstallApp && method == http.MethodPost:
+		return routeInstallApp, ""
+	}
+	return routeNone, ""
+}
+
+func (e *Emulator) authorized(r *http.Request) bool {
+	got := r.Header.Get("X-Auth-Token") // header names are canonicalised: case-insensitive
+	return subtle.ConstantTimeCompare([]byte(got), []byte(e.token)) == 1
+}
+
+// serveAPI applies the documented check order: route, auth, fault,
+// x-request-id, handler.
+func (e *Emulator) serveAPI(w *statusWriter, r *http.Request, x *exchange) {
+	w.Header().Set("X-Request-Id", x.respID)
+	rt, taskID := matchRoute(r.Method, r.URL.Path)
+	if rt == routeNone {
+		writeJSON(w, http.StatusNotFound, envelope{
+			ErrorCode: "APIGW.0101",
+			ErrorMsg:  "The API does not exist or has not been published in the environment",
+			RequestID: x.respID,
+		})
+		return
+	}
+	if !e.authorized(r) {
+		reason := "token verification failed"
+		if r.Header.Get("X-Auth-Token") == "" {
+			reason = "the X-Auth-Token header is missing"
+		}
+		writeJSON(w, http.StatusUnauthorized, envelope{
+			ErrorCode: "APIGW.0301",
+			ErrorMsg:  "Incorrect IAM authentication information: " + reason,
+			RequestID: x.respID,
+		})
+		return
+	}
+	if f, ok := e.takeFault(r.URL.Path, rt, taskID); ok {
+		x.rec.Fault = f.Kind
+		e.applyFault(w, r, x, rt, taskID, f)
+		return
+	}
+	e.answer(w, r, rt, taskID, x.respID)
+}
+
+// answer produces the normal (fault-free) response: the x-request-id check
+// and then the route's handler.
+func (e *Emulator) answer(w http.ResponseWriter, r *http.Request, rt route, taskID, respID string) {
+	w.Header().Set("X-Request-Id", respID)
+	if r.Header.Get("X-Request-Id") == "" {
+		// The real service answers this with HTTP 200.
+		writeJSON(w, http.StatusOK, envelope{
+			ErrorCode: "KOOPHONE.API.0002",
+			ErrorMsg:  "missing request header 'x-request-id'",
+		})
+		return
+	}
+	switch rt {
+	case routeGetTask:
+		e.handleGetTask(w, taskID)
+	case routeAsyncCommand:
+		e.handleAsyncCommand(w, r, respID)
+	case routeInstallApp:
+		e.handleInstallApp(w, r, respID)
+	default:
+		panic(fmt.Sprintf("emulator: unhandled route %d", rt))
+	}
+}

@@ -1,0 +1,334 @@
+package emulator
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/koophone/terraform-provider-koophone/internal/clock"
+)
+
+// FaultKind names a way the emulator misbehaves, so tests can prove the
+// client survives each failure mode of a real network and gateway.
+type FaultKind string
+
+// The fault kinds. Kinds that answer "normally" (delay, truncate,
+// wrong_content_type) run the real handler, with its side effects (a POST
+// creates its task, a GET counts as a read); the others do not reach the
+// handler at all.
+const (
+	// FaultError answers {"error_code":Code,"error_msg":Message,
+	// "request_id":...} with HTTP Status (default 500; 200 allowed, as the
+	// real API reports business errors with HTTP 200).
+	FaultError FaultKind = "error"
+	// FaultHTML answers an HTML gateway error page (text/html) with HTTP
+	// Status (default 502), as a load balancer in front of the API would.
+	FaultHTML FaultKind = "html"
+	// FaultMalformed answers HTTP 200 application/json with a body that is
+	// not valid JSON (a cut-off envelope).
+	FaultMalformed FaultKind = "malformed"
+	// FaultTruncate sends the normal answer's headers, including the full
+	// Content-Length, then closes the connection after half of the body.
+	FaultTruncate FaultKind = "truncate"
+	// FaultDrop closes the connection without writing anything. Note that
+	// Go's http.Transport transparently retries an idempotent request
+	// (e.g. a GET) once when a reused keep-alive connection is closed
+	// without a response; only a drop on a fresh connection, or a second
+	// consecutive drop, surfaces as a client error.
+	FaultDrop FaultKind = "drop"
+	// FaultDelay waits Delay on the emulator clock (ending early, with no
+	// response, if the request's context ends) and then answers normally.
+	FaultDelay FaultKind = "delay"
+	// FaultEmpty answers HTTP 200 application/json with an empty body.
+	FaultEmpty FaultKind = "empty"
+	// FaultOversize answers HTTP 200 with a valid JSON task envelope of
+	// more than 16 MiB (one job with a huge execute_msg), streamed, to
+	// prove the client caps what it reads.
+	FaultOversize FaultKind = "oversize"
+	// FaultWrongContentType sends the normal answer with Content-Type
+	// text/plain.
+	FaultWrongContentType FaultKind = "wrong_content_type"
+)
+
+var faultKinds = map[FaultKind]bool{
+	FaultError: true, FaultHTML: true, FaultMalformed: true, FaultTruncate: true, FaultDrop: true,
+	FaultDelay: true, FaultEmpty: true, FaultOversize: true, FaultWrongContentType: true,
+}
+
+// Fault is a programmable failure applied to upcoming API requests. Each
+// API request that passes routing and authentication takes the first
+// pending fault (in the order added) that matches it.
+type Fault struct {
+	// Match selects requests: "" matches every API request; otherwise a
+	// task id (matching GET /v1/instances/tasks/{that id}) or an exact
+	// path such as "/v1/instances/async-command".
+	Match string `json:"match"`
+	// Count is how many matching requests get this fault: 0 means 1, -1
+	// means every matching request forever.
+	Count int `json:"count"`
+	// Kind is what goes wrong.
+	Kind FaultKind `json:"kind"`
+	// Status is the HTTP status for FaultError (default 500) and FaultHTML
+	// (default 502); it must be 0 for other kinds.
+	Status int `json:"status,omitempty"`
+	// Code is the error_code for FaultError. Default by status: 400
+	// KOOPHONE.API.1000, 401 APIGW.0301, 404 APIGW.0101, 413 APIGW.0201,
+	// 429 APIGW.0308, anything else KOOPHONE.API.9999.
+	Code string `json:"code,omitempty"`
+	// Message is the error_msg for FaultError; default: a sensible text
+	// for the code.
+	Message string `json:"message,omitempty"`
+	// RetryAfter, if set, is sent verbatim as the Retry-After header (by
+	// every kind that writes a response), to test the client's backoff.
+	RetryAfter string `json:"retry_after,omitempty"`
+	// Delay is how long a FaultDelay waits, in emulator time.
+	Delay Duration `json:"delay,omitempty"`
+}
+
+var defaultCodeByStatus = map[int]string{
+	http.StatusBadRequest:            "KOOPHONE.API.1000",
+	http.StatusUnauthorized:          "APIGW.0301",
+	http.StatusNotFound:              "APIGW.0101",
+	http.StatusRequestEntityTooLarge: "APIGW.0201",
+	http.StatusTooManyRequests:       "APIGW.0308",
+}
+
+var defaultMessageByCode = map[string]string{
+	"KOOPHONE.API.0002": "missing request header 'x-request-id'",
+	"KOOPHONE.API.1000": "Invalid request parameter.",
+	"KOOPHONE.API.1001": "No permission to operate the instance.",
+	"KOOPHONE.API.1323": "The app installation task does not exist.",
+	"KOOPHONE.API.3008": "fast_install must be 0 or 1.",
+	"KOOPHONE.API.9999": "Internal service error.",
+	"APIGW.0101":        "The API does not exist or has not been published in the environment",
+	"APIGW.0201":        "Request entity too large",
+	"APIGW.0301":        "Incorrect IAM authentication information: token verification failed",
+	"APIGW.0308":        "The throttling threshold has been reached: policy user over ratelimit, limit:10, time:1 second",
+}
+
+// AddFault queues a fault after any already pending ones. It validates and
+// normalises the fault (defaults for Count, Status, Code, Message) and
+// fails for an unknown kind, a field that makes no sense for the kind, or
+// out-of-range values.
+func (e *Emulator) AddFault(f Fault) error {
+	if err := normalizeFault(&f); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.faults = append(e.faults, &f)
+	return nil
+}
+
+// PendingFaults returns a copy of the faults not yet used up, in order,
+// with their remaining counts, so tests can assert a fault was consumed.
+func (e *Emulator) PendingFaults() []Fault {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Fault, len(e.faults))
+	for i, f := range e.faults {
+		out[i] = *f
+	}
+	return out
+}
+
+func normalizeFault(f *Fault) error {
+	if !faultKinds[f.Kind] {
+		return fmt.Errorf("emulator: unknown fault kind %q (want one of error, html, malformed, truncate, drop, delay, empty, oversize, wrong_content_type)", f.Kind)
+	}
+	switch {
+	case f.Count == 0:
+		f.Count = 1
+	case f.Count < -1:
+		return fmt.Errorf("emulator: fault count %d: want a positive number, 0 (once) or -1 (forever)", f.Count)
+	}
+	if strings.ContainsAny(f.RetryAfter, "\r\n") {
+		return fmt.Errorf("emulator: fault retry_after must not contain line breaks")
+	}
+	switch f.Kind {
+	case FaultError:
+		if f.Status == 0 {
+			f.Status = http.StatusInternalServerError
+		}
+	case FaultHTML:
+		if f.Status == 0 {
+			f.Status = http.StatusBadGateway
+		}
+	default:
+		if f.Status != 0 {
+			return fmt.Errorf("emulator: fault status applies only to kinds error and html, not %s", f.Kind)
+		}
+	}
+	if f.Status != 0 && (f.Status < 200 || f.Status > 599) {
+		return fmt.Errorf("emulator: fault status %d: want 200..599", f.Status)
+	}
+	if f.Kind != FaultError && (f.Code != "" || f.Message != "") {
+		return fmt.Errorf("emulator: fault code and message apply only to kind error, not %s", f.Kind)
+	}
+	if f.Kind == FaultError {
+		if f.Code == "" {
+			f.Code = defaultCodeByStatus[f.Status]
+			if f.Code == "" {
+				f.Code = "KOOPHONE.API.9999"
+			}
+		}
+		if f.Message == "" {
+			f.Message = defaultMessageByCode[f.Code]
+			if f.Message == "" {
+				f.Message = "Emulated error " + f.Code + "."
+			}
+		}
+	}
+	switch {
+	case f.Kind == FaultDelay && f.Delay <= 0:
+		return fmt.Errorf("emulator: fault kind delay needs a positive delay, got %s", f.Delay)
+	case f.Kind != FaultDelay && f.Delay != 0:
+		return fmt.Errorf("emulator: fault delay applies only to kind delay, not %s", f.Kind)
+	}
+	return nil
+}
+
+// takeFault pops one use of the first pending fault matching the request.
+func (e *Emulator) takeFault(path string, rt route, taskID string) (Fault, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i, f := range e.faults {
+		matches := f.Match == "" || f.Match == path || (rt == routeGetTask && f.Match == taskID)
+		if !matches {
+			continue
+		}
+		out := *f
+		if f.Count > 0 {
+			f.Count--
+			if f.Count == 0 {
+				e.faults = append(e.faults[:i:i], e.faults[i+1:]...)
+			}
+		}
+		return out, true
+	}
+	return Fault{}, false
+}
+
+const htmlGatewayPage = `<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>koophone-emulator</center></body></html>`
+
+// oversizeExecuteMsg is how many bytes of execute_msg the oversize fault
+// sends: comfortably over the 16 MiB a client is expected to accept.
+const oversizeExecuteMsg = 17 << 20
+
+func (e *Emulator) applyFault(w *statusWriter, r *http.Request, x *exchange, rt route, taskID string, f Fault) {
+	if f.RetryAfter != "" {
+		w.Header().Set("Retry-After", f.RetryAfter)
+	}
+	switch f.Kind {
+	case FaultError:
+		writeJSON(w, f.Status, envelope{ErrorCode: f.Code, ErrorMsg: f.Message, RequestID: x.respID})
+	case FaultHTML:
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("Content-Length", strconv.Itoa(len(htmlGatewayPage)))
+		w.WriteHeader(f.Status)
+		_, _ = io.WriteString(w, htmlGatewayPage)
+	case FaultMalformed:
+		body := `{"error_code":"0","error_msg":"ok","data":{"jobs":[{"job_id":"`
+		w.Header().Set("Content-Type", jsonContentType)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, body)
+	case FaultEmpty:
+		w.Header().Set("Content-Type", jsonContentType)
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+	case FaultOversize:
+		writeOversize(w)
+	case FaultWrongContentType:
+		b := newBufferWriter()
+		e.answer(b, r, rt, taskID, x.respID)
+		for k, v := range b.header {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(b.statusCode())
+		_, _ = w.Write(b.body.Bytes())
+	case FaultDelay:
+		if err := clock.Sleep(r.Context(), e.clock, time.Duration(f.Delay)); err != nil {
+			// The client went away or the server is shutting down:
+			// close without a response (returning would send an empty 200).
+			x.commit(0)
+			abortConnection(w)
+			return
+		}
+		e.answer(w, r, rt, taskID, x.respID)
+	case FaultTruncate:
+		b := newBufferWriter()
+		e.answer(b, r, rt, taskID, x.respID)
+		for k, v := range b.header {
+			w.Header()[k] = v
+		}
+		body := b.body.Bytes()
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		writeTruncated(w, x, b.statusCode(), body)
+	case FaultDrop:
+		x.commit(0)
+		abortConnection(w)
+	}
+}
+
+// abortConnection ends the exchange without any response: it closes the
+// hijacked connection, or, where hijacking is impossible (HTTP/2), aborts
+// the handler so net/http resets the stream.
+func abortConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}
+
+// writeTruncated sends status, w's headers and the first half of body as
+// raw HTTP/1.1 on the hijacked connection, then closes it, so the client
+// sees a body shorter than its Content-Length.
+func writeTruncated(w *statusWriter, x *exchange, status int, body []byte) {
+	half := body[:len(body)/2]
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		// No hijacking (e.g. HTTP/2): send what we can, then abort.
+		w.WriteHeader(status)
+		_, _ = w.Write(half)
+		_ = http.NewResponseController(w).Flush()
+		panic(http.ErrAbortHandler)
+	}
+	defer conn.Close()
+	x.commit(status)
+	h := w.Header().Clone()
+	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	fmt.Fprintf(brw, "HTTP/1.1 %d %s\r\n", status, http.StatusText(status))
+	_ = h.Write(brw)
+	_, _ = brw.WriteString("\r\n")
+	_, _ = brw.Write(half)
+	_ = brw.Flush()
+}
+
+// writeOversize streams a valid JSON envelope whose single job carries an
+// execute_msg of oversizeExecuteMsg bytes, without building it in memory.
+func writeOversize(w http.ResponseWriter) {
+	prefix := `{"error_code":"0","error_msg":"ok","data":{"jobs":[{"job_id":"` + newJobID() +
+		`","status":2,"error_code":"","error_msg":"","execute_msg":"`
+	const suffix = `"}]}}`
+	w.Header().Set("Content-Type", jsonContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(prefix)+oversizeExecuteMsg+len(suffix)))
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	_, _ = bw.WriteString(prefix)
+	chunk := []byte(strings.Repeat("x", 64<<10))
+	for left := oversizeExecuteMsg; left > 0; left -= len(chunk) {
+		n := min(left, len(chunk))
+		if _, err := bw.Write(chunk[:n]); err != nil {
+			return // the client stopped reading
+		}
+	}
+	_, _ = bw.WriteString(suffix)
+	_ = bw.Flush()
+}

@@ -1,0 +1,242 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/koophone/terraform-provider-koophone/internal/clock"
+)
+
+const testToken = "s3cret-t0ken-value"
+
+var (
+	hex32Re   = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	installRe = regexp.MustCompile(`^ZGCA[0-9a-f]{28}$`)
+	uuidRe    = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	epoch     = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+)
+
+// env is an emulator behind a real HTTP server driven by a fake clock.
+type env struct {
+	t      *testing.T
+	emu    *Emulator
+	clk    *clock.Fake
+	srv    *httptest.Server
+	client *http.Client
+	seq    atomic.Int64
+}
+
+func newEnv(t *testing.T, opts Options) *env {
+	t.Helper()
+	clk := clock.NewFake(epoch)
+	if opts.Token == "" {
+		opts.Token = testToken
+	}
+	if opts.Clock == nil {
+		opts.Clock = clk
+	}
+	emu := New(opts)
+	srv := httptest.NewUnstartedServer(emu)
+	srv.Config.ConnState = emu.ConnState
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return &env{t: t, emu: emu, clk: clk, srv: srv, client: srv.Client()}
+}
+
+// resp is a fully read response.
+type resp struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// obj decodes the body as a JSON object, failing the test if it is not.
+func (r resp) obj(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		t.Fatalf("body is not a JSON object: %v\n%s", err, r.body)
+	}
+	return m
+}
+
+// reqOpt tweaks a request before it is sent.
+type reqOpt func(*http.Request)
+
+func noToken() reqOpt           { return func(r *http.Request) { r.Header.Del("X-Auth-Token") } }
+func noRequestID() reqOpt       { return func(r *http.Request) { r.Header.Del("X-Request-Id") } }
+func withToken(v string) reqOpt { return func(r *http.Request) { r.Header.Set("X-Auth-Token", v) } }
+func withHeader(k, v string) reqOpt {
+	return func(r *http.Request) { r.Header[k] = []string{v} } // raw key: sent exactly as spelt
+}
+
+// do sends an authenticated request with a fresh x-request-id.
+func (v *env) do(method, path string, body any, opts ...reqOpt) resp {
+	v.t.Helper()
+	r, err := v.send(method, path, body, opts...)
+	if err != nil {
+		v.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return r
+}
+
+func (v *env) send(method, path string, body any, opts ...reqOpt) (resp, error) {
+	req := v.newRequest(method, path, body, opts...)
+	res, err := v.client.Do(req)
+	if err != nil {
+		return resp{}, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return resp{status: res.StatusCode, header: res.Header, body: b}, err
+}
+
+func (v *env) newRequest(method, path string, body any, opts ...reqOpt) *http.Request {
+	v.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		rd = bytes.NewReader(mustJSON(v.t, b))
+	}
+	req, err := http.NewRequest(method, v.srv.URL+path, rd)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	req.Header.Set("X-Auth-Token", testToken)
+	req.Header.Set("X-Request-Id", fmt.Sprintf("req-%d", v.seq.Add(1)))
+	req.Header.Set("User-Agent", "emulator-test/1.0")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for _, o := range opts {
+		o(req)
+	}
+	return req
+}
+
+func (v *env) getTask(id string, opts ...reqOpt) resp {
+	v.t.Helper()
+	return v.do(http.MethodGet, "/v1/instances/tasks/"+id, nil, opts...)
+}
+
+func (v *env) addTask(spec TaskSpec) string {
+	v.t.Helper()
+	id, err := v.emu.AddTask(spec)
+	if err != nil {
+		v.t.Fatalf("AddTask: %v", err)
+	}
+	return id
+}
+
+func (v *env) addFault(f Fault) {
+	v.t.Helper()
+	if err := v.emu.AddFault(f); err != nil {
+		v.t.Fatalf("AddFault: %v", err)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// jobsOf returns data.jobs of a successful task response.
+func jobsOf(t *testing.T, r resp) []map[string]any {
+	t.Helper()
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d, want 200: %s", r.status, r.body)
+	}
+	m := r.obj(t)
+	if m["error_code"] != "0" || m["error_msg"] != "ok" {
+		t.Fatalf("envelope %v, want error_code 0 / ok", m)
+	}
+	data, ok := m["data"].(map[string]any)
+	if !ok {
+		t.Fatalf("no data object: %s", r.body)
+	}
+	raw, ok := data["jobs"].([]any)
+	if !ok {
+		t.Fatalf("data.jobs is not an array: %s", r.body)
+	}
+	out := make([]map[string]any, len(raw))
+	for i, j := range raw {
+		jm, ok := j.(map[string]any)
+		if !ok {
+			t.Fatalf("job %d is not an object: %s", i, r.body)
+		}
+		out[i] = jm
+	}
+	return out
+}
+
+// wantErr asserts an error envelope with the given HTTP status and code.
+func wantErr(t *testing.T, r resp, status int, code string) map[string]any {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	m := r.obj(t)
+	if m["error_code"] != code {
+		t.Fatalf("error_code %v, want %s: %s", m["error_code"], code, r.body)
+	}
+	if msg, _ := m["error_msg"].(string); msg == "" {
+		t.Fatalf("empty error_msg: %s", r.body)
+	}
+	if _, has := m["data"]; has {
+		t.Fatalf("error envelope has data: %s", r.body)
+	}
+	return m
+}
+
+// waitFor polls cond for up to 5s of real time (normally a few ms).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func lastRequest(t *testing.T, e *Emulator) Request {
+	t.Helper()
+	reqs := e.Requests()
+	if len(reqs) == 0 {
+		t.Fatal("no requests recorded")
+	}
+	return reqs[len(reqs)-1]
+}
+
+func sp(s string) *string { return &s }
+
+// str returns v as a string, failing the test if it is not one.
+func str(t *testing.T, v any) string {
+	t.Helper()
+	s, ok := v.(string)
+	if !ok {
+		t.Fatalf("%v (%T) is not a string", v, v)
+	}
+	return s
+}

@@ -1,0 +1,329 @@
+package emulator
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+const (
+	maxBodyBytes    = 1 << 20 // request bodies above this get HTTP 413 APIGW.0201
+	maxCommandBytes = 1024
+	maxInstanceIDs  = 100
+	maxInstanceID   = 32
+	maxExecuteMsg   = 1024
+)
+
+// errTooLarge marks a body over maxBodyBytes.
+var errTooLarge = errors.New("request body too large")
+
+// readBody reads at most maxBodyBytes of the request body.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength > maxBodyBytes {
+		return nil, errTooLarge
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxBodyBytes {
+		return nil, errTooLarge
+	}
+	return b, nil
+}
+
+// decodeStrict decodes exactly one JSON object into v, rejecting unknown
+// fields (so a client's misspelt optional field is caught rather than
+// silently ignored) and trailing data, with messages that name the field.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		var syntaxErr *json.SyntaxError
+		switch {
+		case errors.Is(err, io.EOF):
+			return errors.New("request body is empty; want a JSON object")
+		case errors.As(err, &typeErr) && typeErr.Field != "":
+			return fmt.Errorf("%s: must be a JSON %s, got %s", typeErr.Field, jsonKind(typeErr.Type), typeErr.Value)
+		case errors.As(err, &typeErr):
+			return fmt.Errorf("request body must be a JSON object, got %s", typeErr.Value)
+		case errors.As(err, &syntaxErr):
+			return fmt.Errorf("request body is not valid JSON: %v (at byte %d)", syntaxErr, syntaxErr.Offset)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return fmt.Errorf("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		default:
+			return fmt.Errorf("request body is not valid JSON: %v", err)
+		}
+	}
+	if dec.More() {
+		return errors.New("request body has data after the JSON object")
+	}
+	var extra json.RawMessage
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return errors.New("request body has data after the JSON object")
+	}
+	return nil
+}
+
+var textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+
+// jsonKind names the JSON type a Go type decodes from, for error messages.
+func jsonKind(t reflect.Type) string {
+	if reflect.PointerTo(t).Implements(textUnmarshalerType) {
+		return "string"
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	}
+	return t.String()
+}
+
+// readRequest reads and strictly decodes a POST body into v, writing the
+// error response itself and returning false on failure.
+func readRequest(w http.ResponseWriter, r *http.Request, respID string, v any) bool {
+	b, err := readBody(r)
+	if errors.Is(err, errTooLarge) {
+		writeJSON(w, http.StatusRequestEntityTooLarge, envelope{
+			ErrorCode: "APIGW.0201",
+			ErrorMsg:  fmt.Sprintf("Request entity too large (limit %d bytes)", maxBodyBytes),
+			RequestID: respID,
+		})
+		return false
+	}
+	if err == nil {
+		err = decodeStrict(b, v)
+	}
+	if err != nil {
+		writeParamError(w, err.Error())
+		return false
+	}
+	return true
+}
+
+func writeParamError(w http.ResponseWriter, msg string) {
+	writeJSON(w, http.StatusBadRequest, envelope{ErrorCode: "KOOPHONE.API.1000", ErrorMsg: msg})
+}
+
+// validateCommand enforces the documented command rules (plus space, which
+// every documented example uses).
+func validateCommand(cmd string) error {
+	if len(cmd) == 0 || len(cmd) > maxCommandBytes {
+		return fmt.Errorf("command: must be 1 to %d bytes, got %d", maxCommandBytes, len(cmd))
+	}
+	for i := 0; i < len(cmd); i++ {
+		c := cmd[i]
+		if isAlnum(c) || strings.IndexByte(" _./:-", c) >= 0 {
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(cmd[i:])
+		return fmt.Errorf("command: character %q at byte %d is not allowed (allowed: letters, digits, space and _ . / : -)", r, i)
+	}
+	return nil
+}
+
+// validateInstanceIDs enforces 1..100 ids of 1..32 characters, no
+// duplicates.
+func validateInstanceIDs(field string, ids []string) error {
+	if len(ids) == 0 || len(ids) > maxInstanceIDs {
+		return fmt.Errorf("%s: must contain 1 to %d instance ids, got %d", field, maxInstanceIDs, len(ids))
+	}
+	seen := make(map[string]int, len(ids))
+	for i, id := range ids {
+		n := utf8.RuneCountInString(id)
+		if n == 0 || n > maxInstanceID {
+			return fmt.Errorf("%s[%d]: must be 1 to %d characters, got %d", field, i, maxInstanceID, n)
+		}
+		if prev, dup := seen[id]; dup {
+			return fmt.Errorf("%s[%d]: duplicate of %s[%d] (%q)", field, i, field, prev, id)
+		}
+		seen[id] = i
+	}
+	return nil
+}
+
+func validateLen(field, v string, lo, hi int) error {
+	n := utf8.RuneCountInString(v)
+	if n < lo || n > hi {
+		if lo > 0 && n == 0 {
+			return fmt.Errorf("%s: required, must be 1 to %d characters", field, hi)
+		}
+		return fmt.Errorf("%s: must be %d to %d characters, got %d", field, lo, hi, n)
+	}
+	return nil
+}
+
+func (e *Emulator) handleAsyncCommand(w http.ResponseWriter, r *http.Request, respID string) {
+	var req asyncCommandRequest
+	if !readRequest(w, r, respID, &req) {
+		return
+	}
+	if err := validateCommand(req.Command); err != nil {
+		writeParamError(w, err.Error())
+		return
+	}
+	if err := validateInstanceIDs("instance_ids", req.InstanceIDs); err != nil {
+		writeParamError(w, err.Error())
+		return
+	}
+	data := e.submit(newTaskID(), req.InstanceIDs, func(instance string) string {
+		return commandOutput(req.Command, instance)
+	})
+	writeJSON(w, http.StatusOK, envelope{ErrorCode: "0", ErrorMsg: "ok", Data: data})
+}
+
+func (e *Emulator) handleInstallApp(w http.ResponseWriter, r *http.Request, respID string) {
+	var req installAppRequest
+	if !readRequest(w, r, respID, &req) {
+		return
+	}
+	if err := validateInstall(&req); err != nil {
+		writeParamError(w, err.Error())
+		return
+	}
+	if req.FastInstall != nil && *req.FastInstall != "0" && *req.FastInstall != "1" {
+		// A business error: the real service reports it with HTTP 200.
+		writeJSON(w, http.StatusOK, envelope{
+			ErrorCode: "KOOPHONE.API.3008",
+			ErrorMsg:  fmt.Sprintf("fast_install must be \"0\" or \"1\", got %q", *req.FastInstall),
+		})
+		return
+	}
+	data := e.submit(newInstallTaskID(), req.InstanceIDList, func(string) string { return "Success" })
+	writeJSON(w, http.StatusOK, envelope{ErrorCode: "0", ErrorMsg: "ok", Data: data})
+}
+
+func validateInstall(req *installAppRequest) error {
+	checks := []error{
+		validateLen("object_name", req.ObjectName, 1, 100),
+		validateLen("file_name", req.FileName, 1, 100),
+		validateLen("object_version", req.ObjectVersion, 1, 100),
+		validateObjectSize(req.ObjectSize),
+		validateBizType(req.BizType),
+		validateLen("content_type", req.ContentType, 1, 64),
+		validateLen("content_md5", req.ContentMD5, 0, 200),
+		validatePackageURL(req.InstallPackageURL),
+		validateInstanceIDs("instance_id_list", req.InstanceIDList),
+	}
+	for _, err := range checks {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateObjectSize(s string) error {
+	if s == "" {
+		return errors.New("object_size: required, the package size in MB as a decimal string")
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) || len(s) > 32 {
+		return fmt.Errorf("object_size: must be a non-negative decimal number of MB as a string, got %q", s)
+	}
+	return nil
+}
+
+func validateBizType(s string) error {
+	if s != "apk" {
+		return fmt.Errorf("biz_type: must be \"apk\", got %q", s)
+	}
+	return nil
+}
+
+func validatePackageURL(s string) error {
+	if err := validateLen("install_package_url", s, 1, 2000); err != nil {
+		return err
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("install_package_url: must be an absolute http(s) URL of the package in OBS, got %q", s)
+	}
+	return nil
+}
+
+// submit creates the task for a successful POST: one job per instance,
+// running for JobDuration and then succeeding with successMsg(instance),
+// or failing with CPS0005 for an unknown instance.
+func (e *Emulator) submit(taskID string, instances []string, successMsg func(instance string) string) wireSubmitData {
+	spec := TaskSpec{TaskID: taskID, Jobs: make([]JobSpec, len(instances))}
+	data := wireSubmitData{TaskID: taskID, CmdJobs: make([]wireCmdJob, len(instances))}
+	for i, inst := range instances {
+		j := JobSpec{JobID: newJobID(), InstanceID: inst, After: Duration(e.jobDuration)}
+		if e.instances == nil || e.instances[inst] {
+			j.Status = StatusSucceeded
+			j.ErrorCode, j.ErrorMsg = strPtr(""), strPtr("")
+			j.ExecuteMsg = strPtr(successMsg(inst))
+		} else {
+			j.Status = StatusFailed
+			j.ErrorCode, j.ErrorMsg = strPtr("CPS0005"), strPtr("Phone not found.")
+		}
+		spec.Jobs[i] = j
+		data.CmdJobs[i] = wireCmdJob{InstanceID: inst, JobID: j.JobID}
+	}
+	e.mu.Lock()
+	e.tasks[taskID] = &task{spec: spec, created: e.clock.Now()}
+	e.mu.Unlock()
+	return data
+}
+
+// commandOutput fakes deterministic, plausible output of an ADB shell
+// command on a phone, capped at the documented 1024 bytes.
+func commandOutput(command, instance string) string {
+	sum := sha256.Sum256([]byte(instance + "\x00" + command))
+	fields := strings.Fields(command)
+	var out string
+	switch {
+	case len(fields) == 0:
+		out = ""
+	case fields[0] == "echo":
+		out = strings.Join(fields[1:], " ") + "\n"
+	case fields[0] == "getprop":
+		out = fmt.Sprintf("%d\n", 10+int(sum[0])%5)
+	case fields[0] == "ls":
+		out = "acct\napex\nbin\ncache\nconfig\ndata\ndev\netc\nproduct\nsdcard\nstorage\nsystem\nvendor\n"
+	case fields[0] == "pm":
+		out = "package:com.android.settings\npackage:com.android.phone\npackage:com.huawei.koophone.agent\n"
+	case fields[0] == "whoami":
+		out = "shell\n"
+	default:
+		out = fmt.Sprintf("%s: done (phone %s, run %x)\n", fields[0], instance, sum[:4])
+	}
+	return truncateUTF8(out, maxExecuteMsg)
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,465 @@
+package koophone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/koophone/terraform-provider-koophone/internal/clock"
+)
+
+// DefaultEndpoint is the published KooPhone API endpoint. It is one global
+// host, with no region in its name.
+const DefaultEndpoint = "https://koophone.myhuaweicloud.com"
+
+// Defaults for Config fields left at their zero value.
+const (
+	DefaultRequestTimeout = 30 * time.Second
+	DefaultMaxBodyBytes   = 4 << 20
+	DefaultRetryBaseDelay = 500 * time.Millisecond
+	DefaultRetryMaxDelay  = 30 * time.Second
+)
+
+// throttleMinDelay is the shortest pause after a throttling answer that
+// named no Retry-After: Huawei advises waiting 2 to 5 seconds.
+const throttleMinDelay = 2 * time.Second
+
+// maxRetryAfter caps how long a server's Retry-After can hold a request.
+const maxRetryAfter = 5 * time.Minute
+
+// Config configures a Client.
+type Config struct {
+	// Endpoint is the base URL of the API, such as DefaultEndpoint. A path
+	// prefix (for a proxy) is kept; a trailing slash is ignored.
+	Endpoint string
+	// Credentials authenticate every request.
+	Credentials Credentials
+	// RequestTimeout bounds one HTTP attempt, from sending the request to
+	// reading the whole body. Zero means DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// MaxRetries is how many times a request is sent again after a
+	// transient failure. Zero means no retry.
+	MaxRetries int
+	// UserAgent is sent on every request.
+	UserAgent string
+	// HTTPClient sends the requests. Nil means a new client with its own
+	// connection pool, shared by every request of this Client.
+	HTTPClient *http.Client
+	// Clock times the pauses between retries. Nil means the wall clock.
+	Clock clock.Clock
+	// Logger receives one entry per attempt. Nil means no logging.
+	Logger Logger
+	// MaxBodyBytes limits how much of a response is read. Zero means
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// RetryBaseDelay and RetryMaxDelay shape the exponential backoff between
+	// retries. Zero means the defaults.
+	RetryBaseDelay time.Duration
+	RetryMaxDelay  time.Duration
+	// Jitter returns a random number in [0, 1) to spread retries. Nil means
+	// math/rand.
+	Jitter func() float64
+}
+
+// Credentials authenticate a request. Implementations must not log or
+// otherwise expose what they add.
+type Credentials interface {
+	// Apply adds authentication to a request that is about to be sent.
+	Apply(req *http.Request) error
+	// Secrets returns the secret strings, so that they can be blanked out
+	// of any text that quotes a response.
+	Secrets() []string
+}
+
+// TokenCredentials authenticate with an IAM token in X-Auth-Token.
+type TokenCredentials struct {
+	Token string
+}
+
+// Apply sets X-Auth-Token.
+func (t TokenCredentials) Apply(req *http.Request) error {
+	if t.Token == "" {
+		return errors.New("no KooPhone token configured")
+	}
+	req.Header.Set("X-Auth-Token", t.Token)
+	return nil
+}
+
+// Secrets returns the token.
+func (t TokenCredentials) Secrets() []string { return []string{t.Token} }
+
+// Client calls the KooPhone API. It is safe for concurrent use.
+type Client struct {
+	base        *url.URL
+	creds       Credentials
+	httpClient  *http.Client
+	timeout     time.Duration
+	maxRetries  int
+	userAgent   string
+	clock       clock.Clock
+	logger      Logger
+	maxBody     int64
+	baseDelay   time.Duration
+	maxDelay    time.Duration
+	jitter      func() float64
+	redactables []string
+}
+
+// New returns a client for cfg. It fails when the endpoint is not an
+// absolute http(s) URL or no credentials are given.
+func New(cfg Config) (*Client, error) {
+	base, err := ParseEndpoint(cfg.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Credentials == nil {
+		return nil, errors.New("no KooPhone credentials configured")
+	}
+	if cfg.MaxRetries < 0 {
+		return nil, fmt.Errorf("max retries must not be negative, got %d", cfg.MaxRetries)
+	}
+	c := &Client{
+		base:       base,
+		creds:      cfg.Credentials,
+		httpClient: cfg.HTTPClient,
+		timeout:    cfg.RequestTimeout,
+		maxRetries: cfg.MaxRetries,
+		userAgent:  cfg.UserAgent,
+		clock:      cfg.Clock,
+		logger:     cfg.Logger,
+		maxBody:    cfg.MaxBodyBytes,
+		baseDelay:  cfg.RetryBaseDelay,
+		maxDelay:   cfg.RetryMaxDelay,
+		jitter:     cfg.Jitter,
+	}
+	if c.httpClient == nil {
+		c.httpClient = &http.Client{Transport: newTransport()}
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultRequestTimeout
+	}
+	if c.clock == nil {
+		c.clock = clock.Real()
+	}
+	if c.logger == nil {
+		c.logger = nopLogger{}
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = DefaultMaxBodyBytes
+	}
+	if c.baseDelay <= 0 {
+		c.baseDelay = DefaultRetryBaseDelay
+	}
+	if c.maxDelay <= 0 {
+		c.maxDelay = DefaultRetryMaxDelay
+	}
+	if c.jitter == nil {
+		c.jitter = rand.Float64
+	}
+	c.redactables = c.creds.Secrets()
+	return c, nil
+}
+
+// newTransport returns a connection pool of the client's own (so that its
+// keep-alive connections are reused across all reads of one provider
+// instance), with the standard library's proxy, dial and TLS settings.
+func newTransport() http.RoundTripper {
+	if base, ok := http.DefaultTransport.(*http.Transport); ok {
+		return base.Clone()
+	}
+	return http.DefaultTransport
+}
+
+// ParseEndpoint checks that endpoint is an absolute http or https URL with a
+// host and nothing that cannot belong to a base URL, and returns it without
+// a trailing slash. Its error says what is wrong, for use in diagnostics.
+func ParseEndpoint(endpoint string) (*url.URL, error) {
+	if strings.TrimSpace(endpoint) == "" {
+		return nil, errors.New("the endpoint is empty")
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("the endpoint %q is not a valid URL: %w", endpoint, unwrapURLError(err))
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("the endpoint %q must start with https:// (or http:// for a local emulator)", endpoint)
+	case u.Host == "" || u.Hostname() == "":
+		return nil, fmt.Errorf("the endpoint %q has no host name", endpoint)
+	case u.User != nil:
+		return nil, errors.New("the endpoint must not contain a user name or password; configure credentials with the provider's credential arguments")
+	case u.RawQuery != "" || u.ForceQuery:
+		return nil, fmt.Errorf("the endpoint %q must not contain a query string", endpoint)
+	case u.Fragment != "":
+		return nil, fmt.Errorf("the endpoint %q must not contain a fragment", endpoint)
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("the endpoint %q is not a valid URL: port %q is out of range", endpoint, port)
+		}
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u, nil
+}
+
+func unwrapURLError(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return urlErr.Err
+	}
+	return err
+}
+
+// Endpoint returns the base URL the client calls.
+func (c *Client) Endpoint() string { return c.base.String() }
+
+// GetTask reads one task: GET /v1/instances/tasks/{task_id}. An unknown task
+// gives an error that matches ErrTaskNotFound.
+func (c *Client) GetTask(ctx context.Context, taskID string) (Task, error) {
+	if taskID == "" {
+		return Task{}, errors.New("task id is empty")
+	}
+	env, reqID, err := c.do(ctx, http.MethodGet, c.resolve("v1", "instances", "tasks", taskID))
+	if err != nil {
+		return Task{}, err
+	}
+	jobs, err := decodeTaskData(env.Data)
+	if err != nil {
+		return Task{}, &ResponseError{HTTPStatus: http.StatusOK, Reason: err.Error(), RequestID: reqID}
+	}
+	return Task{ID: taskID, Jobs: jobs, RequestID: reqID}, nil
+}
+
+// resolve appends path segments to the endpoint, escaping each one. Unlike
+// url.JoinPath it does not clean the result, so a segment such as ".." stays
+// a literal (escaped) name and can never climb out of the API's path.
+func (c *Client) resolve(segments ...string) *url.URL {
+	u := *c.base
+	var raw, plain strings.Builder
+	raw.WriteString(c.base.EscapedPath())
+	plain.WriteString(c.base.Path)
+	for _, s := range segments {
+		raw.WriteString("/")
+		raw.WriteString(strings.ReplaceAll(url.PathEscape(s), ".", "%2E"))
+		plain.WriteString("/")
+		plain.WriteString(s)
+	}
+	u.Path = plain.String()
+	u.RawPath = raw.String()
+	return &u
+}
+
+// do sends a request with retries and returns the decoded envelope of a
+// successful answer (HTTP 2xx and error_code "0").
+func (c *Client) do(ctx context.Context, method string, target *url.URL) (envelope, string, error) {
+	var lastErr error
+	for attempt := 0; ; attempt++ {
+		env, reqID, err := c.attempt(ctx, method, target, attempt)
+		if err == nil {
+			return env, reqID, nil
+		}
+		lastErr = err
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			// The caller gave up (Ctrl-C or its deadline), possibly just
+			// as this attempt's answer arrived: that is the outcome.
+			if errors.Is(err, ctxErr) {
+				return envelope{}, reqID, err
+			}
+			return envelope{}, reqID, fmt.Errorf("%w (last attempt: %v)", ctxErr, err)
+		}
+		if !IsTransient(err) {
+			return envelope{}, reqID, err
+		}
+		if attempt >= c.maxRetries {
+			if c.maxRetries == 0 {
+				return envelope{}, reqID, err
+			}
+			return envelope{}, reqID, &RetryError{Attempts: attempt + 1, Last: lastErr}
+		}
+		delay := c.retryDelay(attempt, err)
+		c.logger.Warn(ctx, "KooPhone request failed transiently; retrying", map[string]any{
+			"method":      method,
+			"path":        target.Path,
+			"attempt":     attempt + 1,
+			"retry_in_ms": delay.Milliseconds(),
+			"error":       err.Error(),
+		})
+		if err := clock.Sleep(ctx, c.clock, delay); err != nil {
+			return envelope{}, reqID, fmt.Errorf("%w (while waiting to retry after: %v)", err, lastErr)
+		}
+	}
+}
+
+// attempt sends the request once and logs the exchange.
+func (c *Client) attempt(ctx context.Context, method string, target *url.URL, attempt int) (env envelope, reqID string, err error) {
+	reqID = uuid.NewString()
+	start := time.Now()
+	fields := map[string]any{"method": method, "path": target.Path, "attempt": attempt + 1}
+	defer func() {
+		fields["request_id"] = reqID
+		fields["duration_ms"] = time.Since(start).Milliseconds()
+		if env.ErrorCode != "" {
+			fields["error_code"] = string(env.ErrorCode)
+		}
+		if err != nil {
+			fields["error"] = err.Error()
+		}
+		c.logger.Debug(ctx, "KooPhone request", fields)
+	}()
+
+	attemptCtx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(attemptCtx, method, target.String(), nil)
+	if err != nil {
+		return envelope{}, reqID, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("x-request-id", reqID)
+	if c.userAgent != "" {
+		req.Header.Set("User-Agent", c.userAgent)
+	}
+	if err := c.creds.Apply(req); err != nil {
+		return envelope{}, reqID, err
+	}
+
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		return envelope{}, reqID, c.transportFailure("send request", reqID, ctx, attemptCtx, err)
+	}
+	defer resp.Body.Close()
+	headerID := resp.Header.Get("X-Request-Id")
+	if headerID != "" {
+		reqID = headerID
+	}
+	fields["status"] = resp.StatusCode
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	fields["response_bytes"] = len(body)
+	if err != nil {
+		return envelope{}, reqID, c.transportFailure("read response body", reqID, ctx, attemptCtx, err)
+	}
+	if int64(len(body)) > c.maxBody {
+		return envelope{}, reqID, &ResponseError{
+			HTTPStatus: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
+			Reason:    fmt.Sprintf("the body is larger than the %d-byte limit", c.maxBody),
+			Excerpt:   safeExcerpt(body[:min(len(body), 256)], c.redactables),
+			RequestID: reqID,
+		}
+	}
+	env, err = c.interpret(resp, body, reqID, headerID != "")
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		reqID = apiErr.RequestID
+	}
+	return env, reqID, err
+}
+
+// interpret turns a complete response into an envelope or a typed error.
+func (c *Client) interpret(resp *http.Response, body []byte, reqID string, idFromHeader bool) (envelope, error) {
+	contentType := resp.Header.Get("Content-Type")
+	env, err := decodeEnvelope(resp.StatusCode, contentType, body, c.redactables)
+	if err != nil {
+		var respErr *ResponseError
+		if errors.As(err, &respErr) {
+			respErr.RequestID = reqID
+		}
+		return env, err
+	}
+	if env.RequestID != "" && !idFromHeader {
+		// The gateway's own id is the one its operators can look up.
+		reqID = string(env.RequestID)
+	}
+	code := string(env.ErrorCode)
+	ok2xx := resp.StatusCode >= 200 && resp.StatusCode < 300
+	if ok2xx && (code == CodeOK || code == "") {
+		return env, nil
+	}
+	return env, &APIError{
+		HTTPStatus: resp.StatusCode,
+		Code:       code,
+		Message:    redact(string(env.ErrorMsg), c.redactables),
+		RequestID:  reqID,
+		RetryAfter: resp.Header.Get("Retry-After"),
+	}
+}
+
+// transportFailure classifies a failed exchange: the caller's own
+// cancellation or deadline is returned as such (it is not the network's
+// fault and must not be retried); anything else is a TransportError.
+func (c *Client) transportFailure(op, reqID string, parent, attemptCtx context.Context, err error) error {
+	if parentErr := parent.Err(); parentErr != nil {
+		return parentErr
+	}
+	timeout := errors.Is(attemptCtx.Err(), context.DeadlineExceeded)
+	if timeout {
+		op = fmt.Sprintf("%s; no complete answer within the %s request timeout", op, c.timeout)
+	}
+	return &TransportError{Op: op, RequestID: reqID, Timeout: timeout, Err: unwrapURLError(err)}
+}
+
+// retryDelay is the pause before retry number attempt+1: the server's
+// Retry-After when it gave one, else exponential backoff with jitter.
+func (c *Client) retryDelay(attempt int, err error) time.Duration {
+	var apiErr *APIError
+	throttled := false
+	if errors.As(err, &apiErr) {
+		if d, ok := parseRetryAfter(apiErr.RetryAfter, c.clock.Now()); ok {
+			return min(d, maxRetryAfter)
+		}
+		throttled = apiErr.HTTPStatus == http.StatusTooManyRequests || apiErr.Code == CodeGatewayThrottled || apiErr.Code == "APIG.0308"
+	}
+	d := c.baseDelay << min(attempt, 20)
+	if d <= 0 || d > c.maxDelay {
+		d = c.maxDelay
+	}
+	// "Equal jitter": keep half the backoff, randomise the other half, so
+	// clients that failed together do not retry together.
+	d = d/2 + time.Duration(c.jitter()*float64(d/2))
+	if throttled && d < throttleMinDelay {
+		d = throttleMinDelay
+	}
+	return d
+}
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP-date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		if secs > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter, true
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+func redact(s string, secrets []string) string {
+	for _, secret := range secrets {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "[REDACTED]")
+		}
+	}
+	return s
+}

@@ -1,0 +1,210 @@
+package koophone
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Error codes with a meaning of their own to the client.
+const (
+	// CodeOK is the error_code of a successful response.
+	CodeOK = "0"
+	// CodeTaskNotFound is returned by GET /v1/instances/tasks/{task_id} for an
+	// unknown (or expired, or not yet visible) task.
+	CodeTaskNotFound = "KOOPHONE.API.1323"
+	// CodeInternalError is KooPhone's generic internal error; it is transient.
+	CodeInternalError = "KOOPHONE.API.9999"
+	// CodeMissingRequestID is returned, under HTTP 200, when x-request-id is missing.
+	CodeMissingRequestID = "KOOPHONE.API.0002"
+	// CodeGatewayAuth is the API gateway's answer to a bad token or signature.
+	CodeGatewayAuth = "APIGW.0301"
+	// CodeGatewayThrottled is the API gateway's rate-limit answer.
+	CodeGatewayThrottled = "APIGW.0308"
+	// CodeGatewayNotFound is the API gateway's answer to an unknown API path,
+	// usually a sign of a wrong endpoint.
+	CodeGatewayNotFound = "APIGW.0101"
+)
+
+// ErrTaskNotFound matches (with errors.Is) an API error saying that the task
+// does not exist.
+var ErrTaskNotFound = errors.New("task not found")
+
+// ErrUnauthorized matches (with errors.Is) an API error saying that the
+// credentials were rejected.
+var ErrUnauthorized = errors.New("credentials rejected")
+
+// transientCodes are KooPhone or gateway codes worth retrying whatever the
+// HTTP status they come with.
+var transientCodes = map[string]bool{
+	CodeInternalError:    true,
+	CodeGatewayThrottled: true,
+	"APIG.0308":          true, // the same throttling error from a dedicated gateway
+}
+
+// transientStatus are HTTP statuses worth retrying.
+var transientStatus = map[int]bool{
+	http.StatusTooManyRequests:     true,
+	http.StatusInternalServerError: true,
+	http.StatusBadGateway:          true,
+	http.StatusServiceUnavailable:  true,
+	http.StatusGatewayTimeout:      true,
+}
+
+// APIError is an answer from the KooPhone API (or its gateway) that carries
+// an error code: either a non-2xx HTTP status or an HTTP 200 whose
+// error_code is not "0".
+type APIError struct {
+	// HTTPStatus is the HTTP status code of the response.
+	HTTPStatus int
+	// Code is the KooPhone or gateway error code, such as KOOPHONE.API.1323.
+	// It is empty when the response had none.
+	Code string
+	// Message is the error_msg of the response.
+	Message string
+	// RequestID identifies the request for KooPhone support.
+	RequestID string
+	// RetryAfter is the raw Retry-After header, if any.
+	RetryAfter string
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("KooPhone API error")
+	if e.Code != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Code)
+	}
+	fmt.Fprintf(&b, " (HTTP %d)", e.HTTPStatus)
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, " [request id %s]", e.RequestID)
+	}
+	return b.String()
+}
+
+// Is lets errors.Is match the sentinel errors of this package.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrTaskNotFound:
+		return e.Code == CodeTaskNotFound
+	case ErrUnauthorized:
+		return e.Code == CodeGatewayAuth || e.HTTPStatus == http.StatusUnauthorized
+	}
+	return false
+}
+
+// Transient reports whether the request may succeed if sent again.
+func (e *APIError) Transient() bool {
+	return transientCodes[e.Code] || transientStatus[e.HTTPStatus]
+}
+
+// ResponseError is a response that could not be understood: an HTML page,
+// malformed or empty JSON, or a body over the size limit.
+type ResponseError struct {
+	// HTTPStatus is the HTTP status code of the response.
+	HTTPStatus int
+	// ContentType is the response's Content-Type header.
+	ContentType string
+	// Reason says what was wrong with the body.
+	Reason string
+	// Excerpt is the start of the body, shortened and made printable; it
+	// never contains the credentials the client sent.
+	Excerpt string
+	// RequestID identifies the request.
+	RequestID string
+}
+
+func (e *ResponseError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "unexpected response from the KooPhone API (HTTP %d", e.HTTPStatus)
+	if e.ContentType != "" {
+		fmt.Fprintf(&b, ", Content-Type %q", e.ContentType)
+	}
+	b.WriteString("): ")
+	b.WriteString(e.Reason)
+	if e.Excerpt != "" {
+		fmt.Fprintf(&b, "; body starts with %q", e.Excerpt)
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, " [request id %s]", e.RequestID)
+	}
+	return b.String()
+}
+
+// Transient reports whether the request may succeed if sent again: a
+// gateway page under 502/503/504 usually means a backend restart, while an
+// unreadable answer under HTTP 200 means the endpoint is not KooPhone.
+func (e *ResponseError) Transient() bool { return transientStatus[e.HTTPStatus] }
+
+// TransportError is a failure to exchange a request and a response: a
+// refused or dropped connection, a TLS failure, a connection reset while the
+// body was read, or an attempt slower than the request timeout.
+type TransportError struct {
+	// Op says which step failed, such as "send request" or "read response body".
+	Op string
+	// RequestID is the x-request-id the client sent.
+	RequestID string
+	// Timeout is true when the attempt exceeded the request timeout.
+	Timeout bool
+	// Err is the underlying error.
+	Err error
+}
+
+func (e *TransportError) Error() string {
+	if e.Timeout {
+		return fmt.Sprintf("KooPhone API request timed out (%s) [request id %s]: %v", e.Op, e.RequestID, e.Err)
+	}
+	return fmt.Sprintf("KooPhone API request failed (%s) [request id %s]: %v", e.Op, e.RequestID, e.Err)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// Transient is always true: the network may be better next time.
+func (e *TransportError) Transient() bool { return true }
+
+// RetryError wraps the last error of a request that failed transiently on
+// every attempt allowed.
+type RetryError struct {
+	// Attempts is how many times the request was sent.
+	Attempts int
+	// Last is the error of the last attempt.
+	Last error
+}
+
+func (e *RetryError) Error() string {
+	return fmt.Sprintf("gave up after %d attempts: %v", e.Attempts, e.Last)
+}
+
+func (e *RetryError) Unwrap() error { return e.Last }
+
+// IsTransient reports whether err is worth retrying later: a transport
+// failure, a throttling or server-side error, or retries exhausted on one.
+func IsTransient(err error) bool {
+	var t interface{ Transient() bool }
+	if errors.As(err, &t) {
+		return t.Transient()
+	}
+	return false
+}
+
+// RequestIDOf returns the request id carried by err, if any.
+func RequestIDOf(err error) string {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.RequestID
+	}
+	var respErr *ResponseError
+	if errors.As(err, &respErr) {
+		return respErr.RequestID
+	}
+	var tErr *TransportError
+	if errors.As(err, &tErr) {
+		return tErr.RequestID
+	}
+	return ""
+}

@@ -1,0 +1,99 @@
+package provider
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+func envOf(vars map[string]string) lookupEnv {
+	return func(k string) (string, bool) {
+		v, ok := vars[k]
+		return v, ok
+	}
+}
+
+func nullModel() providerModel {
+	return providerModel{
+		Endpoint:       types.StringNull(),
+		Token:          types.StringNull(),
+		RequestTimeout: timetypes.NewGoDurationNull(),
+		MaxRetries:     types.Int64Null(),
+	}
+}
+
+func TestResolveSettingsPrecedence(t *testing.T) {
+	env := envOf(map[string]string{"KOOPHONE_ENDPOINT": "https://env.example", "KOOPHONE_TOKEN": "env-token"})
+
+	s, diags := resolveSettings(nullModel(), env)
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+	if s.Endpoint != "https://env.example" || s.Token != "env-token" {
+		t.Errorf("environment not used: %+v", s)
+	}
+	if s.RequestTimeout != 30*time.Second || s.MaxRetries != 4 {
+		t.Errorf("defaults = %v, %d", s.RequestTimeout, s.MaxRetries)
+	}
+
+	m := nullModel()
+	m.Endpoint = types.StringValue("https://config.example/")
+	m.Token = types.StringValue("config-token")
+	m.RequestTimeout = timetypes.NewGoDurationValueFromStringMust("45s")
+	m.MaxRetries = types.Int64Value(0)
+	s, diags = resolveSettings(m, env)
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+	if s.Endpoint != "https://config.example/" || s.Token != "config-token" || s.RequestTimeout != 45*time.Second || s.MaxRetries != 0 {
+		t.Errorf("configuration did not win: %+v", s)
+	}
+
+	s, diags = resolveSettings(func() providerModel { m := nullModel(); m.Token = types.StringValue("t"); return m }(), envOf(nil))
+	if diags.HasError() || s.Endpoint != "https://koophone.myhuaweicloud.com" {
+		t.Errorf("default endpoint = %q, %v", s.Endpoint, diags)
+	}
+}
+
+func TestResolveSettingsErrors(t *testing.T) {
+	cases := []struct {
+		name    string
+		model   func(*providerModel)
+		env     map[string]string
+		summary string
+		detail  string
+	}{
+		{"no credentials", nil, nil, "Missing KooPhone credentials", "KOOPHONE_TOKEN"},
+		{"empty env token", nil, map[string]string{"KOOPHONE_TOKEN": ""}, "Missing KooPhone credentials", "token"},
+		{"env token with newline", nil, map[string]string{"KOOPHONE_TOKEN": "abc\n"}, "Invalid KOOPHONE_TOKEN", "white space"},
+		{"bad env endpoint", func(m *providerModel) { m.Token = types.StringValue("t") }, map[string]string{"KOOPHONE_ENDPOINT": "ftp://x"}, "Invalid KOOPHONE_ENDPOINT", "https://"},
+		{"bad configured endpoint", func(m *providerModel) { m.Token = types.StringValue("t"); m.Endpoint = types.StringValue("x") }, nil, "Invalid KooPhone endpoint", "https://"},
+		{"short timeout", func(m *providerModel) {
+			m.Token = types.StringValue("t")
+			m.RequestTimeout = timetypes.NewGoDurationValueFromStringMust("1ms")
+		}, nil, "Duration too short", "at least 1s"},
+		{"too many retries", func(m *providerModel) { m.Token = types.StringValue("t"); m.MaxRetries = types.Int64Value(99) }, nil, "Invalid max_retries", "between 0 and 10"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := nullModel()
+			if c.model != nil {
+				c.model(&m)
+			}
+			_, diags := resolveSettings(m, envOf(c.env))
+			if !diags.HasError() {
+				t.Fatal("no error")
+			}
+			d := diags.Errors()[0]
+			if d.Summary() != c.summary || !strings.Contains(d.Detail(), c.detail) {
+				t.Errorf("got %q / %q", d.Summary(), d.Detail())
+			}
+			if strings.Contains(d.Detail(), "abc\n") {
+				t.Error("the token is quoted in the error")
+			}
+		})
+	}
+}

@@ -1,0 +1,143 @@
+package provider
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+
+	"github.com/koophone/terraform-provider-koophone/internal/emulator"
+)
+
+// The examples are documentation that runs: these tests apply them, as
+// written, against the emulator.
+
+const examplesDir = "../../examples"
+
+// readExamples concatenates the .tf files of an examples directory.
+func readExamples(t *testing.T, dir string) string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(examplesDir, dir, "*.tf"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples in %s: %v", dir, err)
+	}
+	sort.Strings(files)
+	var b strings.Builder
+	for _, f := range files {
+		content, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(content)
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// seedExampleTasks adds the tasks the examples refer to; installState is
+// the final status of the app install's second job.
+func seedExampleTasks(e *accEnv, installStatus int) {
+	e.addTask(emulator.TaskSpec{TaskID: "6837531fd3f54550927b930180a706bf", Jobs: []emulator.JobSpec{
+		{Status: emulator.StatusSucceeded, ExecuteMsg: str("total 0")},
+		{Status: emulator.StatusSucceeded, ExecuteMsg: str("total 0")},
+	}})
+	e.addTask(emulator.TaskSpec{TaskID: "ZGCA6837531fd3f54550927b930180", Jobs: []emulator.JobSpec{
+		{Status: emulator.StatusSucceeded, AfterPolls: 2, ExecuteMsg: str("Success")},
+		{Status: installStatus, AfterPolls: 3, ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found.")},
+	}})
+}
+
+func TestAccExamples_dataSource(t *testing.T) {
+	e := newAccEnv(t)
+	seedExampleTasks(e, emulator.StatusSucceeded)
+	t.Setenv("KOOPHONE_ENDPOINT", e.server.URL)
+	t.Setenv("KOOPHONE_TOKEN", accToken)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{{
+			Config: readExamples(t, "data-sources/koophone_instance_task"),
+			// A data source inside a check block is read again on every
+			// plan, so the plan after apply is never empty.
+			ExpectNonEmptyPlan: true,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("data.koophone_instance_task.install", at("state"), knownvalue.StringExact("successful")),
+				statecheck.ExpectKnownValue("terraform_data.rollout_next_wave", at("output").AtMapKey("phones_ready"), knownvalue.Int64Exact(2)),
+				statecheck.ExpectKnownValue("data.koophone_instance_task.strict", at("state"), knownvalue.StringExact("successful")),
+				statecheck.ExpectKnownOutputValue("task_state", knownvalue.StringExact("successful")),
+				statecheck.ExpectKnownOutputValue("failed_jobs", knownvalue.ListExact([]knownvalue.Check{})),
+			},
+		}},
+	})
+}
+
+// The gate of the wait-and-gate example stops the apply when a phone fails.
+func TestAccExamples_dataSourceGateStops(t *testing.T) {
+	e := newAccEnv(t)
+	seedExampleTasks(e, emulator.StatusFailed)
+	t.Setenv("KOOPHONE_ENDPOINT", e.server.URL)
+	t.Setenv("KOOPHONE_TOKEN", accToken)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{{
+			Config:      readExamples(t, "data-sources/koophone_instance_task"),
+			ExpectError: errRE("Resource postcondition failed", "App install ZGCA6837531fd3f54550927b930180 ended failed: 1 of 2 phones failed."),
+		}},
+	})
+}
+
+// The provider example, pointed at the emulator instead of the real
+// endpoint, configures a working provider.
+func TestAccExamples_provider(t *testing.T) {
+	e := newAccEnv(t)
+	seedExampleTasks(e, emulator.StatusSucceeded)
+	// The example declares source = "koophone/koophone".
+	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "koophone")
+	t.Setenv("TF_VAR_koophone_token", accToken)
+	config := strings.Replace(readExamples(t, "provider"), "https://koophone.myhuaweicloud.com", e.server.URL, 1)
+	config += "data \"koophone_instance_task\" \"t\" {\n  task_id = \"6837531fd3f54550927b930180a706bf\"\n}\n"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{{
+			Config:            config,
+			ConfigStateChecks: []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact("successful"))},
+		}},
+	})
+}
+
+// The demo configuration applies against the demo seed, as `make demo`
+// does, so the demo cannot rot unnoticed.
+func TestAccExamples_demo(t *testing.T) {
+	e := newAccEnv(t)
+	seed, err := os.ReadFile(filepath.Join(examplesDir, "demo", "emulator-seed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := emulator.ParseSeed(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.emu.ApplySeed(parsed); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "koophone")
+	t.Setenv("KOOPHONE_ENDPOINT", e.server.URL)
+	t.Setenv("KOOPHONE_TOKEN", accToken)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{{
+			Config:             readExamples(t, "demo"),
+			ExpectNonEmptyPlan: true, // the check block's data source, as above
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownOutputValue("adb_command_state", knownvalue.StringExact("successful")),
+				statecheck.ExpectKnownOutputValue("adb_command_jobs", knownvalue.ListSizeExact(4)),
+				statecheck.ExpectKnownOutputValue("next_step", knownvalue.StringExact("ran after 4 phones succeeded")),
+				statecheck.ExpectKnownValue("data.koophone_instance_task.install", at("failed_count"), knownvalue.Int64Exact(1)),
+			},
+		}},
+	})
+}

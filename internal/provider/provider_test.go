@@ -1,0 +1,203 @@
+package provider
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/koophone/terraform-provider-koophone/internal/emulator"
+)
+
+// Invalid endpoints are rejected at plan time with the reason, before any
+// request is sent.
+func TestAccProvider_invalidEndpointRejectedAtPlan(t *testing.T) {
+	e := newAccEnv(t)
+	cases := map[string]string{
+		"koophone.myhuaweicloud.com":       `must start with https://`,
+		"ftp://koophone.myhuaweicloud.com": `must start with https://`,
+		"https://":                         `has no host name`,
+		"https://user:secret@example.com":  `must not contain a user name or password`,
+		"https://example.com/?region=cn":   `must not contain a query string`,
+		"":                                 `The endpoint is empty`,
+	}
+	var steps []resource.TestStep
+	for endpoint, msg := range cases {
+		steps = append(steps, resource.TestStep{
+			Config: fmt.Sprintf("provider \"koophone\" {\n endpoint = %q\n token = %q\n}\n", endpoint, accToken) +
+				"data \"koophone_instance_task\" \"t\" {\n task_id = \"abc\"\n}\n",
+			ExpectError: errRE("Invalid KooPhone endpoint", msg),
+			PlanOnly:    true,
+		})
+	}
+	steps = append(steps,
+		resource.TestStep{
+			Config:      e.providerBlock("request_timeout = \"10ms\"") + "data \"koophone_instance_task\" \"t\" {\n task_id = \"abc\"\n}\n",
+			ExpectError: errRE("Duration too short", "request_timeout", "at least 1s"),
+			PlanOnly:    true,
+		},
+		resource.TestStep{
+			Config:      e.providerBlock("max_retries = 11") + "data \"koophone_instance_task\" \"t\" {\n task_id = \"abc\"\n}\n",
+			ExpectError: errRE("max_retries", "must be between 0 and 10"),
+			PlanOnly:    true,
+		},
+	)
+	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: e.factories(), Steps: steps})
+	e.checkNoRequests()
+}
+
+// A token with a trailing newline (from file()) is rejected without
+// quoting it.
+func TestAccProvider_tokenWithNewlineRejected(t *testing.T) {
+	e := newAccEnv(t)
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf("provider \"koophone\" {\n endpoint = %q\n token = \"%s\\n\"\n}\n", e.server.URL, accToken) +
+				"data \"koophone_instance_task\" \"t\" {\n task_id = \"abc\"\n}\n",
+			ExpectError: errRE("Invalid KooPhone credential", "white space or a control character", "trimspace()"),
+			PlanOnly:    true,
+		}},
+	})
+	e.checkNoRequests()
+}
+
+// With no credentials anywhere, the error names token and KOOPHONE_TOKEN.
+func TestAccProvider_missingCredentials(t *testing.T) {
+	e := newAccEnv(t)
+	t.Setenv("KOOPHONE_TOKEN", "")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{{
+			Config:      fmt.Sprintf("provider \"koophone\" {\n endpoint = %q\n}\n", e.server.URL) + "data \"koophone_instance_task\" \"t\" {\n task_id = \"abc\"\n}\n",
+			ExpectError: errRE("Missing KooPhone credentials", `Set token in the provider "koophone" block`, "KOOPHONE_TOKEN environment variable"),
+		}},
+	})
+	e.checkNoRequests()
+}
+
+// The provider can be configured entirely from the environment.
+func TestAccProvider_configuredFromEnvironment(t *testing.T) {
+	e := newAccEnv(t)
+	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
+	t.Setenv("KOOPHONE_ENDPOINT", e.server.URL)
+	t.Setenv("KOOPHONE_TOKEN", accToken)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{{
+			Config:            fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n task_id = %q\n}\n", id),
+			ConfigStateChecks: []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact("successful"))},
+		}},
+	})
+}
+
+// Explicit configuration wins over the environment.
+func TestAccProvider_configurationWinsOverEnvironment(t *testing.T) {
+	e := newAccEnv(t)
+	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
+	t.Setenv("KOOPHONE_ENDPOINT", "http://127.0.0.1:1")
+	t.Setenv("KOOPHONE_TOKEN", "wrong-token-from-env")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{{
+			Config:            e.providerBlock() + fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n task_id = %q\n}\n", id),
+			ConfigStateChecks: []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact("successful"))},
+		}},
+	})
+}
+
+// A bad KOOPHONE_ENDPOINT is reported against endpoint with the variable's
+// name.
+func TestAccProvider_invalidEndpointFromEnvironment(t *testing.T) {
+	e := newAccEnv(t)
+	t.Setenv("KOOPHONE_ENDPOINT", "koophone.myhuaweicloud.com")
+	t.Setenv("KOOPHONE_TOKEN", accToken)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{{
+			Config:      "data \"koophone_instance_task\" \"t\" {\n task_id = \"abc\"\n}\n",
+			ExpectError: errRE("Invalid KOOPHONE_ENDPOINT", `the endpoint "koophone.myhuaweicloud.com" must start with https://`),
+		}},
+	})
+	e.checkNoRequests()
+}
+
+// Provider arguments that are unknown during plan (from a resource) are
+// not an error; the read happens at apply with the known values.
+func TestAccProvider_unknownConfigurationAtPlan(t *testing.T) {
+	e := newAccEnv(t)
+	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+resource "terraform_data" "api" {
+  input = { endpoint = %q, task_id = %q }
+}
+
+provider "koophone" {
+  endpoint = terraform_data.api.output.endpoint
+  token    = %q
+}
+
+data "koophone_instance_task" "t" {
+  task_id = terraform_data.api.output.task_id
+}
+`, e.server.URL, id, accToken),
+			ConfigStateChecks: []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact("successful"))},
+		}},
+	})
+}
+
+// The token never reaches Terraform's state, output or logs, even at
+// TF_LOG=TRACE, while the request log is there at DEBUG.
+func TestAccProvider_tokenNeverLogged(t *testing.T) {
+	e := newAccEnv(t)
+	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, AfterPolls: 2}}})
+	e.addFault(emulator.Fault{Match: id, Kind: emulator.FaultError, Status: 401, Code: "APIGW.0301", Message: "token " + accToken + " expired"})
+	logPath := t.TempDir() + "/terraform.log"
+	// The token comes from the environment, so that the configuration
+	// (which the test harness logs) does not contain it.
+	t.Setenv("KOOPHONE_ENDPOINT", e.server.URL)
+	t.Setenv("KOOPHONE_TOKEN", accToken)
+	t.Setenv("TF_LOG", "TRACE")
+	t.Setenv("TF_ACC_LOG_PATH", logPath)
+	var stateDump string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config:      fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n task_id = %q\n}\n", id),
+				ExpectError: errRE("KooPhone rejected the credentials", "[REDACTED]"),
+			},
+			{
+				Config: fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n task_id = %q\n wait_for_completion = true\n}\n", id),
+				Check: func(s *terraform.State) error {
+					stateDump = s.String()
+					return nil
+				},
+			},
+		},
+	})
+	logs, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatalf("read log: %v", err)
+	}
+	if strings.Contains(string(logs), accToken) {
+		idx := strings.Index(string(logs), accToken)
+		t.Errorf("the token appears in the TRACE log, near: %q", string(logs[max(0, idx-200):idx]))
+	}
+	if strings.Contains(stateDump, accToken) {
+		t.Error("the token appears in the state")
+	}
+	for _, want := range []string{"KooPhone request", "Polled KooPhone task", "KooPhone task progress"} {
+		if !strings.Contains(string(logs), want) {
+			t.Errorf("log lacks %q", want)
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/koophone/terraform-provider-koophone/internal/koophone"
+)
+
+// endpointValidator rejects, at plan time, an endpoint that is not an
+// absolute http(s) URL, with the reason in the error.
+type endpointValidator struct{}
+
+var _ validator.String = endpointValidator{}
+
+func (endpointValidator) Description(context.Context) string {
+	return "must be an absolute http or https URL"
+}
+
+func (v endpointValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (endpointValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := koophone.ParseEndpoint(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid KooPhone endpoint",
+			fmt.Sprintf("%s.\n\nSet endpoint to the base URL of the KooPhone API, for example %q, or leave it unset to use that default.",
+				capitalize(err.Error()), koophone.DefaultEndpoint))
+	}
+}
+
+// credentialValidator rejects an empty credential or one with white space or
+// control characters, which an HTTP header cannot carry (a trailing newline
+// from file() is the usual cause). Its messages never quote the value.
+type credentialValidator struct{}
+
+var _ validator.String = credentialValidator{}
+
+func (credentialValidator) Description(context.Context) string {
+	return "must be non-empty and contain no white space or control characters"
+}
+
+func (v credentialValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (credentialValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if msg := credentialProblem(req.ConfigValue.ValueString()); msg != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid KooPhone credential", fmt.Sprintf("The value of %s %s.", req.Path, msg))
+	}
+}
+
+// credentialProblem says what is wrong with a credential, or "" when
+// nothing is. It never includes the credential itself.
+func credentialProblem(v string) string {
+	if v == "" {
+		return "is empty; remove the argument or set a value"
+	}
+	for _, r := range v {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return "contains white space or a control character, which cannot be sent in an HTTP header (a trailing newline from file() is the usual cause: wrap it in trimspace())"
+		}
+	}
+	return ""
+}
+
+// durationAtLeast checks a Go duration string against a lower bound. A
+// value that does not parse is left to the timetypes.GoDuration type, which
+// reports it, so the user sees one error, not two.
+type durationAtLeast struct {
+	min time.Duration
+}
+
+var _ validator.String = durationAtLeast{}
+
+func (v durationAtLeast) Description(context.Context) string {
+	return fmt.Sprintf("must be a duration of at least %s", v.min)
+}
+
+func (v durationAtLeast) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v durationAtLeast) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	d, err := time.ParseDuration(req.ConfigValue.ValueString())
+	if err != nil {
+		return
+	}
+	if d < v.min {
+		resp.Diagnostics.AddAttributeError(req.Path, "Duration too short",
+			fmt.Sprintf("%s is %q, but it must be at least %s. Use a Go duration such as %q.",
+				req.Path, req.ConfigValue.ValueString(), v.min, (10*v.min).String()))
+	}
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
