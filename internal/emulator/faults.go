@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,6 +35,10 @@ const (
 	// FaultTruncate sends the normal answer's headers, including the full
 	// Content-Length, then closes the connection after half of the body.
 	FaultTruncate FaultKind = "truncate"
+	// FaultReset is FaultTruncate ending in a TCP reset (RST) instead of
+	// an orderly close, as a crashing proxy or a dropped NAT entry would:
+	// the client sees "connection reset by peer" in the middle of the body.
+	FaultReset FaultKind = "reset"
 	// FaultDrop closes the connection without writing anything. Note that
 	// Go's http.Transport transparently retries an idempotent request
 	// (e.g. a GET) once when a reused keep-alive connection is closed
@@ -52,11 +57,15 @@ const (
 	// FaultWrongContentType sends the normal answer with Content-Type
 	// text/plain.
 	FaultWrongContentType FaultKind = "wrong_content_type"
+	// FaultRaw answers HTTP Status (default 200) with Content-Type
+	// application/json and Body exactly as given: for wire details a JSON
+	// encoder cannot produce, such as invalid UTF-8 inside a string.
+	FaultRaw FaultKind = "raw"
 )
 
 var faultKinds = map[FaultKind]bool{
-	FaultError: true, FaultHTML: true, FaultMalformed: true, FaultTruncate: true, FaultDrop: true,
-	FaultDelay: true, FaultEmpty: true, FaultOversize: true, FaultWrongContentType: true,
+	FaultError: true, FaultHTML: true, FaultMalformed: true, FaultTruncate: true, FaultReset: true, FaultDrop: true,
+	FaultDelay: true, FaultEmpty: true, FaultOversize: true, FaultWrongContentType: true, FaultRaw: true,
 }
 
 // Fault is a programmable failure applied to upcoming API requests. Each
@@ -87,6 +96,9 @@ type Fault struct {
 	RetryAfter string `json:"retry_after,omitempty"`
 	// Delay is how long a FaultDelay waits, in emulator time.
 	Delay Duration `json:"delay,omitempty"`
+	// Body is the exact response body of a FaultRaw, sent byte for byte
+	// (a Go string may hold bytes that are not valid UTF-8).
+	Body string `json:"body,omitempty"`
 }
 
 var defaultCodeByStatus = map[int]string{
@@ -138,7 +150,7 @@ func (e *Emulator) PendingFaults() []Fault {
 
 func normalizeFault(f *Fault) error {
 	if !faultKinds[f.Kind] {
-		return fmt.Errorf("emulator: unknown fault kind %q (want one of error, html, malformed, truncate, drop, delay, empty, oversize, wrong_content_type)", f.Kind)
+		return fmt.Errorf("emulator: unknown fault kind %q (want one of error, html, malformed, truncate, reset, drop, delay, empty, oversize, wrong_content_type, raw)", f.Kind)
 	}
 	switch {
 	case f.Count == 0:
@@ -158,10 +170,17 @@ func normalizeFault(f *Fault) error {
 		if f.Status == 0 {
 			f.Status = http.StatusBadGateway
 		}
+	case FaultRaw:
+		if f.Status == 0 {
+			f.Status = http.StatusOK
+		}
 	default:
 		if f.Status != 0 {
-			return fmt.Errorf("emulator: fault status applies only to kinds error and html, not %s", f.Kind)
+			return fmt.Errorf("emulator: fault status applies only to kinds error, html and raw, not %s", f.Kind)
 		}
+	}
+	if f.Kind != FaultRaw && f.Body != "" {
+		return fmt.Errorf("emulator: fault body applies only to kind raw, not %s", f.Kind)
 	}
 	if f.Status != 0 && (f.Status < 200 || f.Status > 599) {
 		return fmt.Errorf("emulator: fault status %d: want 200..599", f.Status)
@@ -237,6 +256,11 @@ func (e *Emulator) applyFault(w *statusWriter, r *http.Request, x *exchange, rt 
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, body)
+	case FaultRaw:
+		w.Header().Set("Content-Type", jsonContentType)
+		w.Header().Set("Content-Length", strconv.Itoa(len(f.Body)))
+		w.WriteHeader(f.Status)
+		_, _ = io.WriteString(w, f.Body)
 	case FaultEmpty:
 		w.Header().Set("Content-Type", jsonContentType)
 		w.Header().Set("Content-Length", "0")
@@ -261,7 +285,7 @@ func (e *Emulator) applyFault(w *statusWriter, r *http.Request, x *exchange, rt 
 			return
 		}
 		e.answer(w, r, rt, taskID, x.respID)
-	case FaultTruncate:
+	case FaultTruncate, FaultReset:
 		b := newBufferWriter()
 		e.answer(b, r, rt, taskID, x.respID)
 		for k, v := range b.header {
@@ -269,7 +293,7 @@ func (e *Emulator) applyFault(w *statusWriter, r *http.Request, x *exchange, rt 
 		}
 		body := b.body.Bytes()
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		writeTruncated(w, x, b.statusCode(), body)
+		writeTruncated(w, x, b.statusCode(), body, f.Kind == FaultReset)
 	case FaultDrop:
 		x.commit(0)
 		abortConnection(w)
@@ -288,9 +312,10 @@ func abortConnection(w http.ResponseWriter) {
 }
 
 // writeTruncated sends status, w's headers and the first half of body as
-// raw HTTP/1.1 on the hijacked connection, then closes it, so the client
-// sees a body shorter than its Content-Length.
-func writeTruncated(w *statusWriter, x *exchange, status int, body []byte) {
+// raw HTTP/1.1 on the hijacked connection, then closes it (with a TCP reset
+// when reset is true), so the client sees a body shorter than its
+// Content-Length.
+func writeTruncated(w *statusWriter, x *exchange, status int, body []byte, reset bool) {
 	half := body[:len(body)/2]
 	conn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
@@ -309,6 +334,10 @@ func writeTruncated(w *statusWriter, x *exchange, status int, body []byte) {
 	_, _ = brw.WriteString("\r\n")
 	_, _ = brw.Write(half)
 	_ = brw.Flush()
+	if tcp, ok := conn.(*net.TCPConn); ok && reset {
+		// Linger 0 makes Close send RST and discard unsent data.
+		_ = tcp.SetLinger(0)
+	}
 }
 
 // writeOversize streams a valid JSON envelope whose single job carries an

@@ -174,6 +174,43 @@ func TestFaultTruncate(t *testing.T) {
 	jobsOf(t, v.getTask(id))
 }
 
+func TestFaultRaw(t *testing.T) {
+	v := newEnv(t, Options{})
+	id := v.addTask(TaskSpec{})
+	body := "{\"error_code\":\"0\",\"data\":{\"jobs\":[{\"execute_msg\":\"caf\xe9\"}]}}"
+	v.addFault(Fault{Kind: FaultRaw, Status: 202, Body: body})
+	r := v.getTask(id)
+	if r.status != 202 || string(r.body) != body || r.header.Get("Content-Type") != jsonContentType {
+		t.Errorf("got %d %v %q", r.status, r.header, r.body)
+	}
+	if err := v.emu.AddFault(Fault{Kind: FaultError, Body: "x"}); err == nil {
+		t.Error("body accepted on a non-raw fault")
+	}
+}
+
+func TestFaultReset(t *testing.T) {
+	v := newEnv(t, Options{})
+	id := v.addTask(TaskSpec{Jobs: []JobSpec{{Status: 2, ExecuteMsg: sp(strings.Repeat("o", 300))}}})
+	v.addFault(Fault{Kind: FaultReset})
+	res, err := v.client.Do(v.newRequest(http.MethodGet, "/v1/instances/tasks/"+id, nil, withHeader("X-Request-Id", "rst")))
+	if err != nil {
+		// The reset may arrive before the client has read the headers.
+		if !strings.Contains(err.Error(), "reset") && !strings.Contains(err.Error(), "EOF") {
+			t.Fatalf("err = %v, want a reset", err)
+		}
+	} else {
+		_, err = io.ReadAll(res.Body)
+		res.Body.Close()
+		if err == nil {
+			t.Fatal("reading the body after a reset succeeded")
+		}
+	}
+	if rq := lastRequest(t, v.emu); rq.Fault != FaultReset {
+		t.Errorf("recorded %+v", rq)
+	}
+	jobsOf(t, v.getTask(id))
+}
+
 func TestFaultDrop(t *testing.T) {
 	v := newEnv(t, Options{})
 	id := v.addTask(TaskSpec{})
@@ -416,7 +453,7 @@ func TestAddFaultValidation(t *testing.T) {
 	if len(e.PendingFaults()) != 0 {
 		t.Error("an invalid fault was queued")
 	}
-	for _, k := range []FaultKind{FaultError, FaultHTML, FaultMalformed, FaultTruncate, FaultDrop, FaultEmpty, FaultOversize, FaultWrongContentType} {
+	for _, k := range []FaultKind{FaultError, FaultHTML, FaultMalformed, FaultTruncate, FaultReset, FaultRaw, FaultDrop, FaultEmpty, FaultOversize, FaultWrongContentType} {
 		if err := e.AddFault(Fault{Kind: k}); err != nil {
 			t.Errorf("%s: %v", k, err)
 		}

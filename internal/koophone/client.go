@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -52,8 +53,12 @@ type Config struct {
 	// UserAgent is sent on every request.
 	UserAgent string
 	// HTTPClient sends the requests. Nil means a new client with its own
-	// connection pool, shared by every request of this Client.
+	// connection pool, shared by every request of this Client, built from
+	// Transport.
 	HTTPClient *http.Client
+	// Transport shapes the connection when HTTPClient is nil: extra CAs,
+	// TLS verification, proxies.
+	Transport TransportOptions
 	// Clock times the pauses between retries. Nil means the wall clock.
 	Clock clock.Clock
 	// Logger receives one entry per attempt. Nil means no logging.
@@ -142,7 +147,11 @@ func New(cfg Config) (*Client, error) {
 		jitter:     cfg.Jitter,
 	}
 	if c.httpClient == nil {
-		c.httpClient = &http.Client{Transport: newTransport()}
+		transport, err := newTransport(cfg.Transport)
+		if err != nil {
+			return nil, fmt.Errorf("invalid CA certificates: %w", err)
+		}
+		c.httpClient = &http.Client{Transport: transport}
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultRequestTimeout
@@ -169,15 +178,9 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// newTransport returns a connection pool of the client's own (so that its
-// keep-alive connections are reused across all reads of one provider
-// instance), with the standard library's proxy, dial and TLS settings.
-func newTransport() http.RoundTripper {
-	if base, ok := http.DefaultTransport.(*http.Transport); ok {
-		return base.Clone()
-	}
-	return http.DefaultTransport
-}
+// CloseIdleConnections closes the keep-alive connections of the client's
+// pool; a later request opens a new one.
+func (c *Client) CloseIdleConnections() { c.httpClient.CloseIdleConnections() }
 
 // ParseEndpoint checks that endpoint is an absolute http or https URL with a
 // host and nothing that cannot belong to a base URL, and returns it without
@@ -331,6 +334,7 @@ func (c *Client) attempt(ctx context.Context, method string, target *url.URL, at
 	if err := c.creds.Apply(req); err != nil {
 		return envelope{}, reqID, err
 	}
+	fields["request_headers"] = redactedHeaders(req.Header)
 
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
@@ -403,7 +407,7 @@ func (c *Client) transportFailure(op, reqID string, parent, attemptCtx context.C
 	if timeout {
 		op = fmt.Sprintf("%s; no complete answer within the %s request timeout", op, c.timeout)
 	}
-	return &TransportError{Op: op, RequestID: reqID, Timeout: timeout, Err: unwrapURLError(err)}
+	return &TransportError{Op: op, RequestID: reqID, Timeout: timeout, Certificate: IsCertificateError(err), Err: unwrapURLError(err)}
 }
 
 // retryDelay is the pause before retry number attempt+1: the server's
@@ -453,6 +457,36 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return d, true
 	}
 	return 0, false
+}
+
+// credentialHeaders are request headers whose values are secrets or are
+// derived from them; the request log shows that they were sent, not what
+// they held.
+var credentialHeaders = map[string]bool{
+	"X-Auth-Token":     true,
+	"Authorization":    true,
+	"X-Security-Token": true,
+	"X-Subject-Token":  true,
+	"Cookie":           true,
+}
+
+// redactedHeaders renders request headers for the log, one "Name: value"
+// per header in name order, with credential values replaced.
+func redactedHeaders(h http.Header) string {
+	names := make([]string, 0, len(h))
+	for name := range h {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	parts := make([]string, 0, len(names))
+	for _, name := range names {
+		value := strings.Join(h.Values(name), ", ")
+		if credentialHeaders[http.CanonicalHeaderKey(name)] {
+			value = "[REDACTED]"
+		}
+		parts = append(parts, name+": "+value)
+	}
+	return strings.Join(parts, "; ")
 }
 
 func redact(s string, secrets []string) string {

@@ -114,6 +114,7 @@ func newTestClient(t *testing.T, endpoint string, mutate ...func(*Config)) (*Cli
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	t.Cleanup(c.CloseIdleConnections)
 	return c, logger
 }
 
@@ -700,7 +701,8 @@ func TestRequestLogFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := logger.all()
-	for _, want := range []string{"method:GET", "path:/v1/instances/tasks/t", "status:200", "attempt:1", "duration_ms:", "request_id:"} {
+	for _, want := range []string{"method:GET", "path:/v1/instances/tasks/t", "status:200", "attempt:1", "duration_ms:", "request_id:",
+		"X-Auth-Token: [REDACTED]", "X-Request-Id: ", "User-Agent: terraform-provider-koophone/test"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}

@@ -1,6 +1,8 @@
 package koophone
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -151,6 +153,9 @@ type TransportError struct {
 	RequestID string
 	// Timeout is true when the attempt exceeded the request timeout.
 	Timeout bool
+	// Certificate is true when the server's TLS certificate could not be
+	// verified: sending again cannot help.
+	Certificate bool
 	// Err is the underlying error.
 	Err error
 }
@@ -164,8 +169,21 @@ func (e *TransportError) Error() string {
 
 func (e *TransportError) Unwrap() error { return e.Err }
 
-// Transient is always true: the network may be better next time.
-func (e *TransportError) Transient() bool { return true }
+// Transient is true unless the server's certificate was rejected: the
+// network may be better next time, an untrusted certificate will not.
+func (e *TransportError) Transient() bool { return !e.Certificate }
+
+// IsCertificateError reports whether err is a failure to verify the
+// server's TLS certificate (unknown authority, wrong host name, expired).
+func IsCertificateError(err error) bool {
+	var (
+		verifyErr  *tls.CertificateVerificationError
+		unknownErr x509.UnknownAuthorityError
+		hostErr    x509.HostnameError
+		invalidErr x509.CertificateInvalidError
+	)
+	return errors.As(err, &verifyErr) || errors.As(err, &unknownErr) || errors.As(err, &hostErr) || errors.As(err, &invalidErr)
+}
 
 // RetryError wraps the last error of a request that failed transiently on
 // every attempt allowed.

@@ -37,11 +37,27 @@ type accEnv struct {
 
 func newAccEnv(t *testing.T) *accEnv {
 	t.Helper()
+	return startAccEnv(t, false)
+}
+
+// newAccEnvTLS serves the emulator over HTTPS, with httptest's self-signed
+// certificate (valid for 127.0.0.1 and example.com).
+func newAccEnvTLS(t *testing.T) *accEnv {
+	t.Helper()
+	return startAccEnv(t, true)
+}
+
+func startAccEnv(t *testing.T, useTLS bool) *accEnv {
+	t.Helper()
 	c := clock.Scaled(accTimeScale)
 	emu := emulator.New(emulator.Options{Token: accToken, Clock: c, JobDuration: 30 * time.Second})
 	srv := httptest.NewUnstartedServer(emu)
 	srv.Config.ConnState = emu.ConnState
-	srv.Start()
+	if useTLS {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
 	return &accEnv{t: t, emu: emu, server: srv, clock: c}
 }

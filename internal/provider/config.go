@@ -22,6 +22,10 @@ const (
 	defaultMaxRetries     = 4
 	minRequestTimeout     = time.Second
 	maxMaxRetries         = 10
+	// maxEndpointLength and maxCredentialLength bound what can go into a
+	// URL or a header; IAM tokens are a few kilobytes.
+	maxEndpointLength   = 2048
+	maxCredentialLength = 65536
 )
 
 // settings are the provider's effective configuration, after configuration

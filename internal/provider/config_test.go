@@ -22,6 +22,9 @@ func nullModel() providerModel {
 		Token:          types.StringNull(),
 		RequestTimeout: timetypes.NewGoDurationNull(),
 		MaxRetries:     types.Int64Null(),
+		CACertPEM:      types.StringNull(),
+		CACertFile:     types.StringNull(),
+		Insecure:       types.BoolNull(),
 	}
 }
 

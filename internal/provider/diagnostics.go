@@ -99,6 +99,11 @@ func describeReadFailure(f readFailure) (string, string) {
 			"Reading task %q failed: %v.\n\nCheck that the endpoint (%s) is the KooPhone API and not a proxy or another service.",
 			f.TaskID, respErr, f.Endpoint)
 
+	case errors.As(f.Err, &transErr) && koophone.IsCertificateError(f.Err):
+		return "KooPhone endpoint's TLS certificate is not trusted", fmt.Sprintf(
+			"Reading task %q failed: %v.\n\nIf the endpoint (%s) is behind a proxy or a private CA, set ca_cert_pem or ca_cert_file "+
+				"to the CA certificate that signed it.", f.TaskID, transErr, f.Endpoint)
+
 	case errors.As(f.Err, &transErr):
 		return "Cannot reach the KooPhone API", fmt.Sprintf(
 			"Reading task %q failed: %v.\n\nCheck the endpoint (%s), the network and any proxy (HTTPS_PROXY); raise request_timeout if the API is slow.",

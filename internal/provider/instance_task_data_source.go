@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -131,6 +132,10 @@ func (d *instanceTaskDataSource) Read(ctx context.Context, req datasource.ReadRe
 
 	readTimeout, diags := m.Timeouts.Read(ctx, defaultReadTimeout)
 	resp.Diagnostics.Append(diags...)
+	if !diags.HasError() && readTimeout <= 0 {
+		resp.Diagnostics.AddAttributeError(path.Root("timeouts").AtName("read"), "Invalid read timeout",
+			fmt.Sprintf("timeouts.read is %s, but it must be positive, such as \"20m\".", readTimeout))
+	}
 	pollInterval := defaultPollInterval
 	if !m.PollInterval.IsNull() {
 		v, diags := m.PollInterval.ValueGoDuration()

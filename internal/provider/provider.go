@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -57,6 +58,9 @@ type providerModel struct {
 	Token          types.String         `tfsdk:"token"`
 	RequestTimeout timetypes.GoDuration `tfsdk:"request_timeout"`
 	MaxRetries     types.Int64          `tfsdk:"max_retries"`
+	CACertPEM      types.String         `tfsdk:"ca_cert_pem"`
+	CACertFile     types.String         `tfsdk:"ca_cert_file"`
+	Insecure       types.Bool           `tfsdk:"insecure"`
 }
 
 // providerData is what Configure hands to the data sources.
@@ -85,14 +89,14 @@ func (p *koophoneProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					"then to `" + koophone.DefaultEndpoint + "`. Must be an absolute `https://` (or, for a local emulator, `http://`) URL; " +
 					"a path prefix, for a proxy, is kept and a trailing slash is ignored.",
 				Optional:   true,
-				Validators: []validator.String{endpointValidator{}},
+				Validators: []validator.String{stringvalidator.LengthAtMost(maxEndpointLength), endpointValidator{}},
 			},
 			"token": schema.StringAttribute{
 				MarkdownDescription: "Project-scoped Huawei Cloud IAM token, sent as `X-Auth-Token`. Falls back to the `KOOPHONE_TOKEN` " +
 					"environment variable. Tokens are valid for 24 hours. Never stored in state or written to logs.",
 				Optional:   true,
 				Sensitive:  true,
-				Validators: []validator.String{credentialValidator{}},
+				Validators: []validator.String{stringvalidator.LengthAtMost(maxCredentialLength), credentialValidator{}},
 			},
 			"request_timeout": schema.StringAttribute{
 				CustomType: timetypes.GoDurationType{},
@@ -110,6 +114,9 @@ func (p *koophoneProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			},
 		},
 	}
+	for name, a := range transportAttributes() {
+		resp.Schema.Attributes[name] = a
+	}
 }
 
 func (p *koophoneProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
@@ -125,6 +132,7 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 	var unknown []string
 	for name, v := range map[string]interface{ IsUnknown() bool }{
 		"endpoint": m.Endpoint, "token": m.Token, "request_timeout": m.RequestTimeout, "max_retries": m.MaxRetries,
+		"ca_cert_pem": m.CACertPEM, "ca_cert_file": m.CACertFile, "insecure": m.Insecure,
 	} {
 		if v.IsUnknown() {
 			unknown = append(unknown, name)
@@ -144,6 +152,11 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	transport, diags := transportSettings(m, s.Endpoint)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	creds := koophone.TokenCredentials{Token: s.Token}
 	ctx = withSecretsMasked(ctx, creds.Secrets())
 
@@ -153,6 +166,7 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 		RequestTimeout: s.RequestTimeout,
 		MaxRetries:     s.MaxRetries,
 		UserAgent:      fmt.Sprintf("terraform-provider-koophone/%s Terraform/%s", p.version, req.TerraformVersion),
+		Transport:      transport,
 		Clock:          p.clock,
 		Logger:         tflogLogger{},
 	})

@@ -2,14 +2,11 @@ package provider
 
 import (
 	"fmt"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
 )
@@ -152,52 +149,4 @@ data "koophone_instance_task" "t" {
 			ConfigStateChecks: []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact("successful"))},
 		}},
 	})
-}
-
-// The token never reaches Terraform's state, output or logs, even at
-// TF_LOG=TRACE, while the request log is there at DEBUG.
-func TestAccProvider_tokenNeverLogged(t *testing.T) {
-	e := newAccEnv(t)
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, AfterPolls: 2}}})
-	e.addFault(emulator.Fault{Match: id, Kind: emulator.FaultError, Status: 401, Code: "APIGW.0301", Message: "token " + accToken + " expired"})
-	logPath := t.TempDir() + "/terraform.log"
-	// The token comes from the environment, so that the configuration
-	// (which the test harness logs) does not contain it.
-	t.Setenv("KOOPHONE_ENDPOINT", e.server.URL)
-	t.Setenv("KOOPHONE_TOKEN", accToken)
-	t.Setenv("TF_LOG", "TRACE")
-	t.Setenv("TF_ACC_LOG_PATH", logPath)
-	var stateDump string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{
-			{
-				Config:      fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n task_id = %q\n}\n", id),
-				ExpectError: errRE("KooPhone rejected the credentials", "[REDACTED]"),
-			},
-			{
-				Config: fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n task_id = %q\n wait_for_completion = true\n}\n", id),
-				Check: func(s *terraform.State) error {
-					stateDump = s.String()
-					return nil
-				},
-			},
-		},
-	})
-	logs, err := os.ReadFile(logPath)
-	if err != nil {
-		t.Fatalf("read log: %v", err)
-	}
-	if strings.Contains(string(logs), accToken) {
-		idx := strings.Index(string(logs), accToken)
-		t.Errorf("the token appears in the TRACE log, near: %q", string(logs[max(0, idx-200):idx]))
-	}
-	if strings.Contains(stateDump, accToken) {
-		t.Error("the token appears in the state")
-	}
-	for _, want := range []string{"KooPhone request", "Polled KooPhone task", "KooPhone task progress"} {
-		if !strings.Contains(string(logs), want) {
-			t.Errorf("log lacks %q", want)
-		}
-	}
 }

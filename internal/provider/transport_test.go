@@ -1,0 +1,178 @@
+package provider
+
+import (
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+
+	"github.com/koophone/terraform-provider-koophone/internal/emulator"
+)
+
+func (e *accEnv) caPEM() string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.server.Certificate().Raw}))
+}
+
+func tlsTaskConfig(endpoint string, extra string, taskID string) string {
+	return fmt.Sprintf("provider \"koophone\" {\n  endpoint = %q\n  token = %q\n  %s\n}\n", endpoint, accToken, extra) +
+		fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n  task_id = %q\n}\n", taskID)
+}
+
+// An HTTPS endpoint signed by a private CA fails with a clear error, and
+// works once that CA is trusted through ca_cert_pem, ca_cert_file or (with
+// a warning) insecure.
+func TestAccProvider_tlsPrivateCA(t *testing.T) {
+	e := newAccEnvTLS(t)
+	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, []byte(e.caPEM()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ok := []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact("successful"))}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config:      tlsTaskConfig(e.server.URL, "", id),
+				ExpectError: errRE("KooPhone endpoint's TLS certificate is not trusted", "certificate", "set ca_cert_pem or ca_cert_file"),
+			},
+			{Config: tlsTaskConfig(e.server.URL, fmt.Sprintf("ca_cert_pem = %q", e.caPEM()), id), ConfigStateChecks: ok},
+			{Config: tlsTaskConfig(e.server.URL, fmt.Sprintf("ca_cert_file = %q", caFile), id), ConfigStateChecks: ok},
+			{Config: tlsTaskConfig(e.server.URL, "insecure = true", id), ConfigStateChecks: ok},
+		},
+	})
+}
+
+// Bad CA arguments are rejected with the reason, before any request.
+func TestAccProvider_invalidCAArguments(t *testing.T) {
+	e := newAccEnvTLS(t)
+	missing := filepath.Join(t.TempDir(), "missing.pem")
+	notPEM := filepath.Join(t.TempDir(), "notpem.pem")
+	if err := os.WriteFile(notPEM, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config:      tlsTaskConfig(e.server.URL, `ca_cert_pem = "not a certificate"`, "abc"),
+				ExpectError: errRE("Invalid CA certificate", "No PEM certificate found"),
+				PlanOnly:    true,
+			},
+			{
+				Config: tlsTaskConfig(e.server.URL,
+					"ca_cert_pem = \"-----BEGIN RSA PRIVATE KEY-----\\nAAAA\\n-----END RSA PRIVATE KEY-----\\n\"", "abc"),
+				ExpectError: errRE("Invalid CA certificate", `contains a "RSA PRIVATE KEY" block`),
+				PlanOnly:    true,
+			},
+			{
+				Config:      tlsTaskConfig(e.server.URL, fmt.Sprintf("ca_cert_pem = %q\n  ca_cert_file = %q", e.caPEM(), notPEM), "abc"),
+				ExpectError: errRE("Invalid Attribute Combination", "ca_cert_file"),
+				PlanOnly:    true,
+			},
+			{
+				Config:      tlsTaskConfig(e.server.URL, fmt.Sprintf("ca_cert_file = %q", missing), "abc"),
+				ExpectError: errRE("Cannot read CA certificate file", "missing.pem", "no such file"),
+			},
+			{
+				Config:      tlsTaskConfig(e.server.URL, fmt.Sprintf("ca_cert_file = %q", notPEM), "abc"),
+				ExpectError: errRE("Invalid CA certificate file", "notpem.pem", "no PEM certificate found"),
+			},
+		},
+	})
+	e.checkNoRequests()
+}
+
+// connectProxy is a forward proxy that tunnels every CONNECT to one
+// upstream address, counting tunnels: enough to prove that the provider
+// honours HTTPS_PROXY.
+type connectProxy struct {
+	upstream string
+	tunnels  atomic.Int32
+}
+
+func (p *connectProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodConnect {
+		http.Error(w, "this test proxy only tunnels", http.StatusMethodNotAllowed)
+		return
+	}
+	upstream, err := net.Dial("tcp", p.upstream)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	client, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		_ = upstream.Close()
+		return
+	}
+	p.tunnels.Add(1)
+	_, _ = client.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
+	go func() {
+		_, _ = io.Copy(upstream, buf)
+		_ = upstream.Close()
+	}()
+	_, _ = io.Copy(client, upstream)
+	_ = client.Close()
+}
+
+// HTTPS_PROXY is honoured: the provider reaches https://example.com (a host
+// this machine cannot resolve) only through the proxy, which tunnels to the
+// emulator.
+func TestAccProvider_httpsProxy(t *testing.T) {
+	e := newAccEnvTLS(t)
+	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
+	proxy := &connectProxy{upstream: e.server.Listener.Addr().String()}
+	proxyServer := httptest.NewServer(proxy)
+	t.Cleanup(proxyServer.Close)
+	t.Setenv("HTTPS_PROXY", proxyServer.URL)
+	t.Setenv("https_proxy", proxyServer.URL)
+	t.Setenv("NO_PROXY", "")
+	t.Setenv("no_proxy", "")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{{
+			Config:            tlsTaskConfig("https://example.com", fmt.Sprintf("ca_cert_pem = %q", e.caPEM()), id),
+			ConfigStateChecks: []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact("successful"))},
+		}},
+	})
+	if proxy.tunnels.Load() == 0 {
+		t.Error("no request went through the proxy")
+	}
+}
+
+func TestTransportSettingsWarnings(t *testing.T) {
+	m := nullModel()
+	m.Insecure = types.BoolValue(true)
+	_, diags := transportSettings(m, "https://koophone.myhuaweicloud.com")
+	if diags.HasError() || diags.WarningsCount() != 1 || diags.Warnings()[0].Summary() != "TLS verification is disabled" {
+		t.Errorf("insecure: %v", diags)
+	}
+
+	for endpoint, warn := range map[string]bool{
+		"http://koophone.example.com":  true,
+		"http://10.0.0.8:8765":         true,
+		"http://127.0.0.1:8765":        false,
+		"http://[::1]:8765":            false,
+		"http://localhost:8765":        false,
+		"http://emulator.localhost:80": false,
+		"https://koophone.example.com": false,
+	} {
+		_, diags := transportSettings(nullModel(), endpoint)
+		got := diags.WarningsCount() == 1 && diags.Warnings()[0].Summary() == "Credentials sent in clear text"
+		if got != warn {
+			t.Errorf("%s: clear-text warning = %v, want %v (%v)", endpoint, got, warn, diags)
+		}
+	}
+}
