@@ -92,6 +92,8 @@ fi
 endpoint=$(head -n 1 "$tmp/url")
 export KOOPHONE_ENDPOINT="$endpoint"
 export KOOPHONE_TOKEN="$token"
+# An access key of the caller's own would conflict with the demo's token.
+unset KOOPHONE_ACCESS_KEY KOOPHONE_SECRET_KEY KOOPHONE_SECURITY_TOKEN
 echo "    KOOPHONE_ENDPOINT=$KOOPHONE_ENDPOINT"
 echo "    KOOPHONE_TOKEN=$KOOPHONE_TOKEN"
 

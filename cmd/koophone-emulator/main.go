@@ -3,12 +3,17 @@
 //
 // Usage:
 //
-//	koophone-emulator [-listen 127.0.0.1:8765] [-token T] [-seed FILE]
-//	                  [-job-duration 5s] [-instances a,b,c] [-url-file FILE]
-//	                  [-quiet] [-allow-remote]
+//	koophone-emulator [-listen 127.0.0.1:8765] [-token T]
+//	                  [-access-key AK -secret-key SK [-security-token ST]]
+//	                  [-seed FILE] [-job-duration 5s] [-instances a,b,c]
+//	                  [-url-file FILE] [-quiet] [-allow-remote]
 //
-// The token defaults to $KOOPHONE_TOKEN. Seeded task ids are printed to
-// stdout, one per line; logs go to stderr. The admin API (unauthenticated)
+// The token defaults to $KOOPHONE_TOKEN. The access key, secret key and
+// security token (accepted AK/SK signatures, SDK-HMAC-SHA256) default to
+// $KOOPHONE_ACCESS_KEY, $KOOPHONE_SECRET_KEY and $KOOPHONE_SECURITY_TOKEN,
+// else to their HW_ counterparts, as in the provider. A token or an access
+// key is needed; with both, either kind is accepted. Seeded task ids are
+// printed to stdout, one per line; logs go to stderr. The admin API (unauthenticated)
 // lives under /_emulator/, which is why a non-loopback listen address needs
 // -allow-remote.
 package main
@@ -63,6 +68,7 @@ func exitCode(err error, stderr io.Writer) int {
 type config struct {
 	listen      string
 	token       string
+	credentials akskFlags
 	seed        string
 	jobDuration time.Duration
 	instances   []string
@@ -79,6 +85,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:8765", "address to listen on (port 0 picks a free port)")
 	fs.StringVar(&c.token, "token", "", "accepted X-Auth-Token value (default $KOOPHONE_TOKEN)")
+	c.credentials.register(fs)
 	fs.StringVar(&c.seed, "seed", "", `JSON file {"tasks":[TaskSpec...],"faults":[Fault...]} to load at start`)
 	fs.DurationVar(&c.jobDuration, "job-duration", 5*time.Second, "how long jobs of submitted tasks run (negative: finish at once)")
 	fs.StringVar(&instances, "instances", "", "comma-separated known phone ids (default: every id is known)")
@@ -97,8 +104,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	if c.token == "" {
 		c.token = getenv("KOOPHONE_TOKEN")
 	}
-	if c.token == "" {
-		return c, usageError{"no token: pass -token or set KOOPHONE_TOKEN"}
+	if err := c.credentials.resolve(getenv, c.token != ""); err != nil {
+		return c, err
 	}
 	for _, id := range strings.Split(instances, ",") {
 		if id = strings.TrimSpace(id); id != "" {
@@ -162,6 +169,7 @@ type server struct {
 // serving and publishes the URL; serveUntil then waits and shuts down.
 func start(cfg config, stdout, stderr io.Writer) (*server, error) {
 	opts := emulator.Options{Token: cfg.token, JobDuration: cfg.jobDuration, Instances: cfg.instances}
+	cfg.credentials.apply(&opts)
 	if !cfg.quiet {
 		opts.Logf = log.New(stderr, "", log.LstdFlags|log.Lmicroseconds).Printf
 	}
@@ -210,6 +218,7 @@ func start(cfg config, stdout, stderr io.Writer) (*server, error) {
 	}
 	go func() { s.served <- s.srv.Serve(ln) }()
 	fmt.Fprintf(stderr, "koophone-emulator listening on %s\n", s.url)
+	fmt.Fprintf(stderr, "koophone-emulator accepts %s\n", describeAuth(cfg.token != "", cfg.credentials))
 	if cfg.urlFile != "" {
 		if err := writeFileAtomic(cfg.urlFile, s.url+"\n"); err != nil {
 			cancelBase()

@@ -36,7 +36,29 @@ func TestParseFlags(t *testing.T) {
 		}, ""},
 		{"token from env", nil, map[string]string{"KOOPHONE_TOKEN": "e"}, func(c config) bool { return c.token == "e" }, ""},
 		{"flag beats env", []string{"-token", "f"}, map[string]string{"KOOPHONE_TOKEN": "e"}, func(c config) bool { return c.token == "f" }, ""},
-		{"no token", nil, nil, nil, "no token"},
+		{"no credentials", nil, nil, nil, "no credentials: pass -token (or set KOOPHONE_TOKEN), or -access-key and -secret-key"},
+		{"access key flags", []string{"-access-key", "a", "-secret-key", "s"}, nil, func(c config) bool {
+			return c.token == "" && c.credentials == akskFlags{accessKey: "a", secretKey: "s", source: "flags"}
+		}, ""},
+		{"temporary access key flags", []string{"-access-key", "a", "-secret-key", "s", "-security-token", "st"}, nil, func(c config) bool {
+			return c.credentials.securityToken == "st"
+		}, ""},
+		{"access key from KOOPHONE_", nil, map[string]string{"KOOPHONE_ACCESS_KEY": "a", "KOOPHONE_SECRET_KEY": "s", "HW_ACCESS_KEY": "h", "HW_SECRET_KEY": "hs"}, func(c config) bool {
+			return c.credentials == akskFlags{accessKey: "a", secretKey: "s", source: "KOOPHONE_*"}
+		}, ""},
+		{"access key from HW_", nil, map[string]string{"HW_ACCESS_KEY": "h", "HW_SECRET_KEY": "hs", "HW_SECURITY_TOKEN": "hst"}, func(c config) bool {
+			return c.credentials == akskFlags{accessKey: "h", secretKey: "hs", securityToken: "hst", source: "HW_*"}
+		}, ""},
+		{"flags beat environment", []string{"-access-key", "a", "-secret-key", "s"}, map[string]string{"KOOPHONE_ACCESS_KEY": "e", "KOOPHONE_SECRET_KEY": "es"}, func(c config) bool {
+			return c.credentials.accessKey == "a" && c.credentials.source == "flags"
+		}, ""},
+		{"token and access key", []string{"-token", "t", "-access-key", "a", "-secret-key", "s"}, nil, func(c config) bool {
+			return c.token == "t" && c.credentials.accessKey == "a"
+		}, ""},
+		{"access key without secret key", []string{"-token", "t", "-access-key", "a"}, nil, nil, "-access-key is set, but -secret-key is not"},
+		{"secret key without access key", nil, map[string]string{"HW_SECRET_KEY": "s"}, nil, "HW_SECRET_KEY is set, but HW_ACCESS_KEY is not"},
+		{"security token alone", []string{"-token", "t", "-security-token", "st"}, nil, nil, "a security token needs its access key"},
+		{"no mixing of places", nil, map[string]string{"KOOPHONE_ACCESS_KEY": "a", "HW_SECRET_KEY": "s"}, nil, "KOOPHONE_ACCESS_KEY is set, but KOOPHONE_SECRET_KEY is not"},
 		{"all flags", []string{"-token", "t", "-listen", "[::1]:0", "-seed", "s.json", "-job-duration", "250ms",
 			"-instances", " a, b,,c ", "-url-file", "u", "-quiet"}, nil, func(c config) bool {
 			return c.listen == "[::1]:0" && c.seed == "s.json" && c.jobDuration == 250*time.Millisecond &&
@@ -345,12 +367,12 @@ func TestRunErrors(t *testing.T) {
 		{"seed invalid fault", []string{"-seed", write("fault.json", `{"faults":[{"kind":"boom"}]}`)}, "faults[0]"},
 		{"port in use", []string{"-listen", busy.Addr().String()}, "address already in use"},
 		{"url file dir missing", []string{"-listen", "127.0.0.1:0", "-url-file", filepath.Join(dir, "no", "such", "url")}, "url file"},
-		{"no token", []string{"-token", ""}, "no token"},
+		{"no credentials", []string{"-token", ""}, "no credentials"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			getenv := env(map[string]string{"KOOPHONE_TOKEN": token})
-			if c.name == "no token" {
+			if c.name == "no credentials" {
 				getenv = env(nil)
 			}
 			var stdout, stderr syncBuffer

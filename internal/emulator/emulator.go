@@ -18,7 +18,6 @@
 package emulator
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"net"
 	"net/http"
@@ -44,13 +43,23 @@ const (
 
 const defaultJobDuration = 5 * time.Second
 
-// Options configures an Emulator. Only Token is required; the zero value of
-// every other field gives the behaviour most tests want.
+// Options configures an Emulator. Token or AccessKey (with SecretKey) is
+// required; the zero value of every other field gives the behaviour most
+// tests want.
 type Options struct {
 	// Token is the only X-Auth-Token value accepted, so tests can prove
-	// the client sends its credential. New panics if it is empty, because
-	// an emulator that accepts anything cannot catch a missing token.
+	// the client sends its credential. Empty means tokens are refused.
+	// New panics if neither Token nor AccessKey is set, because an
+	// emulator that accepts anything cannot catch a missing credential.
 	Token string
+	// AccessKey and SecretKey, when set, make the emulator accept requests
+	// signed with them (SDK-HMAC-SHA256, verified as the API gateway does,
+	// X-Sdk-Date within 15 minutes of Clock). Both or neither.
+	AccessKey string
+	SecretKey string
+	// SecurityToken, when set, makes the access key temporary: signed
+	// requests must carry this X-Security-Token, signed.
+	SecurityToken string
 	// Clock is the emulator's notion of time for job progress, visibility
 	// delays and delay faults, so tests can drive it with a fake clock.
 	// nil means clock.Real().
@@ -77,6 +86,10 @@ type Emulator struct {
 	instances   map[string]bool // nil: every id exists
 	logf        func(format string, args ...any)
 
+	// The AK/SK credentials accepted (see auth.go); empty when only a
+	// token is.
+	accessKey, secretKey, securityToken string
+
 	mu       sync.Mutex
 	tasks    map[string]*task
 	faults   []*Fault
@@ -85,12 +98,19 @@ type Emulator struct {
 	conns atomic.Int64
 }
 
-// New returns an emulator configured by opts. It panics if opts.Token is
-// empty: that is a programming error in a test or in the program's flag
-// handling, which validates the token first.
+// New returns an emulator configured by opts. It panics if opts accepts no
+// credential, or has an access key without its secret key (or the
+// reverse), or a security token without an access key: those are
+// programming errors in a test or in the program's flag handling, which
+// validates its flags first.
 func New(opts Options) *Emulator {
-	if opts.Token == "" {
-		panic("emulator: Options.Token must not be empty")
+	switch {
+	case opts.Token == "" && opts.AccessKey == "" && opts.SecretKey == "":
+		panic("emulator: Options.Token or Options.AccessKey must be set")
+	case (opts.AccessKey == "") != (opts.SecretKey == ""):
+		panic("emulator: Options.AccessKey and Options.SecretKey go together")
+	case opts.SecurityToken != "" && opts.AccessKey == "":
+		panic("emulator: Options.SecurityToken needs Options.AccessKey")
 	}
 	e := &Emulator{
 		token:       opts.Token,
@@ -99,6 +119,7 @@ func New(opts Options) *Emulator {
 		logf:        opts.Logf,
 		tasks:       make(map[string]*task),
 	}
+	e.accessKey, e.secretKey, e.securityToken = opts.AccessKey, opts.SecretKey, opts.SecurityToken
 	if e.clock == nil {
 		e.clock = clock.Real()
 	}
@@ -132,6 +153,14 @@ type Request struct {
 	// HasToken reports whether the request carried a non-empty
 	// X-Auth-Token header (right or wrong; the value is never kept).
 	HasToken bool `json:"has_token"`
+	// Auth is how the request authenticated (or tried to): AuthToken,
+	// AuthAKSK (it had an Authorization header), or "" for neither.
+	Auth string `json:"auth,omitempty"`
+	// SignedHeaders lists the headers an AK/SK signature covered, as the
+	// Authorization header named them (never the signature itself).
+	SignedHeaders []string `json:"signed_headers,omitempty"`
+	// ProjectID is the X-Project-Id header, "" if none.
+	ProjectID string `json:"project_id,omitempty"`
 	// Status is the HTTP status sent, or 0 when no response was written
 	// (a drop fault, or a delay fault ended by the request's context).
 	Status int `json:"status"`
@@ -194,6 +223,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			RequestID: r.Header.Get("X-Request-Id"),
 			UserAgent: r.UserAgent(),
 			HasToken:  r.Header.Get("X-Auth-Token") != "",
+			ProjectID: r.Header.Get("X-Project-Id"),
 		},
 	}
 	x.respID = x.rec.RequestID
@@ -300,11 +330,6 @@ func matchRoute(method, path string) (route, string) {
 	return routeNone, ""
 }
 
-func (e *Emulator) authorized(r *http.Request) bool {
-	got := r.Header.Get("X-Auth-Token") // header names are canonicalised: case-insensitive
-	return subtle.ConstantTimeCompare([]byte(got), []byte(e.token)) == 1
-}
-
 // serveAPI applies the documented check order: route, auth, fault,
 // x-request-id, handler.
 func (e *Emulator) serveAPI(w *statusWriter, r *http.Request, x *exchange) {
@@ -318,16 +343,12 @@ func (e *Emulator) serveAPI(w *statusWriter, r *http.Request, x *exchange) {
 		})
 		return
 	}
-	if !e.authorized(r) {
-		reason := "token verification failed"
-		if r.Header.Get("X-Auth-Token") == "" {
-			reason = "the X-Auth-Token header is missing"
+	if f := e.authenticate(r, &x.rec); f != nil {
+		msg := f.reason
+		if f.code == "APIGW.0301" {
+			msg = "Incorrect IAM authentication information: " + msg
 		}
-		writeJSON(w, http.StatusUnauthorized, envelope{
-			ErrorCode: "APIGW.0301",
-			ErrorMsg:  "Incorrect IAM authentication information: " + reason,
-			RequestID: x.respID,
-		})
+		writeJSON(w, f.status, envelope{ErrorCode: f.code, ErrorMsg: msg, RequestID: x.respID})
 		return
 	}
 	if f, ok := e.takeFault(r.URL.Path, rt, taskID); ok {

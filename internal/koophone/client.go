@@ -335,6 +335,7 @@ func (c *Client) attempt(ctx context.Context, method string, target *url.URL, at
 		return envelope{}, reqID, err
 	}
 	fields["request_headers"] = redactedHeaders(req.Header)
+	redactables := withSignature(c.redactables, req)
 
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
@@ -355,11 +356,11 @@ func (c *Client) attempt(ctx context.Context, method string, target *url.URL, at
 		return envelope{}, reqID, &ResponseError{
 			HTTPStatus: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
 			Reason:    fmt.Sprintf("the body is larger than the %d-byte limit", c.maxBody),
-			Excerpt:   safeExcerpt(body[:min(len(body), 256)], c.redactables),
+			Excerpt:   safeExcerpt(body[:min(len(body), 256)], redactables),
 			RequestID: reqID,
 		}
 	}
-	env, err = c.interpret(resp, body, reqID, headerID != "")
+	env, err = c.interpret(resp, body, reqID, headerID != "", redactables)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
 		reqID = apiErr.RequestID
@@ -368,9 +369,9 @@ func (c *Client) attempt(ctx context.Context, method string, target *url.URL, at
 }
 
 // interpret turns a complete response into an envelope or a typed error.
-func (c *Client) interpret(resp *http.Response, body []byte, reqID string, idFromHeader bool) (envelope, error) {
+func (c *Client) interpret(resp *http.Response, body []byte, reqID string, idFromHeader bool, redactables []string) (envelope, error) {
 	contentType := resp.Header.Get("Content-Type")
-	env, err := decodeEnvelope(resp.StatusCode, contentType, body, c.redactables)
+	env, err := decodeEnvelope(resp.StatusCode, contentType, body, redactables)
 	if err != nil {
 		var respErr *ResponseError
 		if errors.As(err, &respErr) {
@@ -390,7 +391,7 @@ func (c *Client) interpret(resp *http.Response, body []byte, reqID string, idFro
 	return env, &APIError{
 		HTTPStatus: resp.StatusCode,
 		Code:       code,
-		Message:    redact(string(env.ErrorMsg), c.redactables),
+		Message:    redact(string(env.ErrorMsg), redactables),
 		RequestID:  reqID,
 		RetryAfter: resp.Header.Get("Retry-After"),
 	}

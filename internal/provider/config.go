@@ -32,7 +32,7 @@ const (
 // and environment are merged and checked.
 type settings struct {
 	Endpoint       string
-	Token          string
+	Auth           authSettings
 	RequestTimeout time.Duration
 	MaxRetries     int
 }
@@ -72,28 +72,9 @@ func resolveSettings(m providerModel, env lookupEnv) (settings, diag.Diagnostics
 		}
 	}
 
-	switch {
-	case !m.Token.IsNull():
-		s.Token = m.Token.ValueString()
-		if msg := credentialProblem(s.Token); msg != "" {
-			diags.AddAttributeError(path.Root("token"), "Invalid KooPhone token", "The configured token "+msg+".")
-		}
-	default:
-		if v, ok := env(envToken); ok && v != "" {
-			s.Token = v
-			if msg := credentialProblem(v); msg != "" {
-				diags.AddAttributeError(path.Root("token"), "Invalid "+envToken,
-					fmt.Sprintf("The %s environment variable is used because token is not set, but it %s.", envToken, msg))
-			}
-		}
-	}
-	if s.Token == "" && !diags.HasError() {
-		diags.AddAttributeError(path.Root("token"), "Missing KooPhone credentials",
-			"The provider needs credentials to call the KooPhone API, and none are configured.\n\n"+
-				"Set token in the provider \"koophone\" block (from a sensitive variable, for example), "+
-				"or export the "+envToken+" environment variable. The value is a project-scoped Huawei Cloud IAM token; "+
-				"it is sent as X-Auth-Token and is valid for 24 hours.")
-	}
+	auth, authDiags := resolveCredentials(m, env)
+	diags.Append(authDiags...)
+	s.Auth = auth
 
 	if !m.RequestTimeout.IsNull() {
 		d, d2 := m.RequestTimeout.ValueGoDuration()

@@ -35,7 +35,7 @@ func TestResolveSettingsPrecedence(t *testing.T) {
 	if diags.HasError() {
 		t.Fatal(diags)
 	}
-	if s.Endpoint != "https://env.example" || s.Token != "env-token" {
+	if s.Endpoint != "https://env.example" || s.Auth.Token != "env-token" {
 		t.Errorf("environment not used: %+v", s)
 	}
 	if s.RequestTimeout != 30*time.Second || s.MaxRetries != 4 {
@@ -51,7 +51,7 @@ func TestResolveSettingsPrecedence(t *testing.T) {
 	if diags.HasError() {
 		t.Fatal(diags)
 	}
-	if s.Endpoint != "https://config.example/" || s.Token != "config-token" || s.RequestTimeout != 45*time.Second || s.MaxRetries != 0 {
+	if s.Endpoint != "https://config.example/" || s.Auth.Token != "config-token" || s.RequestTimeout != 45*time.Second || s.MaxRetries != 0 {
 		t.Errorf("configuration did not win: %+v", s)
 	}
 

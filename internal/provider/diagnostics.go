@@ -26,6 +26,8 @@ type readFailure struct {
 	// Last is the last task observed, when Observed is true.
 	Last     koophone.Task
 	Observed bool
+	// Auth is how the provider authenticated.
+	Auth authSummary
 }
 
 // taskReadDiagnostic turns a failed read into an error diagnostic whose
@@ -75,9 +77,7 @@ func describeReadFailure(f readFailure) (string, string) {
 
 	case errors.Is(f.Err, koophone.ErrUnauthorized):
 		return "KooPhone rejected the credentials", fmt.Sprintf(
-			"Reading task %q was refused by the KooPhone API gateway (%s).\n\n"+
-				"Check the provider's token argument or the KOOPHONE_TOKEN environment variable: it must be a valid, unexpired, "+
-				"project-scoped Huawei Cloud IAM token (tokens expire after 24 hours).", f.TaskID, apiRef(f.Err))
+			"Reading task %q was refused by the KooPhone API gateway (%s).\n\n%s", f.TaskID, apiRef(f.Err), f.Auth.rejectionAdvice())
 
 	case errors.As(f.Err, &apiErr) && apiErr.Code == koophone.CodeGatewayNotFound:
 		return "KooPhone API not found at this endpoint", fmt.Sprintf(

@@ -172,7 +172,7 @@ func (d *instanceTaskDataSource) Read(ctx context.Context, req datasource.ReadRe
 	if err != nil {
 		resp.Diagnostics.Append(taskReadDiagnostic(readFailure{
 			TaskID: taskID, Err: err, Endpoint: d.data.client.Endpoint(),
-			Waiting: wait, Timeout: readTimeout, Last: task, Observed: observed,
+			Waiting: wait, Timeout: readTimeout, Last: task, Observed: observed, Auth: d.data.auth,
 		}))
 		return
 	}

@@ -31,6 +31,8 @@ type koophoneProvider struct {
 	version string
 	clock   clock.Clock
 	env     lookupEnv
+	// signingClock dates AK/SK signatures; nil means clock.
+	signingClock clock.Clock
 }
 
 // Option changes how the provider is built; tests use it to inject a clock.
@@ -56,6 +58,10 @@ func New(version string, opts ...Option) func() provider.Provider {
 type providerModel struct {
 	Endpoint       types.String         `tfsdk:"endpoint"`
 	Token          types.String         `tfsdk:"token"`
+	AccessKey      types.String         `tfsdk:"access_key"`
+	SecretKey      types.String         `tfsdk:"secret_key"`
+	SecurityToken  types.String         `tfsdk:"security_token"`
+	ProjectID      types.String         `tfsdk:"project_id"`
 	RequestTimeout timetypes.GoDuration `tfsdk:"request_timeout"`
 	MaxRetries     types.Int64          `tfsdk:"max_retries"`
 	CACertPEM      types.String         `tfsdk:"ca_cert_pem"`
@@ -69,6 +75,8 @@ type providerData struct {
 	clock  clock.Clock
 	// secrets are masked out of every log entry of a read.
 	secrets []string
+	// auth says how requests authenticate, for diagnostics.
+	auth authSummary
 	// unknown lists the arguments whose values were not known when the
 	// provider was configured; the client is nil then.
 	unknown []string
@@ -93,11 +101,16 @@ func (p *koophoneProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			},
 			"token": schema.StringAttribute{
 				MarkdownDescription: "Project-scoped Huawei Cloud IAM token, sent as `X-Auth-Token`. Falls back to the `KOOPHONE_TOKEN` " +
-					"environment variable. Tokens are valid for 24 hours. Never stored in state or written to logs.",
+					"environment variable. Tokens are valid for 24 hours. Never stored in state or written to logs. Conflicts with " +
+					"`access_key` and `secret_key`; see [Authentication](#authentication).",
 				Optional:   true,
 				Sensitive:  true,
 				Validators: []validator.String{stringvalidator.LengthAtMost(maxCredentialLength), credentialValidator{}},
 			},
+			"access_key":     accessKeyAttribute(),
+			"secret_key":     secretKeyAttribute(),
+			"security_token": securityTokenAttribute(),
+			"project_id":     projectIDAttribute(),
 			"request_timeout": schema.StringAttribute{
 				CustomType: timetypes.GoDurationType{},
 				MarkdownDescription: fmt.Sprintf("Time limit for one HTTP attempt, from sending the request to reading the whole answer, "+
@@ -133,6 +146,7 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 	for name, v := range map[string]interface{ IsUnknown() bool }{
 		"endpoint": m.Endpoint, "token": m.Token, "request_timeout": m.RequestTimeout, "max_retries": m.MaxRetries,
 		"ca_cert_pem": m.CACertPEM, "ca_cert_file": m.CACertFile, "insecure": m.Insecure,
+		"access_key": m.AccessKey, "secret_key": m.SecretKey, "security_token": m.SecurityToken, "project_id": m.ProjectID,
 	} {
 		if v.IsUnknown() {
 			unknown = append(unknown, name)
@@ -157,7 +171,11 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	creds := koophone.TokenCredentials{Token: s.Token}
+	signingClock := p.signingClock
+	if signingClock == nil {
+		signingClock = p.clock
+	}
+	creds := s.Auth.credentials(signingClock)
 	ctx = withSecretsMasked(ctx, creds.Secrets())
 
 	client, err := koophone.New(koophone.Config{
@@ -178,8 +196,9 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 		"endpoint":        client.Endpoint(),
 		"request_timeout": s.RequestTimeout.String(),
 		"max_retries":     s.MaxRetries,
+		"authentication":  s.Auth.String(),
 	})
-	data := &providerData{client: client, clock: p.clock, secrets: creds.Secrets()}
+	data := &providerData{client: client, clock: p.clock, secrets: creds.Secrets(), auth: s.Auth.authSummary}
 	resp.DataSourceData = data
 	resp.ResourceData = data
 }

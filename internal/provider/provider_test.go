@@ -64,15 +64,17 @@ func TestAccProvider_tokenWithNewlineRejected(t *testing.T) {
 	e.checkNoRequests()
 }
 
-// With no credentials anywhere, the error names token and KOOPHONE_TOKEN.
+// With no credentials anywhere, the error lists every way to give them.
 func TestAccProvider_missingCredentials(t *testing.T) {
 	e := newAccEnv(t)
-	t.Setenv("KOOPHONE_TOKEN", "")
+	clearCredentialEnv(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		Steps: []resource.TestStep{{
-			Config:      fmt.Sprintf("provider \"koophone\" {\n endpoint = %q\n}\n", e.server.URL) + "data \"koophone_instance_task\" \"t\" {\n task_id = \"abc\"\n}\n",
-			ExpectError: errRE("Missing KooPhone credentials", `Set token in the provider "koophone" block`, "KOOPHONE_TOKEN environment variable"),
+			Config: fmt.Sprintf("provider \"koophone\" {\n endpoint = %q\n}\n", e.server.URL) + "data \"koophone_instance_task\" \"t\" {\n task_id = \"abc\"\n}\n",
+			ExpectError: errRE("Missing KooPhone credentials", `token in the provider "koophone" block, or the KOOPHONE_TOKEN environment variable`,
+				"access_key and secret_key in the provider block, or the KOOPHONE_ACCESS_KEY and KOOPHONE_SECRET_KEY environment variables, or HW_ACCESS_KEY and HW_SECRET_KEY",
+				"security_token, KOOPHONE_SECURITY_TOKEN or HW_SECURITY_TOKEN", "The provider block takes precedence"),
 		}},
 	})
 	e.checkNoRequests()

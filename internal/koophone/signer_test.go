@@ -1,0 +1,353 @@
+package koophone
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/koophone/terraform-provider-koophone/internal/clock"
+)
+
+const (
+	testAK = "HPUAEXAMPLEACCESSKEY"
+	testSK = "sk-SECRET-0123456789abcdefghijklmnopqrstuv"
+	testST = "st-SECURITY-TOKEN-temporary-credentials-xyz"
+)
+
+// The two vectors of the official SDK's own signer tests
+// (huaweicloud-sdk-go-v3 v0.1.207, core/auth/signer/signer_test.go,
+// TestSigner_Sign), fed to the same internal entry point our requests use.
+func TestSignatureOfficialSDKVectors(t *testing.T) {
+	date := time.Date(2006, 1, 2, 15, 4, 5, 0, time.UTC)
+	emptyHash := "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	// The SDK JSON-encodes the body with a trailing newline.
+	jsonBody := sha256Hex(`{"Name":"test","Id":1}` + "\n")
+	cases := []struct {
+		name string
+		in   signingInput
+		want string
+	}{
+		{"test1", signingInput{
+			method: "GET", path: "/path", query: map[string][]string{"limit": {"1"}},
+			headers:     map[string][]string{"x-sdk-date": {"20060102T150405Z"}, "test_underscore": {"TEST_VALUE"}},
+			payloadHash: emptyHash, date: date,
+		}, "SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=x-sdk-date, " +
+			"Signature=5a2ce64c865e0e6046321c6f3d5a77ba8413eeaf355c3166c03d58d02ac79624"},
+		{"test2", signingInput{
+			method: "POST", path: "/path", query: map[string][]string{"key": {"value"}},
+			headers: map[string][]string{
+				"x-sdk-date": {"20060102T150405Z"}, "test_underscore": {"TEST_VALUE"}, "content-type": {"application/json"},
+			},
+			payloadHash: jsonBody, date: date,
+		}, "SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=x-sdk-date, " +
+			"Signature=cecc2af119b18ab70b4d094c0750f3b42c02f254903179a0fc2cc72fc9db4f59"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := signature(c.in, "AccessKey", "SecretKey"); got != c.want {
+				t.Errorf("got  %s\nwant %s", got, c.want)
+			}
+		})
+	}
+}
+
+// A KooPhone task read, signed end to end through AKSKCredentials: the
+// canonical request is spelled out, and the signature is the one the
+// official signer gives for it (see signer_sdk_test.go, which recomputes it).
+func TestAKSKCredentialsSignTaskRead(t *testing.T) {
+	req, err := http.NewRequest(http.MethodGet, "https://koophone.myhuaweicloud.com/v1/instances/tasks/6837531fd3f54550927b930180a706bf", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("x-request-id", "0f8fad5b-d9cb-469f-a165-70867728950e")
+	req.Header.Set("User-Agent", "terraform-provider-koophone/0.1.0 Terraform/1.11.4")
+	req.Header.Set("Authorization", "stale") // from nowhere: must not be signed
+	creds := AKSKCredentials{
+		AccessKey: testAK, SecretKey: testSK, SecurityToken: testST, ProjectID: "0123456789abcdef0123456789abcdef",
+		Clock: clock.NewFake(time.Date(2026, 3, 14, 15, 9, 26, 535, time.FixedZone("CST", 8*3600))),
+	}
+	if err := creds.Apply(req); err != nil {
+		t.Fatal(err)
+	}
+	if got := req.Header.Get("X-Sdk-Date"); got != "20260314T070926Z" {
+		t.Errorf("X-Sdk-Date = %q, want the UTC time", got)
+	}
+	if req.Header.Get("X-Security-Token") != testST || req.Header.Get("X-Project-Id") != "0123456789abcdef0123456789abcdef" {
+		t.Errorf("headers = %v", req.Header)
+	}
+
+	wantSigned := "accept;host;user-agent;x-project-id;x-request-id;x-sdk-date;x-security-token"
+	wantCanonical := "GET\n" +
+		"/v1/instances/tasks/6837531fd3f54550927b930180a706bf/\n" +
+		"\n" +
+		"accept:application/json\n" +
+		"host:koophone.myhuaweicloud.com\n" +
+		"user-agent:terraform-provider-koophone/0.1.0 Terraform/1.11.4\n" +
+		"x-project-id:0123456789abcdef0123456789abcdef\n" +
+		"x-request-id:0f8fad5b-d9cb-469f-a165-70867728950e\n" +
+		"x-sdk-date:20260314T070926Z\n" +
+		"x-security-token:" + testST + "\n" +
+		"\n" +
+		wantSigned + "\n" +
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	in := signingInput{
+		method: "GET", path: req.URL.Path, query: map[string][]string{},
+		headers:     lowerHeaders(req),
+		payloadHash: sha256Hex(""), date: creds.Clock.Now(),
+	}
+	delete(in.headers, "authorization")
+	in.headers["host"] = []string{"koophone.myhuaweicloud.com"}
+	if got := canonicalRequest(in, signedHeaderNames(in.headers)); got != wantCanonical {
+		t.Errorf("canonical request:\n%s\nwant:\n%s", got, wantCanonical)
+	}
+	wantSTS := "SDK-HMAC-SHA256\n20260314T070926Z\n" + sha256Hex(wantCanonical)
+	if got := stringToSign(wantCanonical, creds.Clock.Now()); got != wantSTS {
+		t.Errorf("string to sign:\n%s\nwant:\n%s", got, wantSTS)
+	}
+	want := "SDK-HMAC-SHA256 Access=" + testAK + ", SignedHeaders=" + wantSigned +
+		", Signature=" + taskReadSignature
+	if got := req.Header.Get("Authorization"); got != want {
+		t.Errorf("Authorization:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// taskReadSignature is the official signer's signature of the request of
+// TestAKSKCredentialsSignTaskRead.
+const taskReadSignature = "b5b71571a12cc7a95dbcde9ef12fa06118b5b34a63cf5a139b522a404e6e617e"
+
+func lowerHeaders(req *http.Request) map[string][]string {
+	m := map[string][]string{}
+	for k, v := range req.Header {
+		m[strings.ToLower(k)] = v
+	}
+	return m
+}
+
+func TestSignerEscape(t *testing.T) {
+	cases := map[string]string{
+		"":                    "",
+		"AZaz09-_.~":          "AZaz09-_.~",
+		"a b":                 "a%20b",
+		"a+b":                 "a%2Bb",
+		"/":                   "%2F",
+		"%41":                 "%2541",
+		"!$&'()*,;=:@":        "%21%24%26%27%28%29%2A%2C%3B%3D%3A%40",
+		"é中":                  "%C3%A9%E4%B8%AD",
+		"\x00\x7f\xff":        "%00%7F%FF",
+		"ZGCA6837531fd3f5455": "ZGCA6837531fd3f5455",
+	}
+	for in, want := range cases {
+		if got := signerEscape(in); got != want {
+			t.Errorf("signerEscape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCanonicalURI(t *testing.T) {
+	cases := map[string]string{
+		"":                        "/",
+		"/":                       "/",
+		"/v1/instances/tasks/abc": "/v1/instances/tasks/abc/",
+		"/v1/instances/tasks/":    "/v1/instances/tasks/",
+		"/proxy/v1/a b/..":        "/proxy/v1/a%20b/../",
+		"//x":                     "//x/",
+		"/a%2Fb":                  "/a%252Fb/",
+	}
+	for in, want := range cases {
+		if got := canonicalURI(in); got != want {
+			t.Errorf("canonicalURI(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCanonicalQuery(t *testing.T) {
+	cases := map[string]string{
+		"":                        "",
+		"b=2&a=3&a=1":             "a=1&a=3&b=2",
+		"B=1&a=2":                 "B=1&a=2", // keys keep their case; upper case sorts first
+		"x&y=":                    "x=&y=",
+		"q=a+b&q=a%20c&r=%2F%3D~": "q=a%20b&q=a%20c&r=%2F%3D~",
+		"k=v&k=v":                 "k=v&k=v",
+	}
+	for raw, want := range cases {
+		req, err := http.NewRequest(http.MethodGet, "https://h/p?"+raw, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := canonicalQuery(req.URL.Query()); got != want {
+			t.Errorf("canonicalQuery(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}
+
+// Content-Type is never signed, nor are names with an underscore; a
+// non-JSON body is sent as UNSIGNED-PAYLOAD, as the official signer does.
+func TestSignedHeadersAndUnsignedPayload(t *testing.T) {
+	req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:8765/v1/instances/app/install", strings.NewReader("binary"))
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header["My_Header"] = []string{"x"}
+	if err := signRequest(req, testAK, testSK, time.Unix(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	auth := req.Header.Get("Authorization")
+	if !strings.Contains(auth, "SignedHeaders=host;x-sdk-content-sha256;x-sdk-date,") {
+		t.Errorf("Authorization = %s", auth)
+	}
+	if req.Header.Get("X-Sdk-Content-Sha256") != "UNSIGNED-PAYLOAD" {
+		t.Errorf("headers = %v", req.Header)
+	}
+	if req.Header.Get("X-Sdk-Date") != "19700101T000000Z" {
+		t.Errorf("X-Sdk-Date = %q", req.Header.Get("X-Sdk-Date"))
+	}
+
+	// A JSON body is hashed, and a body without GetBody is put back.
+	req, _ = http.NewRequest(http.MethodPost, "http://127.0.0.1:8765/v1/instances/async-command", io.NopCloser(strings.NewReader(`{"command":"ls"}`)))
+	req.Header.Set("Content-Type", "application/json")
+	if err := signRequest(req, testAK, testSK, time.Unix(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if req.Header.Get("X-Sdk-Content-Sha256") != "" {
+		t.Error("a JSON body was marked unsigned")
+	}
+	body, _ := io.ReadAll(req.Body)
+	if string(body) != `{"command":"ls"}` {
+		t.Errorf("body after signing = %q", body)
+	}
+}
+
+// The signature covers the method, path, query, signed headers and body:
+// changing any of them changes it.
+func TestSignatureCoversEveryPart(t *testing.T) {
+	base := func() *http.Request {
+		req, _ := http.NewRequest(http.MethodPost, "https://h.example/v1/x?a=1", strings.NewReader(`{}`))
+		req.Header.Set("X-Request-Id", "id-1")
+		return req
+	}
+	sign := func(req *http.Request) string {
+		t.Helper()
+		if err := signRequest(req, testAK, testSK, time.Unix(1700000000, 0)); err != nil {
+			t.Fatal(err)
+		}
+		return req.Header.Get("Authorization")
+	}
+	ref := sign(base())
+	if ref != sign(base()) {
+		t.Fatal("signing is not deterministic")
+	}
+	mutations := map[string]func(*http.Request){
+		"method":     func(r *http.Request) { r.Method = http.MethodPut },
+		"path":       func(r *http.Request) { r.URL.Path = "/v1/y" },
+		"query":      func(r *http.Request) { r.URL.RawQuery = "a=2" },
+		"host":       func(r *http.Request) { r.Host = "other.example" },
+		"request id": func(r *http.Request) { r.Header.Set("X-Request-Id", "id-2") },
+		"body": func(r *http.Request) {
+			r.Body = io.NopCloser(strings.NewReader(`{"a":1}`))
+			r.GetBody = nil
+		},
+	}
+	for name, mutate := range mutations {
+		req := base()
+		mutate(req)
+		if sign(req) == ref {
+			t.Errorf("changing the %s does not change the signature", name)
+		}
+	}
+	// A different secret key gives a different signature.
+	req := base()
+	_ = signRequest(req, testAK, testSK+"x", time.Unix(1700000000, 0))
+	if req.Header.Get("Authorization") == ref {
+		t.Error("the secret key does not change the signature")
+	}
+}
+
+func TestAKSKCredentialsRequireBothKeys(t *testing.T) {
+	req, _ := http.NewRequest(http.MethodGet, "https://h/", nil)
+	for _, c := range []AKSKCredentials{{AccessKey: testAK}, {SecretKey: testSK}} {
+		if err := c.Apply(req); err == nil {
+			t.Errorf("%+v: no error", c)
+		}
+	}
+	if got := (AKSKCredentials{AccessKey: testAK, SecretKey: testSK}).Secrets(); len(got) != 2 || got[0] != testSK {
+		t.Errorf("Secrets = %v", got)
+	}
+	if got := (AKSKCredentials{AccessKey: testAK, SecretKey: testSK, SecurityToken: testST}).Secrets(); len(got) != 3 || got[1] != testST {
+		t.Errorf("Secrets = %v", got)
+	}
+}
+
+// Every attempt is signed afresh: a retry has its own request id and date,
+// and each signature is valid (checked by the official signer on the
+// server side, see verifyWithOfficialSigner).
+func TestRetriesAreSignedAfresh(t *testing.T) {
+	var verified []string
+	fail := func(w http.ResponseWriter, r *http.Request) {
+		verified = append(verified, verifyWithOfficialSigner(t, r, testAK, testSK))
+		jsonAnswer(503, `{"error_code":"","error_msg":""}`)(w, r)
+	}
+	ok := func(w http.ResponseWriter, r *http.Request) {
+		verified = append(verified, verifyWithOfficialSigner(t, r, testAK, testSK))
+		jsonAnswer(200, okTwoJobs)(w, r)
+	}
+	ts := newTestServer(t, fail, fail, ok)
+	clk := clock.NewAutoFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	c, _ := newTestClient(t, ts.URL, func(cfg *Config) {
+		cfg.Credentials = AKSKCredentials{AccessKey: testAK, SecretKey: testSK, SecurityToken: testST, Clock: clk}
+		cfg.Clock = clk
+		cfg.RetryBaseDelay = 2 * time.Second
+	})
+	if _, err := c.GetTask(context.Background(), "t"); err != nil {
+		t.Fatalf("GetTask: %v", err)
+	}
+	if ts.count() != 3 {
+		t.Fatalf("%d requests, want 3", ts.count())
+	}
+	dates, ids, sigs := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for i := range 3 {
+		r := ts.request(i)
+		dates[r.Header.Get("X-Sdk-Date")] = true
+		ids[r.Header.Get("X-Request-Id")] = true
+		sigs[r.Header.Get("Authorization")] = true
+		if !strings.Contains(r.Header.Get("Authorization"), "x-request-id;x-sdk-date;x-security-token") {
+			t.Errorf("attempt %d: x-request-id or the security token is not signed: %s", i+1, r.Header.Get("Authorization"))
+		}
+	}
+	if len(dates) != 3 || len(ids) != 3 || len(sigs) != 3 {
+		t.Errorf("retries were not signed afresh: %d dates, %d request ids, %d signatures", len(dates), len(ids), len(sigs))
+	}
+	for i, v := range verified {
+		if v != "" {
+			t.Errorf("attempt %d: %s", i+1, v)
+		}
+	}
+}
+
+// Neither the secret key nor the security token can leak through an echoing
+// server into errors or logs; nor does any signature reach the log.
+func TestAKSKSecretsNeverLoggedOrQuoted(t *testing.T) {
+	ts := newTestServer(t,
+		jsonAnswer(500, `{"error_code":"KOOPHONE.API.9999","error_msg":"bad key `+testSK+` token `+testST+`"}`),
+		func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(401)
+			_, _ = io.WriteString(w, "<html>"+r.Header.Get("Authorization")+" "+testSK+" "+testST+"</html>")
+		})
+	c, logger := newTestClient(t, ts.URL, func(cfg *Config) {
+		cfg.Credentials = AKSKCredentials{AccessKey: testAK, SecretKey: testSK, SecurityToken: testST}
+	})
+	_, err := c.GetTask(context.Background(), "t")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, secret := range []string{testSK, testST, "Signature="} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error leaks %q: %v", secret, err)
+		}
+		if strings.Contains(logger.all(), secret) {
+			t.Errorf("log leaks %q:\n%s", secret, logger.all())
+		}
+	}
+}
