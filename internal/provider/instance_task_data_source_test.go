@@ -88,7 +88,9 @@ func TestAccInstanceTask_apiReferenceExample(t *testing.T) {
 func TestAccInstanceTask_readRunningWithoutWaiting(t *testing.T) {
 	e := newAccEnv(t)
 	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{
-		{Status: emulator.StatusSucceeded, After: emulator.Duration(time.Hour)},
+		// Still running when the test ends, even on a slow CLI under load: at
+		// accTimeScale, a day of virtual time is 24 minutes of real time.
+		{Status: emulator.StatusSucceeded, After: emulator.Duration(24 * time.Hour)},
 		{Status: 7},
 		{Status: emulator.StatusSucceeded},
 	}})
