@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
 	"github.com/koophone/terraform-provider-koophone/internal/clock"
@@ -49,7 +48,7 @@ func newAccEnv(t *testing.T) *accEnv {
 // factories serve the provider in the test process, with the shared clock.
 func (e *accEnv) factories() map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
-		"koophone": providerserver.NewProtocol6WithError(New("acctest", WithClock(e.clock))()),
+		"koophone": NewProtocol6ServerWithError(New("acctest", WithClock(e.clock))()),
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -57,6 +58,7 @@ type providerModel struct {
 	Token          types.String         `tfsdk:"token"`
 	RequestTimeout timetypes.GoDuration `tfsdk:"request_timeout"`
 	MaxRetries     types.Int64          `tfsdk:"max_retries"`
+	RateLimit      types.Float64        `tfsdk:"rate_limit"`
 }
 
 // providerData is what Configure hands to the data sources.
@@ -108,6 +110,7 @@ func (p *koophoneProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, maxMaxRetries)},
 			},
+			"rate_limit": rateLimitAttribute(),
 		},
 	}
 }
@@ -125,6 +128,7 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 	var unknown []string
 	for name, v := range map[string]interface{ IsUnknown() bool }{
 		"endpoint": m.Endpoint, "token": m.Token, "request_timeout": m.RequestTimeout, "max_retries": m.MaxRetries,
+		"rate_limit": m.RateLimit,
 	} {
 		if v.IsUnknown() {
 			unknown = append(unknown, name)
@@ -141,7 +145,14 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 
 	s, diags := resolveSettings(m, p.env)
 	resp.Diagnostics.Append(diags...)
+	rateLimit, diags := resolveRateLimit(m.RateLimit, p.env)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	limiter, err := newRateLimiter(rateLimit, p.clock)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("rate_limit"), "Invalid rate_limit", capitalize(err.Error())+".")
 		return
 	}
 	creds := koophone.TokenCredentials{Token: s.Token}
@@ -155,6 +166,7 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 		UserAgent:      fmt.Sprintf("terraform-provider-koophone/%s Terraform/%s", p.version, req.TerraformVersion),
 		Clock:          p.clock,
 		Logger:         tflogLogger{},
+		Limiter:        limiter,
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot create the KooPhone API client", capitalize(err.Error())+".")
@@ -164,6 +176,7 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 		"endpoint":        client.Endpoint(),
 		"request_timeout": s.RequestTimeout.String(),
 		"max_retries":     s.MaxRetries,
+		"rate_limit":      rateLimit,
 	})
 	data := &providerData{client: client, clock: p.clock, secrets: creds.Secrets()}
 	resp.DataSourceData = data
@@ -177,5 +190,6 @@ func (p *koophoneProvider) Resources(context.Context) []func() resource.Resource
 func (p *koophoneProvider) DataSources(context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{
 		newInstanceTaskDataSource,
+		newInstanceTasksDataSource,
 	}
 }
