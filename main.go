@@ -23,6 +23,8 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve; prints TF_REATTACH_PROVIDERS to use")
 	flag.Parse()
 
+	provider.QuietUnseenLogs()
+
 	var opts []tf6server.ServeOpt
 	if debug {
 		opts = append(opts, tf6server.WithManagedDebug())

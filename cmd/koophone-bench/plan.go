@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"sort"
 	"time"
 
@@ -23,9 +24,13 @@ type planResult struct {
 	Runs             int
 	Ours             []time.Duration
 	Baseline         []time.Duration
+	NoLatency        []time.Duration // ours with the emulator answering at once
 	DefaultRateLimit time.Duration
 	Requests         int // API requests per plan
 	Floor            time.Duration
+	// CPU time per plan (medians): everything Terraform ran, and the
+	// provider processes alone.
+	OursCPU, OursProviderCPU, BaselineCPU []time.Duration
 }
 
 func median(ds []time.Duration) time.Duration {
@@ -48,6 +53,10 @@ func minimum(ds []time.Duration) time.Duration {
 func benchPlanOverhead(ctx context.Context, tfr *tfRunner, work string, runs int) (*planResult, error) {
 	srv := newEmulatorServer(planLatency, nil)
 	defer srv.close()
+	fast := &emulatorServer{emu: srv.emu, server: httptest.NewUnstartedServer(srv.emu)}
+	fast.server.Config.ConnState = srv.emu.ConnState
+	fast.server.Start()
+	defer fast.close()
 	ids := make([]string, planReads)
 	for i := range ids {
 		id, err := srv.emu.AddTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{
@@ -113,13 +122,23 @@ data "koophone_instance_task" "t" {
 			return nil, err
 		}
 		res.Ours = append(res.Ours, r.Wall)
+		res.OursCPU = append(res.OursCPU, r.TotalCPU)
+		res.OursProviderCPU = append(res.OursProviderCPU, r.ProviderCPU)
 		res.Requests = len(srv.emu.Requests()) - before
 		b, err := tfr.plan(ctx, baseline, url)
 		if err != nil {
 			return nil, err
 		}
 		res.Baseline = append(res.Baseline, b.Wall)
-		logf("  run %d: ours %v, baseline %v", i+1, r.Wall.Round(time.Millisecond), b.Wall.Round(time.Millisecond))
+		res.BaselineCPU = append(res.BaselineCPU, b.TotalCPU)
+		n, err := tfr.plan(ctx, ours, fast.server.URL)
+		if err != nil {
+			return nil, err
+		}
+		res.NoLatency = append(res.NoLatency, n.Wall)
+		logf("  run %d: ours %v (cpu %v, provider %v), no latency %v, baseline %v (cpu %v)", i+1, r.Wall.Round(time.Millisecond),
+			r.TotalCPU.Round(time.Millisecond), r.ProviderCPU.Round(time.Millisecond), n.Wall.Round(time.Millisecond),
+			b.Wall.Round(time.Millisecond), b.TotalCPU.Round(time.Millisecond))
 	}
 	d, err := tfr.plan(ctx, defaults, url)
 	if err != nil {

@@ -67,7 +67,12 @@ type runResult struct {
 	// command's own.
 	ProviderPeakRSS  uint64
 	TerraformPeakRSS uint64
-	Output           string
+	// TotalCPU is the CPU time (user + system) of Terraform and every
+	// process it started and waited for; ProviderCPU that of the provider
+	// processes alone (sampled from /proc, so it may miss their last 20 ms).
+	TotalCPU    time.Duration
+	ProviderCPU time.Duration
+	Output      string
 }
 
 // plan runs `terraform plan` in dir against endpoint and times it, sampling
@@ -86,8 +91,11 @@ func (r *tfRunner) plan(ctx context.Context, dir, endpoint string) (runResult, e
 	sampler.start(cmd.Process.Pid)
 	err := cmd.Wait()
 	wall := time.Since(start)
-	provider, terraform := sampler.stop()
-	res := runResult{Wall: wall, ProviderPeakRSS: provider, TerraformPeakRSS: terraform, Output: out.String()}
+	provider, terraform, providerCPU := sampler.stop()
+	res := runResult{Wall: wall, ProviderPeakRSS: provider, TerraformPeakRSS: terraform, ProviderCPU: providerCPU, Output: out.String()}
+	if ps := cmd.ProcessState; ps != nil {
+		res.TotalCPU = ps.UserTime() + ps.SystemTime()
+	}
 	if err != nil {
 		return res, fmt.Errorf("terraform plan in %s: %w\n%s", dir, err, tail(out.String(), 40))
 	}
@@ -113,10 +121,11 @@ type rssSampler struct {
 	mu          sync.Mutex
 	provider    uint64
 	terraform   uint64
+	cpuTicks    map[int]uint64 // latest utime+stime of each provider process
 }
 
 func newRSSSampler(providerBin string) *rssSampler {
-	return &rssSampler{providerBin: providerBin, done: make(chan struct{})}
+	return &rssSampler{providerBin: providerBin, done: make(chan struct{}), cpuTicks: map[int]uint64{}}
 }
 
 func (s *rssSampler) start(terraformPID int) {
@@ -150,6 +159,11 @@ func (s *rssSampler) sample(terraformPID int) {
 			continue
 		}
 		prov = max(prov, vmHWM(pid))
+		if ticks, ok := cpuTicks(pid); ok {
+			s.mu.Lock()
+			s.cpuTicks[pid] = max(s.cpuTicks[pid], ticks)
+			s.mu.Unlock()
+		}
 	}
 	s.mu.Lock()
 	s.provider = max(s.provider, prov)
@@ -157,12 +171,40 @@ func (s *rssSampler) sample(terraformPID int) {
 	s.mu.Unlock()
 }
 
-func (s *rssSampler) stop() (provider, terraform uint64) {
+func (s *rssSampler) stop() (provider, terraform uint64, providerCPU time.Duration) {
 	close(s.done)
 	s.wg.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.provider, s.terraform
+	var ticks uint64
+	for _, t := range s.cpuTicks {
+		ticks += t
+	}
+	// Linux reports CPU time in clock ticks of 1/100 s (USER_HZ).
+	return s.provider, s.terraform, time.Duration(ticks) * 10 * time.Millisecond
+}
+
+// cpuTicks returns a process's user + system CPU time in clock ticks, from
+// /proc/<pid>/stat (fields 14 and 15, after the parenthesised name).
+func cpuTicks(pid int) (uint64, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	u, err1 := strconv.ParseUint(f[11], 10, 64)
+	st, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return u + st, true
 }
 
 // vmHWM returns a process's peak resident set size in bytes, or 0.

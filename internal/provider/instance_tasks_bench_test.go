@@ -30,23 +30,7 @@ type tasksFixture struct {
 // data source from args.
 func newTasksFixture(tb testing.TB, server tfprotov6.ProviderServer, endpoint string, rateLimit float64, ids []string, args map[string]tftypes.Value) *tasksFixture {
 	tb.Helper()
-	ctx := context.Background()
-	schemas, err := server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	providerType := schemas.Provider.ValueType()
-	providerConfig, err := tfprotov6.NewDynamicValue(providerType, tftypes.NewValue(providerType, map[string]tftypes.Value{
-		"endpoint": tftypes.NewValue(tftypes.String, endpoint), "token": tftypes.NewValue(tftypes.String, accToken),
-		"request_timeout": tftypes.NewValue(tftypes.String, nil), "max_retries": tftypes.NewValue(tftypes.Number, nil),
-		"rate_limit": tftypes.NewValue(tftypes.Number, rateLimit),
-	}))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if resp, err := server.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: &providerConfig}); err != nil || len(resp.Diagnostics) > 0 {
-		tb.Fatalf("configure: %v %v", err, resp.Diagnostics)
-	}
+	schemas := configureServer(tb, server, endpoint, rateLimit)
 	typ, ok := schemas.DataSourceSchemas[instanceTasksTypeName].ValueType().(tftypes.Object)
 	if !ok {
 		tb.Fatal("the data source's type is not an object")
@@ -68,6 +52,30 @@ func newTasksFixture(tb testing.TB, server tfprotov6.ProviderServer, endpoint st
 		tb.Fatal(err)
 	}
 	return &tasksFixture{server: server, config: config, typ: typ}
+}
+
+// configureServer configures the provider of server for the emulator at
+// endpoint and returns the provider's schemas.
+func configureServer(tb testing.TB, server tfprotov6.ProviderServer, endpoint string, rateLimit float64) *tfprotov6.GetProviderSchemaResponse {
+	tb.Helper()
+	ctx := context.Background()
+	schemas, err := server.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	providerType := schemas.Provider.ValueType()
+	providerConfig, err := tfprotov6.NewDynamicValue(providerType, tftypes.NewValue(providerType, map[string]tftypes.Value{
+		"endpoint": tftypes.NewValue(tftypes.String, endpoint), "token": tftypes.NewValue(tftypes.String, accToken),
+		"request_timeout": tftypes.NewValue(tftypes.String, nil), "max_retries": tftypes.NewValue(tftypes.Number, nil),
+		"rate_limit": tftypes.NewValue(tftypes.Number, rateLimit),
+	}))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if resp, err := server.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: &providerConfig}); err != nil || len(resp.Diagnostics) > 0 {
+		tb.Fatalf("configure: %v %v", err, resp.Diagnostics)
+	}
+	return schemas
 }
 
 func (f *tasksFixture) read(tb testing.TB) *tfprotov6.DynamicValue {
