@@ -128,3 +128,32 @@ func TestRealClock(t *testing.T) {
 		t.Error("Stop after firing returned true")
 	}
 }
+
+func TestFakeAdvanceToNext(t *testing.T) {
+	f := NewFake(t0)
+	if f.AdvanceToNext() {
+		t.Fatal("advanced with no timer pending")
+	}
+	late := f.NewTimer(3 * time.Second)
+	early := f.NewTimer(time.Second)
+	if next, ok := f.NextDeadline(); !ok || !next.Equal(t0.Add(time.Second)) {
+		t.Fatalf("next deadline = %v, %v", next, ok)
+	}
+	if !f.AdvanceToNext() {
+		t.Fatal("did not advance")
+	}
+	if !f.Now().Equal(t0.Add(time.Second)) {
+		t.Errorf("now = %v", f.Now())
+	}
+	<-early.C()
+	select {
+	case <-late.C():
+		t.Fatal("late timer fired")
+	default:
+	}
+	f.AdvanceToNext()
+	<-late.C()
+	if !f.Now().Equal(t0.Add(3 * time.Second)) {
+		t.Errorf("now = %v", f.Now())
+	}
+}

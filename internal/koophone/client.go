@@ -73,6 +73,10 @@ type Config struct {
 	// Jitter returns a random number in [0, 1) to spread retries. Nil means
 	// math/rand.
 	Jitter func() float64
+	// Limiter paces every attempt and is told about throttling (see
+	// RateLimiter). Nil means no pacing, and a throttled request backs off
+	// on its own.
+	Limiter RateLimiter
 }
 
 // Credentials authenticate a request. Implementations must not log or
@@ -116,6 +120,7 @@ type Client struct {
 	baseDelay   time.Duration
 	maxDelay    time.Duration
 	jitter      func() float64
+	limiter     RateLimiter
 	redactables []string
 }
 
@@ -145,6 +150,7 @@ func New(cfg Config) (*Client, error) {
 		baseDelay:  cfg.RetryBaseDelay,
 		maxDelay:   cfg.RetryMaxDelay,
 		jitter:     cfg.Jitter,
+		limiter:    cfg.Limiter,
 	}
 	if c.httpClient == nil {
 		transport, err := newTransport(cfg.Transport)
@@ -267,6 +273,14 @@ func (c *Client) resolve(segments ...string) *url.URL {
 func (c *Client) do(ctx context.Context, method string, target *url.URL) (envelope, string, error) {
 	var lastErr error
 	for attempt := 0; ; attempt++ {
+		if c.limiter != nil {
+			if err := c.limiter.Wait(ctx); err != nil {
+				if lastErr != nil {
+					return envelope{}, RequestIDOf(lastErr), fmt.Errorf("%w (while waiting to retry after: %v)", err, lastErr)
+				}
+				return envelope{}, "", err
+			}
+		}
 		env, reqID, err := c.attempt(ctx, method, target, attempt)
 		if err == nil {
 			return env, reqID, nil
@@ -283,13 +297,32 @@ func (c *Client) do(ctx context.Context, method string, target *url.URL) (envelo
 		if !IsTransient(err) {
 			return envelope{}, reqID, err
 		}
+		delay := c.retryDelay(attempt, err)
+		throttled := c.limiter != nil && IsThrottled(err)
+		if throttled {
+			// Slow every request of the provider down, not just this one,
+			// whether or not this one is retried; a retry then waits for
+			// the limiter like any other request.
+			c.limiter.Throttled(delay)
+			c.logger.Warn(ctx, "KooPhone API throttled the request; the provider's requests slow down", map[string]any{
+				"method":      method,
+				"path":        target.Path,
+				"attempt":     attempt + 1,
+				"pause_ms":    delay.Milliseconds(),
+				"error":       err.Error(),
+				"request_id":  reqID,
+				"retry_after": retryAfterOf(err),
+			})
+		}
 		if attempt >= c.maxRetries {
 			if c.maxRetries == 0 {
 				return envelope{}, reqID, err
 			}
 			return envelope{}, reqID, &RetryError{Attempts: attempt + 1, Last: lastErr}
 		}
-		delay := c.retryDelay(attempt, err)
+		if throttled {
+			continue
+		}
 		c.logger.Warn(ctx, "KooPhone request failed transiently; retrying", map[string]any{
 			"method":      method,
 			"path":        target.Path,

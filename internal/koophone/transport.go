@@ -54,6 +54,12 @@ func ParseCAPEM(data []byte) ([]*x509.Certificate, error) {
 	return certs, nil
 }
 
+// maxIdleConnsPerHost is how many keep-alive connections to the API the
+// client keeps. The standard library keeps two, which is too few when
+// Terraform reads ten data sources at once: connections beyond two would be
+// closed after each request and opened again for the next.
+const maxIdleConnsPerHost = 32
+
 // newTransport returns the client's own connection pool (so that keep-alive
 // connections are reused across all reads of one provider instance), with
 // the standard library's dial settings, proxies taken from the environment
@@ -94,7 +100,7 @@ func newTransport(opts TransportOptions) (*http.Transport, error) {
 		}).DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   32,
+		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,

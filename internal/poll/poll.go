@@ -107,8 +107,10 @@ func (e *CanceledError) Unwrap() error { return e.Cause }
 // timeout passes or ctx ends. The first check is made at once.
 //
 // It returns the last observed value in every case, so that a caller can
-// say how far the operation got. A context deadline is reported as a
-// *TimeoutError, like Options.Timeout; a cancellation as a *CanceledError.
+// say how far the operation got. A context deadline (or a cancellation whose
+// cause matches context.DeadlineExceeded, as with WithTimeout) is reported
+// as a *TimeoutError, like Options.Timeout; any other cancellation as a
+// *CanceledError.
 func Until[T any](ctx context.Context, opts Options, check Check[T]) (T, error) {
 	opts = withDefaults(opts)
 	start := opts.Clock.Now()
@@ -127,7 +129,7 @@ func Until[T any](ctx context.Context, opts Options, check Check[T]) (T, error) 
 	)
 	ended := func() (T, error) {
 		elapsed := opts.Clock.Now().Sub(start)
-		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(ctxErr, context.DeadlineExceeded) {
+		if ctx.Err() != nil && !errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
 			return last, &CanceledError{Elapsed: elapsed, Checks: checks, Cause: context.Cause(ctx)}
 		}
 		return last, &TimeoutError{Elapsed: elapsed, Checks: checks, Observed: observed, LastErr: lastErr}
@@ -149,7 +151,11 @@ func Until[T any](ctx context.Context, opts Options, check Check[T]) (T, error) 
 				return last, nil
 			}
 		case ctx.Err() != nil:
-			lastErr = err
+			// The check failed because the wait ended; that is no news
+			// about the operation, so the last real failure is kept.
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+				lastErr = err
+			}
 			return ended()
 		case opts.IsNotFound(err) && opts.Clock.Now().Sub(firstSeen) < opts.NotFoundGrace:
 			lastErr = err

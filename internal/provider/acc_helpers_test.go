@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
 	"github.com/koophone/terraform-provider-koophone/internal/clock"
@@ -65,7 +64,7 @@ func startAccEnv(t *testing.T, useTLS bool) *accEnv {
 // factories serve the provider in the test process, with the shared clock.
 func (e *accEnv) factories() map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
-		"koophone": providerserver.NewProtocol6WithError(New("acctest", WithClock(e.clock))()),
+		"koophone": NewProtocol6ServerWithError(New("acctest", WithClock(e.clock))()),
 	}
 }
 

@@ -83,6 +83,20 @@ func (r *waitRig) inFlight(t testing.TB) {
 	time.Sleep(5 * time.Millisecond)
 }
 
+// pausing waits until the wait has made a request and is sleeping on the
+// fake clock: besides the read's deadline timer, a pause timer is pending.
+func (r *waitRig) pausing(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(hangGuard)
+	for len(r.emu.Requests()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no request reached the emulator")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	r.fake.BlockUntilWaiters(2)
+}
+
 type waitResult struct {
 	err      error
 	returned time.Time
@@ -91,8 +105,8 @@ type waitResult struct {
 func (r *waitRig) startWait(ctx context.Context, id string) <-chan waitResult {
 	done := make(chan waitResult, 1)
 	go func() {
-		_, _, err := waitForTask(ctx, r.data, id, 10*time.Second, 20*time.Minute)
-		done <- waitResult{err: err, returned: time.Now()}
+		res := readTasks(ctx, r.data, []string{id}, waitSettings{Wait: true, PollInterval: 10 * time.Second, Timeout: 20 * time.Minute})
+		done <- waitResult{err: res[0].Err, returned: time.Now()}
 	}()
 	return done
 }
@@ -140,7 +154,7 @@ func TestWaitCancelledWhileBackingOff(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := r.startWait(ctx, id)
-	r.fake.BlockUntilWaiters(1) // the first poll is done; the 1 s pause is pending
+	r.pausing(t) // the first poll is done; the 1 s pause is pending
 	cancelled := time.Now()
 	cancel()
 	res := awaitResult(t, done)
@@ -161,7 +175,7 @@ func TestWaitCancelledWhileRetryPausePending(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := r.startWait(ctx, id)
-	r.fake.BlockUntilWaiters(1) // the client's retry pause after the 503
+	r.pausing(t) // the client's retry pause after the 503
 	cancel()
 	res := awaitResult(t, done)
 	if !errors.Is(res.err, context.Canceled) {
@@ -216,7 +230,7 @@ func BenchmarkWaitInterruptLatency(b *testing.B) {
 			id := r.runningTask(b)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := r.startWait(ctx, id)
-			r.fake.BlockUntilWaiters(1)
+			r.pausing(b)
 			cancelled := time.Now()
 			cancel()
 			total += awaitResult(b, done).returned.Sub(cancelled)

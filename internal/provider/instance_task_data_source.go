@@ -8,10 +8,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -64,11 +62,8 @@ func (d *instanceTaskDataSource) Schema(ctx context.Context, _ datasource.Schema
 		"task_id": schema.StringAttribute{
 			MarkdownDescription: "The task id returned by an asynchronous KooPhone request (`POST /v1/instances/async-command` or " +
 				"`POST /v1/instances/app/install`): 1 to 64 letters, digits, `_` or `-`.",
-			Required: true,
-			Validators: []validator.String{
-				stringvalidator.LengthBetween(1, 64),
-				stringvalidator.RegexMatches(taskIDPattern, "must contain only letters, digits, '_' and '-' (it is sent in the URL path)"),
-			},
+			Required:   true,
+			Validators: taskIDValidators(),
 		},
 		"wait_for_completion": schema.BoolAttribute{
 			MarkdownDescription: "When `true`, the read polls the task until no job is running (or `timeouts.read` passes), so " +
@@ -130,54 +125,31 @@ func (d *instanceTaskDataSource) Read(ctx context.Context, req datasource.ReadRe
 	}
 	ctx = withSecretsMasked(ctx, d.data.secrets)
 
-	readTimeout, diags := m.Timeouts.Read(ctx, defaultReadTimeout)
+	ws, diags := resolveWaitSettings(ctx, &m.WaitForCompletion, &m.FailOnJobFailure, &m.PollInterval, m.Timeouts)
 	resp.Diagnostics.Append(diags...)
-	if !diags.HasError() && readTimeout <= 0 {
-		resp.Diagnostics.AddAttributeError(path.Root("timeouts").AtName("read"), "Invalid read timeout",
-			fmt.Sprintf("timeouts.read is %s, but it must be positive, such as \"20m\".", readTimeout))
-	}
-	pollInterval := defaultPollInterval
-	if !m.PollInterval.IsNull() {
-		v, diags := m.PollInterval.ValueGoDuration()
-		resp.Diagnostics.Append(diags...)
-		pollInterval = v
-	} else {
-		m.PollInterval = timetypes.NewGoDurationValueFromStringMust(defaultPollInterval.String())
-	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	wait := m.WaitForCompletion.ValueBool()
-	failOnJobFailure := m.FailOnJobFailure.ValueBool()
-	m.WaitForCompletion = types.BoolValue(wait)
-	m.FailOnJobFailure = types.BoolValue(failOnJobFailure)
 
 	taskID := m.TaskID.ValueString()
 	ctx = tflog.SetField(ctx, "task_id", taskID)
-	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	ctx, cancel := context.WithTimeout(ctx, ws.Timeout)
 	defer cancel()
 
-	var (
-		task     koophone.Task
-		observed bool
-		err      error
-	)
-	if wait {
-		tflog.Info(ctx, "Waiting for KooPhone task", map[string]any{"poll_interval": pollInterval.String(), "timeout": readTimeout.String()})
-		task, observed, err = waitForTask(ctx, d.data, taskID, pollInterval, readTimeout)
-	} else {
-		task, err = d.data.client.GetTask(ctx, taskID)
-		observed = err == nil
+	if ws.Wait {
+		tflog.Info(ctx, "Waiting for KooPhone task", map[string]any{"poll_interval": ws.PollInterval.String(), "timeout": ws.Timeout.String()})
 	}
-	if err != nil {
+	res := readTasks(ctx, d.data, []string{taskID}, ws)[0]
+	task := res.Task
+	if res.Err != nil {
 		resp.Diagnostics.Append(taskReadDiagnostic(readFailure{
-			TaskID: taskID, Err: err, Endpoint: d.data.client.Endpoint(),
-			Waiting: wait, Timeout: readTimeout, Last: task, Observed: observed, Auth: d.data.auth,
+			TaskID: taskID, Err: res.Err, Endpoint: d.data.client.Endpoint(),
+			Waiting: ws.Wait, Timeout: ws.Timeout, Last: task, Observed: res.Observed, Auth: d.data.auth,
 		}))
 		return
 	}
 
-	if failOnJobFailure && task.Summary().State == koophone.TaskFailed {
+	if ws.FailOnJobFailure && task.Summary().State == koophone.TaskFailed {
 		resp.Diagnostics.Append(failedJobsDiagnostic(task))
 		return
 	}

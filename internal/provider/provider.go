@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -67,6 +68,7 @@ type providerModel struct {
 	CACertPEM      types.String         `tfsdk:"ca_cert_pem"`
 	CACertFile     types.String         `tfsdk:"ca_cert_file"`
 	Insecure       types.Bool           `tfsdk:"insecure"`
+	RateLimit      types.Float64        `tfsdk:"rate_limit"`
 }
 
 // providerData is what Configure hands to the data sources.
@@ -125,6 +127,7 @@ func (p *koophoneProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, maxMaxRetries)},
 			},
+			"rate_limit": rateLimitAttribute(),
 		},
 	}
 	for name, a := range transportAttributes() {
@@ -147,6 +150,7 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 		"endpoint": m.Endpoint, "token": m.Token, "request_timeout": m.RequestTimeout, "max_retries": m.MaxRetries,
 		"ca_cert_pem": m.CACertPEM, "ca_cert_file": m.CACertFile, "insecure": m.Insecure,
 		"access_key": m.AccessKey, "secret_key": m.SecretKey, "security_token": m.SecurityToken, "project_id": m.ProjectID,
+		"rate_limit": m.RateLimit,
 	} {
 		if v.IsUnknown() {
 			unknown = append(unknown, name)
@@ -163,12 +167,19 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 
 	s, diags := resolveSettings(m, p.env)
 	resp.Diagnostics.Append(diags...)
+	rateLimit, diags := resolveRateLimit(m.RateLimit, p.env)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	transport, diags := transportSettings(m, s.Endpoint)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	limiter, err := newRateLimiter(rateLimit, p.clock)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("rate_limit"), "Invalid rate_limit", capitalize(err.Error())+".")
 		return
 	}
 	signingClock := p.signingClock
@@ -187,6 +198,7 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 		Transport:      transport,
 		Clock:          p.clock,
 		Logger:         tflogLogger{},
+		Limiter:        limiter,
 	})
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot create the KooPhone API client", capitalize(err.Error())+".")
@@ -197,6 +209,7 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 		"request_timeout": s.RequestTimeout.String(),
 		"max_retries":     s.MaxRetries,
 		"authentication":  s.Auth.String(),
+		"rate_limit":      rateLimit,
 	})
 	data := &providerData{client: client, clock: p.clock, secrets: creds.Secrets(), auth: s.Auth.authSummary}
 	resp.DataSourceData = data
@@ -210,5 +223,6 @@ func (p *koophoneProvider) Resources(context.Context) []func() resource.Resource
 func (p *koophoneProvider) DataSources(context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{
 		newInstanceTaskDataSource,
+		newInstanceTasksDataSource,
 	}
 }

@@ -1,0 +1,46 @@
+# Gate a fleet rollout. One async command reaches at most 100 phones, so
+# wave 1 of a rollout to 300 phones is three tasks. One data source waits
+# for all of them at once, polling them concurrently (one
+# koophone_instance_task per task would be read at most 10 at a time, as
+# Terraform's -parallelism allows), and the postcondition stops the apply
+# if any phone failed, so wave 2 never starts on a broken build.
+provider "koophone" {
+  # Every poll of every task shares this budget of requests per second;
+  # when it is the bottleneck, the task that has waited longest goes first.
+  rate_limit = 20
+}
+
+variable "wave1_task_ids" {
+  type        = set(string)
+  description = "The task_id of each async-command request of wave 1 (one per 100 phones)."
+  default = [
+    "a1f0c2d3e4f5a6b7c8d9e0f1a2b3c4d5",
+    "b1f0c2d3e4f5a6b7c8d9e0f1a2b3c4d5",
+    "c1f0c2d3e4f5a6b7c8d9e0f1a2b3c4d5",
+  ]
+}
+
+data "koophone_instance_tasks" "wave1" {
+  task_ids            = var.wave1_task_ids
+  wait_for_completion = true
+  poll_interval       = "15s"
+
+  timeouts = {
+    read = "45m"
+  }
+
+  lifecycle {
+    postcondition {
+      condition     = self.state == "successful"
+      error_message = "Wave 1 ended ${self.state}: ${self.failed_count} of ${self.job_count} phones failed, in task(s) ${join(", ", [for t in self.tasks : t.task_id if t.state == "failed"])}."
+    }
+  }
+}
+
+# Wave 2 starts only once every phone of wave 1 has succeeded.
+resource "terraform_data" "wave2" {
+  input = {
+    wave1_tasks  = data.koophone_instance_tasks.wave1.task_count
+    phones_ready = data.koophone_instance_tasks.wave1.successful_count
+  }
+}

@@ -1,0 +1,184 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/koophone/terraform-provider-koophone/internal/koophone"
+	"github.com/koophone/terraform-provider-koophone/internal/poll"
+	"github.com/koophone/terraform-provider-koophone/internal/taskwait"
+)
+
+// Limits on how much a diagnostic about many tasks lists, so that a read of
+// a thousand tasks gives an error a person can read.
+const (
+	maxListedTasks      = 20
+	maxListedFailures   = 5
+	maxListedFailedJobs = 50
+)
+
+// tasksReadDiagnostics turns the failed reads of a read of many tasks into
+// diagnostics: one per task whose read failed for its own reason (up to a
+// few), one listing the tasks still running when the time ran out, one for
+// an interrupted wait. Tasks abandoned because another one failed are not
+// reported: the failure that stopped them is.
+func tasksReadDiagnostics(results []taskwait.Result, ws waitSettings, endpoint string) diag.Diagnostics {
+	var (
+		diags                      diag.Diagnostics
+		failed, timedOut, canceled []taskwait.Result
+	)
+	for _, r := range results {
+		switch {
+		case r.Err == nil, r.Abandoned():
+		case isReadTimeout(r.Err, ws.Wait):
+			timedOut = append(timedOut, r)
+		case isCanceled(r.Err):
+			canceled = append(canceled, r)
+		default:
+			failed = append(failed, r)
+		}
+	}
+	for i, r := range failed {
+		if i == maxListedFailures {
+			diags.AddError("More KooPhone tasks could not be read",
+				fmt.Sprintf("%d more of the %d tasks could not be read; the errors above show the first %d.", len(failed)-i, len(results), i))
+			break
+		}
+		diags.Append(taskReadDiagnostic(readFailure{
+			TaskID: r.TaskID, Err: r.Err, Endpoint: endpoint,
+			Waiting: ws.Wait, Timeout: ws.Timeout, Last: r.Task, Observed: r.Observed,
+		}))
+	}
+	if len(timedOut) > 0 {
+		diags.Append(tasksTimeoutDiagnostic(results, timedOut, ws))
+	}
+	if len(canceled) > 0 {
+		diags.Append(tasksInterruptedDiagnostic(results, canceled))
+	}
+	return diags
+}
+
+func isReadTimeout(err error, waiting bool) bool {
+	var te *poll.TimeoutError
+	return errors.As(err, &te) || (!waiting && errors.Is(err, context.DeadlineExceeded))
+}
+
+func isCanceled(err error) bool {
+	var ce *poll.CanceledError
+	return errors.As(err, &ce) || errors.Is(err, context.Canceled)
+}
+
+// tasksTimeoutDiagnostic lists the tasks that had not finished (or not been
+// read) when timeouts.read passed, with how far each got.
+func tasksTimeoutDiagnostic(all, timedOut []taskwait.Result, ws waitSettings) diag.Diagnostic {
+	var b strings.Builder
+	elapsed := ws.Timeout
+	var te *poll.TimeoutError
+	if errors.As(timedOut[0].Err, &te) {
+		elapsed = te.Elapsed
+	}
+	summary := "Timed out waiting for KooPhone tasks"
+	if ws.Wait {
+		fmt.Fprintf(&b, "%d of %d tasks are still running after %s (timeouts.read is %s):\n",
+			len(timedOut), len(all), elapsed.Round(time.Second), ws.Timeout)
+	} else {
+		summary = "Timed out reading KooPhone tasks"
+		fmt.Fprintf(&b, "%d of %d tasks could not be read within timeouts.read (%s):\n", len(timedOut), len(all), ws.Timeout)
+	}
+	for i, r := range timedOut {
+		if i == maxListedTasks {
+			fmt.Fprintf(&b, "\n  ... and %d more.", len(timedOut)-i)
+			break
+		}
+		fmt.Fprintf(&b, "\n  - %q: %s", r.TaskID, taskProgress(r))
+	}
+	done := doneTasks(all)
+	if len(done) > 0 {
+		s := summarizeTasks(done)
+		fmt.Fprintf(&b, "\n\nThe other %d tasks have finished: %d successful, %d failed.", len(done), s.SuccessfulTasks, s.FailedTasks)
+	}
+	b.WriteString("\n\nRaise timeouts.read (for example timeouts = { read = \"45m\" }) if the tasks need longer")
+	if ws.Wait {
+		b.WriteString(", or raise the provider's rate_limit if many tasks share it and the API allows more requests")
+	}
+	b.WriteString(".")
+	return diag.NewErrorDiagnostic(summary, b.String())
+}
+
+// taskProgress says how far one task got, in one line.
+func taskProgress(r taskwait.Result) string {
+	var te *poll.TimeoutError
+	if !r.Observed {
+		msg := fmt.Sprintf("not read successfully in %d polls", r.Polls)
+		if errors.As(r.Err, &te) && te.LastErr != nil {
+			msg += fmt.Sprintf("; the last poll failed: %v", te.LastErr)
+		}
+		return msg + "."
+	}
+	return progressSentence(r.Task.Summary())
+}
+
+// doneTasks returns the tasks of the results that were read and finished.
+func doneTasks(results []taskwait.Result) []koophone.Task {
+	var done []koophone.Task
+	for _, r := range results {
+		if r.Err == nil && r.Task.Summary().Done() {
+			done = append(done, r.Task)
+		}
+	}
+	return done
+}
+
+func tasksInterruptedDiagnostic(all, canceled []taskwait.Result) diag.Diagnostic {
+	detail := fmt.Sprintf("The read of %d KooPhone tasks was interrupted", len(all))
+	var ce *poll.CanceledError
+	if errors.As(canceled[0].Err, &ce) {
+		detail += fmt.Sprintf(" after %s", ce.Elapsed.Round(time.Millisecond))
+	}
+	detail += fmt.Sprintf(", with %d of them not finished.", len(canceled))
+	return diag.NewErrorDiagnostic("Wait for KooPhone tasks interrupted", detail)
+}
+
+// failedTasksDiagnostic is the error of fail_on_job_failure for many tasks:
+// it lists the failed jobs task by task. It reports false when no task
+// has failed.
+func failedTasksDiagnostic(tasks []koophone.Task) (diag.Diagnostic, bool) {
+	var failed []koophone.Task
+	for _, t := range tasks {
+		if t.Summary().State == koophone.TaskFailed {
+			failed = append(failed, t)
+		}
+	}
+	if len(failed) == 0 {
+		return nil, false
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d tasks finished with failed jobs, and fail_on_job_failure is true:\n", len(failed), len(tasks))
+	listed, unlisted := 0, 0
+	for _, t := range failed {
+		jobs := t.FailedJobs()
+		if listed >= maxListedFailedJobs {
+			unlisted += len(jobs)
+			continue
+		}
+		fmt.Fprintf(&b, "\n  task %q: %d of %d jobs failed", t.ID, len(jobs), len(t.Jobs))
+		for _, j := range jobs {
+			if listed >= maxListedFailedJobs {
+				unlisted++
+				continue
+			}
+			fmt.Fprintf(&b, "\n    - job_id %q: error_code %q, error_msg %q, execute_msg %q", j.JobID, j.ErrorCode, j.ErrorMsg, j.ExecuteMsg)
+			listed++
+		}
+	}
+	if unlisted > 0 {
+		fmt.Fprintf(&b, "\n\n  ... and %d more failed jobs.", unlisted)
+	}
+	b.WriteString("\n\nSet fail_on_job_failure = false to read the tasks anyway and gate on their state and jobs yourself.")
+	return diag.NewErrorDiagnostic("KooPhone tasks failed", b.String()), true
+}
