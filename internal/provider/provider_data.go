@@ -25,3 +25,18 @@ func clientReady(data *providerData, diags *diag.Diagnostics) bool {
 	}
 	return true
 }
+
+// configuredData is what a data source's Configure keeps: the provider's
+// data, or nil before the provider is configured (Terraform calls
+// Configure early too, with no provider data).
+func configuredData(data any, diags *diag.Diagnostics) *providerData {
+	if data == nil {
+		return nil
+	}
+	pd, ok := data.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider.", data))
+		return nil
+	}
+	return pd
+}
