@@ -7,13 +7,7 @@ import "time"
 func (f *Fake) NextDeadline() (time.Time, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var next time.Time
-	for _, t := range f.timers {
-		if next.IsZero() || t.deadline.Before(next) {
-			next = t.deadline
-		}
-	}
-	return next, !next.IsZero()
+	return f.nextDeadlineLocked()
 }
 
 // AdvanceToNext moves the clock to the earliest pending timer's deadline,
@@ -22,15 +16,19 @@ func (f *Fake) NextDeadline() (time.Time, bool) {
 func (f *Fake) AdvanceToNext() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	next, ok := f.nextDeadlineLocked()
+	if ok {
+		f.advanceLocked(next.Sub(f.now))
+	}
+	return ok
+}
+
+func (f *Fake) nextDeadlineLocked() (time.Time, bool) {
 	var next time.Time
 	for _, t := range f.timers {
 		if next.IsZero() || t.deadline.Before(next) {
 			next = t.deadline
 		}
 	}
-	if next.IsZero() {
-		return false
-	}
-	f.advanceLocked(next.Sub(f.now))
-	return true
+	return next, !next.IsZero()
 }

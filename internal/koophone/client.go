@@ -448,13 +448,12 @@ func (c *Client) transportFailure(op, reqID string, parent, attemptCtx context.C
 // Retry-After when it gave one, else exponential backoff with jitter.
 func (c *Client) retryDelay(attempt int, err error) time.Duration {
 	var apiErr *APIError
-	throttled := false
 	if errors.As(err, &apiErr) {
 		if d, ok := parseRetryAfter(apiErr.RetryAfter, c.clock.Now()); ok {
 			return min(d, maxRetryAfter)
 		}
-		throttled = apiErr.HTTPStatus == http.StatusTooManyRequests || apiErr.Code == CodeGatewayThrottled || apiErr.Code == "APIG.0308"
 	}
+	throttled := IsThrottled(err)
 	d := c.baseDelay << min(attempt, 20)
 	if d <= 0 || d > c.maxDelay {
 		d = c.maxDelay

@@ -24,6 +24,9 @@ const (
 	CodeGatewayAuth = "APIGW.0301"
 	// CodeGatewayThrottled is the API gateway's rate-limit answer.
 	CodeGatewayThrottled = "APIGW.0308"
+	// CodeDedicatedGatewayThrottled is the same answer from a dedicated
+	// gateway.
+	CodeDedicatedGatewayThrottled = "APIG.0308"
 	// CodeGatewayNotFound is the API gateway's answer to an unknown API path,
 	// usually a sign of a wrong endpoint.
 	CodeGatewayNotFound = "APIGW.0101"
@@ -40,9 +43,9 @@ var ErrUnauthorized = errors.New("credentials rejected")
 // transientCodes are KooPhone or gateway codes worth retrying whatever the
 // HTTP status they come with.
 var transientCodes = map[string]bool{
-	CodeInternalError:    true,
-	CodeGatewayThrottled: true,
-	"APIG.0308":          true, // the same throttling error from a dedicated gateway
+	CodeInternalError:             true,
+	CodeGatewayThrottled:          true,
+	CodeDedicatedGatewayThrottled: true,
 }
 
 // transientStatus are HTTP statuses worth retrying.
@@ -98,6 +101,12 @@ func (e *APIError) Is(target error) bool {
 		return e.Code == CodeGatewayAuth || e.HTTPStatus == http.StatusUnauthorized
 	}
 	return false
+}
+
+// Throttled reports whether this is the API's rate-limit answer: HTTP 429,
+// or the gateway's throttling code under any status.
+func (e *APIError) Throttled() bool {
+	return e.HTTPStatus == http.StatusTooManyRequests || e.Code == CodeGatewayThrottled || e.Code == CodeDedicatedGatewayThrottled
 }
 
 // Transient reports whether the request may succeed if sent again.

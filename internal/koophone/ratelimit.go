@@ -3,7 +3,6 @@ package koophone
 import (
 	"context"
 	"errors"
-	"net/http"
 	"time"
 )
 
@@ -24,10 +23,7 @@ type RateLimiter interface {
 // or the gateway's throttling code under any status.
 func IsThrottled(err error) bool {
 	var apiErr *APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	return apiErr.HTTPStatus == http.StatusTooManyRequests || apiErr.Code == CodeGatewayThrottled || apiErr.Code == "APIG.0308"
+	return errors.As(err, &apiErr) && apiErr.Throttled()
 }
 
 func retryAfterOf(err error) string {

@@ -75,6 +75,14 @@ func (e *accEnv) providerBlock(extra ...string) string {
 		e.server.URL, accToken, strings.Join(extra, "\n  "))
 }
 
+// configureFromEnvironment points KOOPHONE_ENDPOINT and KOOPHONE_TOKEN at
+// the emulator, for configurations with no provider block (or one that
+// leaves them unset).
+func (e *accEnv) configureFromEnvironment() {
+	e.t.Setenv("KOOPHONE_ENDPOINT", e.server.URL)
+	e.t.Setenv("KOOPHONE_TOKEN", accToken)
+}
+
 // addTask seeds a task and fails the test on error.
 func (e *accEnv) addTask(spec emulator.TaskSpec) string {
 	e.t.Helper()

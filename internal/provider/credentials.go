@@ -408,7 +408,7 @@ func accessKeyAttribute() schema.Attribute {
 			"for the precedence rules.",
 		Optional:   true,
 		Sensitive:  true,
-		Validators: []validator.String{credentialValidator{}},
+		Validators: []validator.String{credentialValidator},
 	}
 }
 
@@ -418,7 +418,7 @@ func secretKeyAttribute() schema.Attribute {
 			"Used to sign requests, never sent, stored in state or written to logs.",
 		Optional:   true,
 		Sensitive:  true,
-		Validators: []validator.String{credentialValidator{}},
+		Validators: []validator.String{credentialValidator},
 	}
 }
 
@@ -428,7 +428,7 @@ func securityTokenAttribute() schema.Attribute {
 			"`access_key` and `secret_key`. Falls back to `KOOPHONE_SECURITY_TOKEN`, then `HW_SECURITY_TOKEN`.",
 		Optional:   true,
 		Sensitive:  true,
-		Validators: []validator.String{credentialValidator{}},
+		Validators: []validator.String{credentialValidator},
 	}
 }
 
@@ -438,28 +438,5 @@ func projectIDAttribute() schema.Attribute {
 			"with a token, which is project-scoped already. Falls back to `KOOPHONE_PROJECT_ID`, then `HW_PROJECT_ID`. Optional.",
 		Optional:   true,
 		Validators: []validator.String{headerValueValidator{}},
-	}
-}
-
-// headerValueValidator rejects a value an HTTP header cannot carry, like
-// credentialValidator, for values that are not secret.
-type headerValueValidator struct{}
-
-var _ validator.String = headerValueValidator{}
-
-func (headerValueValidator) Description(context.Context) string {
-	return "must be non-empty and contain no white space or control characters"
-}
-
-func (v headerValueValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (headerValueValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if msg := credentialProblem(req.ConfigValue.ValueString()); msg != "" {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid KooPhone "+req.Path.String(), fmt.Sprintf("The value of %s %s.", req.Path, msg))
 	}
 }

@@ -38,8 +38,7 @@ func seedFleetExampleTasks(e *accEnv, lastStatus int) {
 func TestAccExamples_instanceTasks(t *testing.T) {
 	e := newAccEnv(t)
 	seedFleetExampleTasks(e, emulator.StatusSucceeded)
-	t.Setenv("KOOPHONE_ENDPOINT", e.server.URL)
-	t.Setenv("KOOPHONE_TOKEN", accToken)
+	e.configureFromEnvironment()
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		Steps: []resource.TestStep{{
@@ -64,8 +63,7 @@ func TestAccExamples_instanceTasks(t *testing.T) {
 func TestAccExamples_instanceTasksGateStops(t *testing.T) {
 	e := newAccEnv(t)
 	seedFleetExampleTasks(e, emulator.StatusFailed)
-	t.Setenv("KOOPHONE_ENDPOINT", e.server.URL)
-	t.Setenv("KOOPHONE_TOKEN", accToken)
+	e.configureFromEnvironment()
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		Steps: []resource.TestStep{{

@@ -55,8 +55,7 @@ func seedExampleTasks(e *accEnv, installStatus int) {
 func TestAccExamples_dataSource(t *testing.T) {
 	e := newAccEnv(t)
 	seedExampleTasks(e, emulator.StatusSucceeded)
-	t.Setenv("KOOPHONE_ENDPOINT", e.server.URL)
-	t.Setenv("KOOPHONE_TOKEN", accToken)
+	e.configureFromEnvironment()
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		Steps: []resource.TestStep{{
@@ -79,8 +78,7 @@ func TestAccExamples_dataSource(t *testing.T) {
 func TestAccExamples_dataSourceGateStops(t *testing.T) {
 	e := newAccEnv(t)
 	seedExampleTasks(e, emulator.StatusFailed)
-	t.Setenv("KOOPHONE_ENDPOINT", e.server.URL)
-	t.Setenv("KOOPHONE_TOKEN", accToken)
+	e.configureFromEnvironment()
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		Steps: []resource.TestStep{{
@@ -125,8 +123,7 @@ func TestAccExamples_demo(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "koophone")
-	t.Setenv("KOOPHONE_ENDPOINT", e.server.URL)
-	t.Setenv("KOOPHONE_TOKEN", accToken)
+	e.configureFromEnvironment()
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		Steps: []resource.TestStep{{

@@ -33,10 +33,7 @@ func BenchmarkInstanceTaskRead(b *testing.B) {
 	if !ok {
 		b.Fatal("not an object")
 	}
-	vals := map[string]tftypes.Value{}
-	for name, t := range typ.AttributeTypes {
-		vals[name] = tftypes.NewValue(t, nil)
-	}
+	vals := nullAttributes(typ)
 	vals["task_id"] = tftypes.NewValue(tftypes.String, id)
 	config, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, vals))
 	if err != nil {

@@ -44,12 +44,9 @@ func newInstanceTaskDataSource() datasource.DataSource {
 
 // instanceTaskModel maps the data source's arguments and attributes.
 type instanceTaskModel struct {
-	TaskID            types.String         `tfsdk:"task_id"`
-	WaitForCompletion types.Bool           `tfsdk:"wait_for_completion"`
-	PollInterval      timetypes.GoDuration `tfsdk:"poll_interval"`
-	FailOnJobFailure  types.Bool           `tfsdk:"fail_on_job_failure"`
-	Timeouts          timeouts.Value       `tfsdk:"timeouts"`
-	ID                types.String         `tfsdk:"id"`
+	TaskID types.String `tfsdk:"task_id"`
+	ID     types.String `tfsdk:"id"`
+	waitArguments
 	taskOutcome
 }
 
@@ -117,7 +114,7 @@ func (d *instanceTaskDataSource) Read(ctx context.Context, req datasource.ReadRe
 	}
 	ctx = withSecretsMasked(ctx, d.data.secrets)
 
-	ws, diags := resolveWaitSettings(ctx, &m.WaitForCompletion, &m.FailOnJobFailure, &m.PollInterval, m.Timeouts)
+	ws, diags := resolveWaitSettings(ctx, &m.waitArguments)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return

@@ -35,10 +35,7 @@ func newTasksFixture(tb testing.TB, server tfprotov6.ProviderServer, endpoint st
 	if !ok {
 		tb.Fatal("the data source's type is not an object")
 	}
-	vals := map[string]tftypes.Value{}
-	for name, t := range typ.AttributeTypes {
-		vals[name] = tftypes.NewValue(t, nil)
-	}
+	vals := nullAttributes(typ)
 	elems := make([]tftypes.Value, len(ids))
 	for i, id := range ids {
 		elems[i] = tftypes.NewValue(tftypes.String, id)
@@ -52,6 +49,16 @@ func newTasksFixture(tb testing.TB, server tfprotov6.ProviderServer, endpoint st
 		tb.Fatal(err)
 	}
 	return &tasksFixture{server: server, config: config, typ: typ}
+}
+
+// nullAttributes returns a value for every attribute of typ, all null: a
+// configuration where nothing is set, for a test to fill in.
+func nullAttributes(typ tftypes.Object) map[string]tftypes.Value {
+	vals := make(map[string]tftypes.Value, len(typ.AttributeTypes))
+	for name, t := range typ.AttributeTypes {
+		vals[name] = tftypes.NewValue(t, nil)
+	}
+	return vals
 }
 
 // configureServer configures the provider of server for the emulator at
@@ -68,10 +75,7 @@ func configureServer(tb testing.TB, server tfprotov6.ProviderServer, endpoint st
 		tb.Fatal("the provider's type is not an object")
 	}
 	// Every argument null, except those the test sets.
-	args := map[string]tftypes.Value{}
-	for name, t := range providerType.AttributeTypes {
-		args[name] = tftypes.NewValue(t, nil)
-	}
+	args := nullAttributes(providerType)
 	args["endpoint"] = tftypes.NewValue(tftypes.String, endpoint)
 	args["token"] = tftypes.NewValue(tftypes.String, accToken)
 	args["rate_limit"] = tftypes.NewValue(tftypes.Number, rateLimit)

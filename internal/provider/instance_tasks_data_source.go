@@ -39,19 +39,16 @@ func newInstanceTasksDataSource() datasource.DataSource {
 
 // instanceTasksModel maps the data source's arguments and attributes.
 type instanceTasksModel struct {
-	TaskIDs           taskIDsValue         `tfsdk:"task_ids"`
-	WaitForCompletion types.Bool           `tfsdk:"wait_for_completion"`
-	PollInterval      timetypes.GoDuration `tfsdk:"poll_interval"`
-	FailOnJobFailure  types.Bool           `tfsdk:"fail_on_job_failure"`
-	Timeouts          timeouts.Value       `tfsdk:"timeouts"`
-	Tasks             types.List           `tfsdk:"tasks"`
-	State             types.String         `tfsdk:"state"`
-	TaskCount         types.Int64          `tfsdk:"task_count"`
-	JobCount          types.Int64          `tfsdk:"job_count"`
-	RunningCount      types.Int64          `tfsdk:"running_count"`
-	SuccessfulCount   types.Int64          `tfsdk:"successful_count"`
-	FailedCount       types.Int64          `tfsdk:"failed_count"`
-	UnknownCount      types.Int64          `tfsdk:"unknown_count"`
+	TaskIDs taskIDsValue `tfsdk:"task_ids"`
+	waitArguments
+	Tasks           types.List   `tfsdk:"tasks"`
+	State           types.String `tfsdk:"state"`
+	TaskCount       types.Int64  `tfsdk:"task_count"`
+	JobCount        types.Int64  `tfsdk:"job_count"`
+	RunningCount    types.Int64  `tfsdk:"running_count"`
+	SuccessfulCount types.Int64  `tfsdk:"successful_count"`
+	FailedCount     types.Int64  `tfsdk:"failed_count"`
+	UnknownCount    types.Int64  `tfsdk:"unknown_count"`
 }
 
 func (d *instanceTasksDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -153,7 +150,7 @@ func (d *instanceTasksDataSource) Read(ctx context.Context, req datasource.ReadR
 	}
 	ctx = withSecretsMasked(ctx, d.data.secrets)
 
-	ws, diags := resolveWaitSettings(ctx, &m.WaitForCompletion, &m.FailOnJobFailure, &m.PollInterval, m.Timeouts)
+	ws, diags := resolveWaitSettings(ctx, &m.waitArguments)
 	resp.Diagnostics.Append(diags...)
 	var ids []string
 	resp.Diagnostics.Append(m.TaskIDs.ElementsAs(ctx, &ids, false)...)

@@ -107,7 +107,7 @@ func (p *koophoneProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					"`access_key` and `secret_key`; see [Authentication](#authentication).",
 				Optional:   true,
 				Sensitive:  true,
-				Validators: []validator.String{stringvalidator.LengthAtMost(maxCredentialLength), credentialValidator{}},
+				Validators: []validator.String{stringvalidator.LengthAtMost(maxCredentialLength), credentialValidator},
 			},
 			"access_key":     accessKeyAttribute(),
 			"secret_key":     secretKeyAttribute(),

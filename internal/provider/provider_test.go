@@ -84,8 +84,7 @@ func TestAccProvider_missingCredentials(t *testing.T) {
 func TestAccProvider_configuredFromEnvironment(t *testing.T) {
 	e := newAccEnv(t)
 	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
-	t.Setenv("KOOPHONE_ENDPOINT", e.server.URL)
-	t.Setenv("KOOPHONE_TOKEN", accToken)
+	e.configureFromEnvironment()
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		Steps: []resource.TestStep{{

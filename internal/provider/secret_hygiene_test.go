@@ -48,8 +48,7 @@ func TestAccProvider_secretHygiene(t *testing.T) {
 	logPath := t.TempDir() + "/terraform.log"
 	// The credentials come from the environment, so that the configuration
 	// (which the test harness itself logs) does not contain them.
-	t.Setenv("KOOPHONE_ENDPOINT", e.server.URL)
-	t.Setenv("KOOPHONE_TOKEN", accToken)
+	e.configureFromEnvironment()
 	t.Setenv("TF_LOG", "TRACE")
 	t.Setenv("TF_ACC_LOG_PATH", logPath)
 	config := fmt.Sprintf(`

@@ -34,30 +34,39 @@ type waitSettings struct {
 	Timeout          time.Duration
 }
 
-// resolveWaitSettings reads the wait arguments shared by the task data
-// sources, applies their defaults, and writes the defaults back into the
-// (computed) attributes so that state shows what was used.
-func resolveWaitSettings(ctx context.Context, wait, failOnJobFailure *types.Bool, pollInterval *timetypes.GoDuration, to timeouts.Value) (waitSettings, diag.Diagnostics) {
+// waitArguments are the wait arguments both task data sources take; their
+// models embed it.
+type waitArguments struct {
+	WaitForCompletion types.Bool           `tfsdk:"wait_for_completion"`
+	PollInterval      timetypes.GoDuration `tfsdk:"poll_interval"`
+	FailOnJobFailure  types.Bool           `tfsdk:"fail_on_job_failure"`
+	Timeouts          timeouts.Value       `tfsdk:"timeouts"`
+}
+
+// resolveWaitSettings reads the wait arguments, applies their defaults, and
+// writes the defaults back into the (computed) attributes so that state
+// shows what was used.
+func resolveWaitSettings(ctx context.Context, a *waitArguments) (waitSettings, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	s := waitSettings{PollInterval: defaultPollInterval}
-	readTimeout, d := to.Read(ctx, defaultReadTimeout)
+	readTimeout, d := a.Timeouts.Read(ctx, defaultReadTimeout)
 	diags.Append(d...)
 	if !d.HasError() && readTimeout <= 0 {
 		diags.AddAttributeError(path.Root("timeouts").AtName("read"), "Invalid read timeout",
 			fmt.Sprintf("timeouts.read is %s, but it must be positive, such as \"20m\".", readTimeout))
 	}
 	s.Timeout = readTimeout
-	if !pollInterval.IsNull() {
-		v, d := pollInterval.ValueGoDuration()
+	if !a.PollInterval.IsNull() {
+		v, d := a.PollInterval.ValueGoDuration()
 		diags.Append(d...)
 		s.PollInterval = v
 	} else {
-		*pollInterval = timetypes.NewGoDurationValueFromStringMust(defaultPollInterval.String())
+		a.PollInterval = timetypes.NewGoDurationValueFromStringMust(defaultPollInterval.String())
 	}
-	s.Wait = wait.ValueBool()
-	s.FailOnJobFailure = failOnJobFailure.ValueBool()
-	*wait = types.BoolValue(s.Wait)
-	*failOnJobFailure = types.BoolValue(s.FailOnJobFailure)
+	s.Wait = a.WaitForCompletion.ValueBool()
+	s.FailOnJobFailure = a.FailOnJobFailure.ValueBool()
+	a.WaitForCompletion = types.BoolValue(s.Wait)
+	a.FailOnJobFailure = types.BoolValue(s.FailOnJobFailure)
 	return s, diags
 }
 

@@ -108,28 +108,21 @@ func (w *msgpackWriter) int(v int64) {
 	}
 }
 
-func (w *msgpackWriter) arrayHeader(n int) {
-	switch {
-	case n < 16:
-		w.buf = append(w.buf, 0x90|byte(n))
-	case n <= math.MaxUint16:
-		w.buf = append(w.buf, 0xdc)
-		w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(n))
-	default:
-		w.buf = append(w.buf, 0xdd)
-		w.buf = binary.BigEndian.AppendUint32(w.buf, uint32(n))
-	}
-}
+func (w *msgpackWriter) arrayHeader(n int) { w.header(n, 0x90, 0xdc, 0xdd) }
 
-func (w *msgpackWriter) mapHeader(n int) {
+func (w *msgpackWriter) mapHeader(n int) { w.header(n, 0x80, 0xde, 0xdf) }
+
+// header writes the length of an array or map: in the fix format's low
+// nibble below 16, else after the 16- or 32-bit format byte.
+func (w *msgpackWriter) header(n int, fix, op16, op32 byte) {
 	switch {
 	case n < 16:
-		w.buf = append(w.buf, 0x80|byte(n))
+		w.buf = append(w.buf, fix|byte(n))
 	case n <= math.MaxUint16:
-		w.buf = append(w.buf, 0xde)
+		w.buf = append(w.buf, op16)
 		w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(n))
 	default:
-		w.buf = append(w.buf, 0xdf)
+		w.buf = append(w.buf, op32)
 		w.buf = binary.BigEndian.AppendUint32(w.buf, uint32(n))
 	}
 }

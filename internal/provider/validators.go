@@ -35,27 +35,39 @@ func (endpointValidator) ValidateString(_ context.Context, req validator.StringR
 	}
 }
 
-// credentialValidator rejects an empty credential or one with white space or
+// headerValueValidator rejects an empty value or one with white space or
 // control characters, which an HTTP header cannot carry (a trailing newline
-// from file() is the usual cause). Its messages never quote the value.
-type credentialValidator struct{}
+// from file() is the usual cause). Its messages never quote the value, so
+// it serves credentials too: credentialValidator is the same check with the
+// summary "Invalid KooPhone credential"; other values are named by their
+// attribute.
+type headerValueValidator struct {
+	summary string
+}
 
-var _ validator.String = credentialValidator{}
+// credentialValidator checks a secret that is sent in (or signs) a header.
+var credentialValidator = headerValueValidator{summary: "Invalid KooPhone credential"}
 
-func (credentialValidator) Description(context.Context) string {
+var _ validator.String = headerValueValidator{}
+
+func (headerValueValidator) Description(context.Context) string {
 	return "must be non-empty and contain no white space or control characters"
 }
 
-func (v credentialValidator) MarkdownDescription(ctx context.Context) string {
+func (v headerValueValidator) MarkdownDescription(ctx context.Context) string {
 	return v.Description(ctx)
 }
 
-func (credentialValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+func (v headerValueValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
 	if msg := credentialProblem(req.ConfigValue.ValueString()); msg != "" {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid KooPhone credential", fmt.Sprintf("The value of %s %s.", req.Path, msg))
+		summary := v.summary
+		if summary == "" {
+			summary = "Invalid KooPhone " + req.Path.String()
+		}
+		resp.Diagnostics.AddAttributeError(req.Path, summary, fmt.Sprintf("The value of %s %s.", req.Path, msg))
 	}
 }
 

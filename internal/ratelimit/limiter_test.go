@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/koophone/terraform-provider-koophone/internal/clock"
 )
@@ -38,21 +39,12 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// noLeak fails when goroutines started during the test are still running.
+// noLeak fails the test when goroutines it started are still running at
+// its end (goleak waits a moment for them to finish first).
 func noLeak(t *testing.T) {
 	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(2 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<16)
-				t.Errorf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-	})
+	ignoreEarlier := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignoreEarlier) })
 }
 
 func TestNewRejectsUnusableRates(t *testing.T) {

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/koophone/terraform-provider-koophone/internal/clock"
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
@@ -95,21 +96,12 @@ func (f *fakeReader) finished() int {
 	return len(f.done)
 }
 
-// noLeak fails the test when goroutines it started are still running.
+// noLeak fails the test when goroutines it started are still running at
+// its end (goleak waits a moment for them to finish first).
 func noLeak(t *testing.T) {
 	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(2 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<16)
-				t.Errorf("goroutines leaked: %d before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-	})
+	ignoreEarlier := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignoreEarlier) })
 }
 
 // simulate runs Read on a manual fake clock, jumping from timer to timer
