@@ -10,6 +10,7 @@ import (
 
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 	"github.com/koophone/terraform-provider-koophone/internal/poll"
+	"github.com/koophone/terraform-provider-koophone/internal/taskwait"
 )
 
 func TestDescribeReadFailure(t *testing.T) {
@@ -76,5 +77,18 @@ func TestDescribeReadFailure(t *testing.T) {
 func TestProgressSentenceWithoutJobs(t *testing.T) {
 	if got := progressSentence(koophone.Task{}.Summary()); got != "The task has no job yet." {
 		t.Errorf("got %q", got)
+	}
+}
+
+// A rejected read of many tasks gives the same advice as a read of one:
+// about the credentials actually in use.
+func TestTasksReadDiagnosticsAdviseOnTheCredentialsInUse(t *testing.T) {
+	results := []taskwait.Result{{TaskID: "t1", Err: &koophone.APIError{HTTPStatus: 401, Code: "APIGW.0301", RequestID: "r1"}}}
+	diags := tasksReadDiagnostics(results, waitSettings{}, "https://e.example", authSummary{Method: authAKSK, Source: "the provider block"})
+	if len(diags) != 1 || diags[0].Summary() != "KooPhone rejected the credentials" {
+		t.Fatalf("diags = %v", diags)
+	}
+	if detail := diags[0].Detail(); !strings.Contains(detail, "signed (SDK-HMAC-SHA256) with the access key from the provider block") {
+		t.Errorf("advice is not about the access key:\n%s", detail)
 	}
 }

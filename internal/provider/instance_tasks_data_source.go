@@ -165,7 +165,7 @@ func (d *instanceTasksDataSource) Read(ctx context.Context, req datasource.ReadR
 		"tasks": len(ids), "wait": ws.Wait, "poll_interval": ws.PollInterval.String(), "timeout": ws.Timeout.String(),
 	})
 	results := readTasks(ctx, d.data, ids, ws)
-	resp.Diagnostics.Append(tasksReadDiagnostics(results, ws, d.data.client.Endpoint())...)
+	resp.Diagnostics.Append(tasksReadDiagnostics(results, ws, d.data.client.Endpoint(), d.data.auth)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}

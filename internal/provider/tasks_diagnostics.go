@@ -27,7 +27,7 @@ const (
 // few), one listing the tasks still running when the time ran out, one for
 // an interrupted wait. Tasks abandoned because another one failed are not
 // reported: the failure that stopped them is.
-func tasksReadDiagnostics(results []taskwait.Result, ws waitSettings, endpoint string) diag.Diagnostics {
+func tasksReadDiagnostics(results []taskwait.Result, ws waitSettings, endpoint string, auth authSummary) diag.Diagnostics {
 	var (
 		diags                      diag.Diagnostics
 		failed, timedOut, canceled []taskwait.Result
@@ -51,7 +51,7 @@ func tasksReadDiagnostics(results []taskwait.Result, ws waitSettings, endpoint s
 		}
 		diags.Append(taskReadDiagnostic(readFailure{
 			TaskID: r.TaskID, Err: r.Err, Endpoint: endpoint,
-			Waiting: ws.Wait, Timeout: ws.Timeout, Last: r.Task, Observed: r.Observed,
+			Waiting: ws.Wait, Timeout: ws.Timeout, Last: r.Task, Observed: r.Observed, Auth: auth,
 		}))
 	}
 	if len(timedOut) > 0 {
