@@ -3,12 +3,13 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"log"
 	"os"
 
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/koophone/terraform-provider-koophone/internal/provider"
 )
@@ -37,13 +38,10 @@ func main() {
 
 	provider.QuietUnseenLogs()
 
-	var opts []tf6server.ServeOpt
-	if debug {
-		opts = append(opts, tf6server.WithManagedDebug())
-	}
-	// The framework's protocol 6 server, with the provider's encoding of
-	// large task lists (see internal/provider/server.go).
-	err := tf6server.Serve(providerAddress, provider.NewProtocol6Server(provider.New(version)()), opts...)
+	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
+		Address: providerAddress,
+		Debug:   debug,
+	})
 	if err != nil {
 		log.Fatal(err.Error())
 	}

@@ -16,14 +16,33 @@ const (
 	fleetTasks        = 1000
 	fleetJobs         = 100
 	fleetSpread       = 60 * time.Second
-	fleetRateLimit    = 50
 	fleetPollInterval = 10 * time.Second
 	fleetLatency      = 20 * time.Millisecond
+	// fleetCappedRate is the rate_limit of the capped run: below the
+	// demand of a thousand tasks polled every poll_interval, to show what
+	// a cap does to lag.
+	fleetCappedRate = 50
+	// fleetMemoryTarget is the most the provider may take at the default
+	// include_jobs, in bytes.
+	fleetMemoryTarget = 150e6
 )
 
+// fleetCase is one configuration of the fleet read.
+type fleetCase struct {
+	Name        string
+	IncludeJobs string // "" for the default
+	RateLimit   int    // 0 for none
+}
+
+var fleetCases = []fleetCase{
+	{Name: "defaults"},
+	{Name: `include_jobs = "all"`, IncludeJobs: "all"},
+	{Name: fmt.Sprintf("rate_limit = %d", fleetCappedRate), RateLimit: fleetCappedRate},
+}
+
 type fleetResult struct {
+	fleetCase
 	Tasks, Jobs         int
-	RateLimit           int
 	PollInterval        time.Duration
 	Latency             time.Duration
 	Slowest             time.Duration // when the last task finishes, after the start
@@ -40,10 +59,23 @@ type fleetResult struct {
 	MaxGapFirstToSecond time.Duration
 }
 
-// benchFleet waits on 1,000 tasks of 100 jobs each in one
+// benchFleet runs the fleet read in each of fleetCases.
+func benchFleet(ctx context.Context, tfr *tfRunner, work string) ([]*fleetResult, error) {
+	var out []*fleetResult
+	for i, c := range fleetCases {
+		r, err := benchFleetCase(ctx, tfr, work, fmt.Sprintf("fleet-%d", i), c)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Name, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// benchFleetCase waits on 1,000 tasks of 100 jobs each in one
 // koophone_instance_tasks read, the tasks finishing at times spread evenly
-// over 60 s, at rate_limit = 50.
-func benchFleet(ctx context.Context, tfr *tfRunner, work string) (*fleetResult, error) {
+// over 60 s.
+func benchFleetCase(ctx context.Context, tfr *tfRunner, work, name string, c fleetCase) (*fleetResult, error) {
 	srv := newEmulatorServer(fleetLatency, nil)
 	defer srv.close()
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -72,16 +104,19 @@ func benchFleet(ctx context.Context, tfr *tfRunner, work string) (*fleetResult, 
 		ids[i] = id
 		finishOf[id] = finishes[i] + time.Since(start)
 	}
-	dir, err := workspace(work, "fleet", map[string]string{
-		"main.tf": requiredProviders + fmt.Sprintf(`
-provider "koophone" {
-  rate_limit = %d
-}
-
+	providerBlock, include := "", ""
+	if c.RateLimit > 0 {
+		providerBlock = fmt.Sprintf("\nprovider \"koophone\" {\n  rate_limit = %d\n}\n", c.RateLimit)
+	}
+	if c.IncludeJobs != "" {
+		include = fmt.Sprintf("\n  include_jobs        = %q", c.IncludeJobs)
+	}
+	dir, err := workspace(work, name, map[string]string{
+		"main.tf": requiredProviders + providerBlock + fmt.Sprintf(`
 data "koophone_instance_tasks" "fleet" {
   task_ids            = jsondecode(file("${path.module}/ids.json"))
   wait_for_completion = true
-  poll_interval       = %q
+  poll_interval       = %q%s
 
   timeouts = {
     read = "10m"
@@ -95,7 +130,7 @@ output "state" {
 output "jobs" {
   value = data.koophone_instance_tasks.fleet.successful_count
 }
-`, fleetRateLimit, fleetPollInterval.String()),
+`, fleetPollInterval.String(), include),
 		"ids.json": jsonIDs(ids),
 	})
 	if err != nil {
@@ -112,7 +147,7 @@ output "jobs" {
 	}
 
 	res := &fleetResult{
-		Tasks: fleetTasks, Jobs: fleetJobs, RateLimit: fleetRateLimit, PollInterval: fleetPollInterval, Latency: fleetLatency,
+		fleetCase: c, Tasks: fleetTasks, Jobs: fleetJobs, PollInterval: fleetPollInterval, Latency: fleetLatency,
 		Slowest: fleetSpread, Wall: wall, ProviderPeakRSS: run.ProviderPeakRSS, TerraformPeakRSS: run.TerraformPeakRSS,
 		Connections: srv.emu.Connections(),
 	}
@@ -151,8 +186,8 @@ output "jobs" {
 	}
 	res.MeanLag = total / time.Duration(len(lags))
 	res.MeanPolls = float64(pollCount) / float64(len(ids))
-	logf("  wall %v (slowest task %v), %d requests, peak %d/s (sliding %d), %d connections, provider peak RSS %.0f MiB",
-		wall.Round(time.Millisecond), fleetSpread, res.Requests, res.PeakPerSecond, res.PeakSliding, res.Connections, mib(res.ProviderPeakRSS))
+	logf("  %s: wall %v (slowest task %v), %d requests, peak %d/s (sliding %d), %d connections, provider peak RSS %.0f MiB",
+		c.Name, wall.Round(time.Millisecond), fleetSpread, res.Requests, res.PeakPerSecond, res.PeakSliding, res.Connections, mib(res.ProviderPeakRSS))
 	return res, nil
 }
 

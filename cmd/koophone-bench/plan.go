@@ -13,24 +13,39 @@ import (
 const (
 	planReads   = 200
 	planLatency = 20 * time.Millisecond
-	// planRateLimit lifts the provider's default rate limit (10 requests
-	// per second, which alone would spread 200 reads over 20 s) so that the
-	// benchmark measures the provider's overhead, not its pacing. The
-	// default is measured too, for the record.
-	planRateLimit = 1000
+	// planFormerRateLimit was the provider's default rate limit before it
+	// stopped pacing by default: the plan is measured with it, for the
+	// record.
+	planFormerRateLimit = 10
+	// planTargetRatio is the most the provider's plan may take, as a
+	// multiple of the floor's.
+	planTargetRatio = 1.05
 )
 
+// planRun is one plan of each kind, with its CPU split.
+type planSeries struct {
+	Wall        []time.Duration
+	TotalCPU    []time.Duration // Terraform and every process it started
+	ProviderCPU []time.Duration // the provider processes alone
+}
+
+func (s *planSeries) add(r runResult) {
+	s.Wall = append(s.Wall, r.Wall)
+	s.TotalCPU = append(s.TotalCPU, r.TotalCPU)
+	s.ProviderCPU = append(s.ProviderCPU, r.ProviderCPU)
+}
+
 type planResult struct {
-	Runs             int
-	Ours             []time.Duration
-	Baseline         []time.Duration
-	NoLatency        []time.Duration // ours with the emulator answering at once
-	DefaultRateLimit time.Duration
-	Requests         int // API requests per plan
-	Floor            time.Duration
-	// CPU time per plan (medians): everything Terraform ran, and the
-	// provider processes alone.
-	OursCPU, OursProviderCPU, BaselineCPU []time.Duration
+	Runs     int
+	Requests int // API requests per plan of ours
+	// Ours is koophone_instance_task at the provider's defaults; Floor the
+	// floor provider's floor_task; both at planLatency, interleaved.
+	Ours, Floor planSeries
+	// OursFast and FloorFast are the same with the emulator answering at
+	// once.
+	OursFast, FloorFast planSeries
+	// FormerDefault is ours at rate_limit = planFormerRateLimit.
+	FormerDefault time.Duration
 }
 
 func median(ds []time.Duration) time.Duration {
@@ -48,8 +63,9 @@ func minimum(ds []time.Duration) time.Duration {
 }
 
 // benchPlanOverhead times `terraform plan` of 200 koophone_instance_task
-// reads against the emulator at 20 ms latency, alternating with a plan of
-// 200 terraform_remote_state reads of a local state file.
+// reads at the provider's defaults against 200 reads of the floor
+// provider's floor_task (the same GET, the plainest way), alternating them
+// in one run, against the emulator at 20 ms latency and answering at once.
 func benchPlanOverhead(ctx context.Context, tfr *tfRunner, work string, runs int) (*planResult, error) {
 	srv := newEmulatorServer(planLatency, nil)
 	defer srv.close()
@@ -68,8 +84,9 @@ func benchPlanOverhead(ctx context.Context, tfr *tfRunner, work string, runs int
 		}
 		ids[i] = id
 	}
-	oursConfig := func(rateLimit string) string {
-		return requiredProviders + rateLimit + fmt.Sprintf(`
+	idsFile := map[string]string{"ids.json": jsonIDs(ids)}
+	oursConfig := func(providerBlock string) map[string]string {
+		return withFile(idsFile, "main.tf", requiredProviders+providerBlock+fmt.Sprintf(`
 locals {
   ids = jsondecode(file("${path.module}/ids.json"))
 }
@@ -78,75 +95,92 @@ data "koophone_instance_task" "t" {
   count   = %d
   task_id = local.ids[count.index]
 }
-`, planReads)
+`, planReads))
 	}
-	ours, err := workspace(work, "plan-ours", map[string]string{
-		"main.tf":  oursConfig(fmt.Sprintf("\nprovider \"koophone\" {\n  rate_limit = %d\n}\n", planRateLimit)),
-		"ids.json": jsonIDs(ids),
-	})
+	ours, err := workspace(work, "plan-ours", oursConfig(""))
 	if err != nil {
 		return nil, err
 	}
-	defaults, err := workspace(work, "plan-default-rate", map[string]string{"main.tf": oursConfig(""), "ids.json": jsonIDs(ids)})
+	former, err := workspace(work, "plan-former-default", oursConfig(fmt.Sprintf("\nprovider \"koophone\" {\n  rate_limit = %d\n}\n", planFormerRateLimit)))
 	if err != nil {
 		return nil, err
 	}
-	baseline, err := workspace(work, "plan-baseline", map[string]string{
-		"main.tf": fmt.Sprintf(`data "terraform_remote_state" "r" {
-  count   = %d
-  backend = "local"
-  config = {
-    path = "${path.module}/base.tfstate"
+	floor, err := workspace(work, "plan-floor", withFile(idsFile, "main.tf", fmt.Sprintf(`terraform {
+  required_providers {
+    floor = {
+      source = "bench/floor"
+    }
   }
 }
-`, planReads),
-		"base.tfstate": `{"version":4,"terraform_version":"1.6.0","serial":1,"lineage":"5b9c3f4e-0000-4000-8000-000000000001",` +
-			`"outputs":{"phase":{"value":"ready","type":"string"}},"resources":[],"check_results":null}`,
-	})
+
+locals {
+  ids = jsondecode(file("${path.module}/ids.json"))
+}
+
+data "floor_task" "t" {
+  count   = %d
+  task_id = local.ids[count.index]
+}
+`, planReads)))
 	if err != nil {
 		return nil, err
 	}
 
-	res := &planResult{Runs: runs, Floor: planReads * planLatency / 10}
-	url := srv.server.URL
-	// Warm up both (file cache, Go runtime of the provider binary).
-	for _, dir := range []string{ours, baseline} {
-		if _, err := tfr.plan(ctx, dir, url); err != nil {
+	res := &planResult{Runs: runs}
+	slow, quick := srv.server.URL, fast.server.URL
+	// Warm up both (file cache, Go runtime of the plugin binaries).
+	for _, dir := range []string{ours, floor} {
+		if _, err := tfr.plan(ctx, dir, slow); err != nil {
 			return nil, err
 		}
 	}
 	for i := range runs {
-		before := len(srv.emu.Requests())
-		r, err := tfr.plan(ctx, ours, url)
-		if err != nil {
-			return nil, err
+		// Alternate which goes first, so neither always runs on a machine
+		// the other has just warmed or loaded.
+		order := []string{ours, floor}
+		if i%2 == 1 {
+			order = []string{floor, ours}
 		}
-		res.Ours = append(res.Ours, r.Wall)
-		res.OursCPU = append(res.OursCPU, r.TotalCPU)
-		res.OursProviderCPU = append(res.OursProviderCPU, r.ProviderCPU)
-		res.Requests = len(srv.emu.Requests()) - before
-		b, err := tfr.plan(ctx, baseline, url)
-		if err != nil {
-			return nil, err
+		for _, dir := range order {
+			before := len(srv.emu.Requests())
+			r, err := tfr.plan(ctx, dir, slow)
+			if err != nil {
+				return nil, err
+			}
+			q, err := tfr.plan(ctx, dir, quick)
+			if err != nil {
+				return nil, err
+			}
+			if dir == ours {
+				res.Ours.add(r)
+				res.OursFast.add(q)
+				res.Requests = (len(srv.emu.Requests()) - before) / 2
+			} else {
+				res.Floor.add(r)
+				res.FloorFast.add(q)
+			}
 		}
-		res.Baseline = append(res.Baseline, b.Wall)
-		res.BaselineCPU = append(res.BaselineCPU, b.TotalCPU)
-		n, err := tfr.plan(ctx, ours, fast.server.URL)
-		if err != nil {
-			return nil, err
-		}
-		res.NoLatency = append(res.NoLatency, n.Wall)
-		logf("  run %d: ours %v (cpu %v, provider %v), no latency %v, baseline %v (cpu %v)", i+1, r.Wall.Round(time.Millisecond),
-			r.TotalCPU.Round(time.Millisecond), r.ProviderCPU.Round(time.Millisecond), n.Wall.Round(time.Millisecond),
-			b.Wall.Round(time.Millisecond), b.TotalCPU.Round(time.Millisecond))
+		logf("  run %d: ours %v (provider cpu %v), floor %v (provider cpu %v); at once: ours %v, floor %v", i+1,
+			res.Ours.Wall[i].Round(time.Millisecond), res.Ours.ProviderCPU[i].Round(time.Millisecond),
+			res.Floor.Wall[i].Round(time.Millisecond), res.Floor.ProviderCPU[i].Round(time.Millisecond),
+			res.OursFast.Wall[i].Round(time.Millisecond), res.FloorFast.Wall[i].Round(time.Millisecond))
 	}
-	d, err := tfr.plan(ctx, defaults, url)
+	d, err := tfr.plan(ctx, former, slow)
 	if err != nil {
 		return nil, err
 	}
-	res.DefaultRateLimit = d.Wall
-	logf("  default rate_limit: %v", d.Wall.Round(time.Millisecond))
+	res.FormerDefault = d.Wall
+	logf("  rate_limit = %d: %v", planFormerRateLimit, d.Wall.Round(time.Millisecond))
 	return res, nil
+}
+
+// withFile returns files plus one more.
+func withFile(files map[string]string, name, content string) map[string]string {
+	out := map[string]string{name: content}
+	for k, v := range files {
+		out[k] = v
+	}
+	return out
 }
 
 func strp(s string) *string { return &s }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,40 +24,50 @@ import (
 const benchToken = "bench-token-0123456789"
 
 // tfRunner runs the Terraform CLI with the provider built from the
-// repository, through a dev_overrides CLI configuration: no download, no
-// terraform init.
+// repository, and the floor provider of the plan-overhead benchmark,
+// through a dev_overrides CLI configuration: no download, no terraform
+// init.
 type tfRunner struct {
-	terraform   string
-	providerBin string
-	env         []string
+	terraform string
+	// providerBins are the plugin binaries: the provider's, the floor's.
+	providerBins []string
+	env          []string
 }
 
 func newTFRunner(ctx context.Context, terraform, repo, work string) (*tfRunner, error) {
-	pluginDir := filepath.Join(work, "plugins")
-	if err := os.MkdirAll(pluginDir, 0o755); err != nil {
-		return nil, err
-	}
-	bin := filepath.Join(pluginDir, "terraform-provider-koophone")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
-	build.Dir = repo
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("go build: %w", err)
+	r := &tfRunner{terraform: terraform}
+	var overrides strings.Builder
+	for _, p := range []struct{ source, name, pkg string }{
+		{"koophone/koophone", "koophone", "."},
+		{"bench/floor", "floor", "./cmd/koophone-bench/floor"},
+	} {
+		dir := filepath.Join(work, "plugins", p.name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		bin := filepath.Join(dir, "terraform-provider-"+p.name)
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, p.pkg)
+		build.Dir = repo
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return nil, fmt.Errorf("go build %s: %w", p.pkg, err)
+		}
+		r.providerBins = append(r.providerBins, bin)
+		fmt.Fprintf(&overrides, "    %q = %q\n", p.source, dir)
 	}
 	cliConfig := filepath.Join(work, "terraformrc")
-	rc := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"koophone/koophone\" = %q\n  }\n  direct {}\n}\n", pluginDir)
+	rc := fmt.Sprintf("provider_installation {\n  dev_overrides {\n%s  }\n  direct {}\n}\n", overrides.String())
 	if err := os.WriteFile(cliConfig, []byte(rc), 0o644); err != nil {
 		return nil, err
 	}
-	var env []string
 	for _, kv := range os.Environ() {
 		if strings.HasPrefix(kv, "TF_") || strings.HasPrefix(kv, "KOOPHONE_") {
 			continue
 		}
-		env = append(env, kv)
+		r.env = append(r.env, kv)
 	}
-	env = append(env, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_CLI_CONFIG_FILE="+cliConfig, "KOOPHONE_TOKEN="+benchToken)
-	return &tfRunner{terraform: terraform, providerBin: bin, env: env}, nil
+	r.env = append(r.env, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_CLI_CONFIG_FILE="+cliConfig, "KOOPHONE_TOKEN="+benchToken)
+	return r, nil
 }
 
 // runResult is one timed Terraform command.
@@ -83,7 +94,7 @@ func (r *tfRunner) plan(ctx context.Context, dir, endpoint string) (runResult, e
 	cmd.Env = append(append([]string(nil), r.env...), "KOOPHONE_ENDPOINT="+endpoint)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	sampler := newRSSSampler(r.providerBin)
+	sampler := newRSSSampler(r.providerBins)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return runResult{}, err
@@ -115,17 +126,17 @@ func tail(s string, lines int) string {
 // (VmHWM is a high-water mark, so sampling only has to catch each process
 // before it exits).
 type rssSampler struct {
-	providerBin string
-	done        chan struct{}
-	wg          sync.WaitGroup
-	mu          sync.Mutex
-	provider    uint64
-	terraform   uint64
-	cpuTicks    map[int]uint64 // latest utime+stime of each provider process
+	providerBins []string
+	done         chan struct{}
+	wg           sync.WaitGroup
+	mu           sync.Mutex
+	provider     uint64
+	terraform    uint64
+	cpuTicks     map[int]uint64 // latest utime+stime of each provider process
 }
 
-func newRSSSampler(providerBin string) *rssSampler {
-	return &rssSampler{providerBin: providerBin, done: make(chan struct{}), cpuTicks: map[int]uint64{}}
+func newRSSSampler(providerBins []string) *rssSampler {
+	return &rssSampler{providerBins: providerBins, done: make(chan struct{}), cpuTicks: map[int]uint64{}}
 }
 
 func (s *rssSampler) start(terraformPID int) {
@@ -155,7 +166,7 @@ func (s *rssSampler) sample(terraformPID int) {
 			continue
 		}
 		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-		if err != nil || exe != s.providerBin {
+		if err != nil || !slices.Contains(s.providerBins, exe) {
 			continue
 		}
 		prov = max(prov, vmHWM(pid))

@@ -7,7 +7,7 @@ import (
 	"net/http/httptest"
 	"time"
 
-	"github.com/koophone/terraform-provider-koophone/internal/clock"
+	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 	"github.com/koophone/terraform-provider-koophone/internal/ratelimit"
@@ -86,17 +86,17 @@ var waitT0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // virtualEnv is an emulator and a client sharing one auto-advancing fake
 // clock.
 type virtualEnv struct {
-	clock  *clock.Fake
+	clock  *clockctx.AutoClock
 	emu    *emulator.Emulator
 	server *httptest.Server
 	client *koophone.Client
 }
 
 func newVirtualEnv() (*virtualEnv, error) {
-	c := clock.NewAutoFake(waitT0)
+	c := clockctx.NewAutoClock(waitT0)
 	emu := emulator.New(emulator.Options{Token: benchToken, Clock: c})
 	srv := httptest.NewServer(emu)
-	lim, err := ratelimit.New(10, ratelimit.Options{Clock: c})
+	lim, err := ratelimit.New(0, c)
 	if err != nil {
 		srv.Close()
 		return nil, err
@@ -133,9 +133,9 @@ func (v *virtualEnv) outcome(finishAt time.Time) (strategyResult, error) {
 	return strategyResult{Lag: last.Sub(finishAt), Requests: len(reqs)}, nil
 }
 
-// runOurs waits for a task finishing after finish with the provider's
-// poller. jitter < 0 means exact pauses.
-func runOurs(ctx context.Context, finish time.Duration, jitter float64, seed uint64) (strategyResult, error) {
+// runOurs waits for a task finishing after finish with the provider's wait
+// engine. seed 0 means exact pauses, any other seeds the jitter.
+func runOurs(ctx context.Context, finish time.Duration, seed uint64) (strategyResult, error) {
 	v, err := newVirtualEnv()
 	if err != nil {
 		return strategyResult{}, err
@@ -145,9 +145,12 @@ func runOurs(ctx context.Context, finish time.Duration, jitter float64, seed uin
 	if err != nil {
 		return strategyResult{}, err
 	}
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	random := func() float64 { return 0 }
+	if seed != 0 {
+		random = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)).Float64
+	}
 	res := taskwait.Read(ctx, v.client, []string{id}, taskwait.Options{
-		Clock: v.clock, Wait: true, PollInterval: waitPollInterval, Jitter: jitter, Random: rng.Float64,
+		Clock: v.clock, Wait: true, PollInterval: waitPollInterval, Random: random,
 	})[0]
 	if res.Err != nil {
 		return strategyResult{}, res.Err
@@ -167,7 +170,7 @@ func runSchedule(ctx context.Context, finish, delay, first time.Duration, next f
 	if err != nil {
 		return strategyResult{}, err
 	}
-	if err := clock.Sleep(ctx, v.clock, delay); err != nil {
+	if err := clockctx.Sleep(ctx, v.clock, delay); err != nil {
 		return strategyResult{}, err
 	}
 	pause := first
@@ -179,7 +182,7 @@ func runSchedule(ctx context.Context, finish, delay, first time.Duration, next f
 		if t.Summary().Done() {
 			return v.outcome(at)
 		}
-		if err := clock.Sleep(ctx, v.clock, pause); err != nil {
+		if err := clockctx.Sleep(ctx, v.clock, pause); err != nil {
 			return strategyResult{}, err
 		}
 		pause = next(pause)
@@ -203,12 +206,12 @@ func benchWaitEfficiency(ctx context.Context) (*waitResult, error) {
 	for _, finish := range waitFinishes {
 		row := waitRow{Finish: finish}
 		var err error
-		if row.Ours, err = runOurs(ctx, finish, -1, 0); err != nil {
+		if row.Ours, err = runOurs(ctx, finish, 0); err != nil {
 			return nil, err
 		}
 		total := 0
 		for seed := range uint64(waitJitterRuns) {
-			r, err := runOurs(ctx, finish, 0, seed+1)
+			r, err := runOurs(ctx, finish, seed+1)
 			if err != nil {
 				return nil, err
 			}
@@ -222,7 +225,7 @@ func benchWaitEfficiency(ctx context.Context) (*waitResult, error) {
 		if row.Doubling, err = doubling(ctx, finish); err != nil {
 			return nil, err
 		}
-		exactOurs := func(ctx context.Context, d time.Duration) (strategyResult, error) { return runOurs(ctx, d, -1, 0) }
+		exactOurs := func(ctx context.Context, d time.Duration) (strategyResult, error) { return runOurs(ctx, d, 0) }
 		if row.PhaseOurs, err = averaged(ctx, finish, exactOurs); err != nil {
 			return nil, err
 		}

@@ -401,9 +401,6 @@ func TestGeneratedIDs(t *testing.T) {
 		t.Error("generated task ids repeat")
 	}
 	for range 50 {
-		if u := newUUID(); !uuidRe.MatchString(u) {
-			t.Fatalf("newUUID %q", u)
-		}
 		if i := newInstallTaskID(); !installRe.MatchString(i) {
 			t.Fatalf("newInstallTaskID %q", i)
 		}
@@ -435,7 +432,7 @@ func TestDurationJSON(t *testing.T) {
 	spec := TaskSpec{TaskID: "t", VisibleAfter: Duration(1500 * time.Millisecond),
 		Jobs: []JobSpec{{JobID: "j", Status: 2, After: Duration(250 * time.Millisecond), ErrorCode: sp("")}}}
 	b := mustJSON(t, spec)
-	want := `{"task_id":"t","jobs":[{"job_id":"j","instance_id":"","status":2,"error_code":"","error_msg":null,"execute_msg":null,"after":"250ms","after_polls":0}],"visible_after":"1.5s","visible_after_polls":0}`
+	want := `{"task_id":"t","jobs":[{"job_id":"j","instance_id":"","status":2,"error_code":"","error_msg":null,"execute_msg":null,"after":"250ms","after_polls":0,"start_after":"0s","start_after_polls":0}],"visible_after":"1.5s","visible_after_polls":0}`
 	if string(b) != want {
 		t.Errorf("marshal\n got %s\nwant %s", b, want)
 	}

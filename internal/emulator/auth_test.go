@@ -3,6 +3,7 @@ package emulator
 import (
 	"bytes"
 	"fmt"
+	"github.com/jonboulle/clockwork"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -15,8 +16,6 @@ import (
 
 	sdksigner "github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/signer"
 	sdkrequest "github.com/huaweicloud/huaweicloud-sdk-go-v3/core/request"
-
-	"github.com/koophone/terraform-provider-koophone/internal/clock"
 )
 
 // The emulator's signature check is tested against requests signed by the
@@ -87,7 +86,7 @@ func signed(t *testing.T, ak, sk string, date time.Time, extra ...reqOpt) reqOpt
 func akskEnv(t *testing.T, opts Options) *env {
 	t.Helper()
 	opts.AccessKey, opts.SecretKey = testAK, testSK
-	clk := clock.NewFake(epoch)
+	clk := clockwork.NewFakeClockAt(epoch)
 	opts.Clock = clk
 	emu := New(opts)
 	srv := httptest.NewServer(emu)
@@ -239,7 +238,7 @@ func TestTokenOnlyEmulatorRefusesSignatures(t *testing.T) {
 }
 
 func TestSignedBodyLimit(t *testing.T) {
-	emu := New(Options{AccessKey: testAK, SecretKey: testSK, Clock: clock.NewFake(epoch)})
+	emu := New(Options{AccessKey: testAK, SecretKey: testSK, Clock: clockwork.NewFakeClockAt(epoch)})
 	r := httptest.NewRequest(http.MethodPost, "http://koophone.example/v1/instances/async-command", strings.NewReader(strings.Repeat("x", maxSignedBody+1)))
 	r.Header.Set("X-Request-Id", "big")
 	sdkSign(t, r, testAK, testSK, epoch)
@@ -284,7 +283,7 @@ func TestNewPanicsOnIncompleteCredentials(t *testing.T) {
 // and non-ASCII header values, bodies of any bytes), and refuses each of
 // them signed with another secret.
 func TestVerifierAcceptsOfficialSignaturesOverTheWire(t *testing.T) {
-	emu := New(Options{AccessKey: testAK, SecretKey: testSK, Clock: clock.NewFake(epoch)})
+	emu := New(Options{AccessKey: testAK, SecretKey: testSK, Clock: clockwork.NewFakeClockAt(epoch)})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var rec Request
 		if f := emu.authenticate(r, &rec); f != nil {

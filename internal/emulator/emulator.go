@@ -26,18 +26,25 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/koophone/terraform-provider-koophone/internal/clock"
+	"github.com/google/uuid"
+	"github.com/jonboulle/clockwork"
 )
 
-// Job status values as the real API reports them in data.jobs[].status.
-// They are exported so tests can build TaskSpecs without magic numbers.
+// Job status values as the real API reports them in data.jobs[].status:
+// command jobs use 1, 2 and -1; app-install jobs 0, 1, 2 and 3. They are
+// exported so tests can build TaskSpecs without magic numbers.
 const (
-	// StatusRunning marks a job still in progress. As a JobSpec final
-	// status it means "never finishes", for timeout tests.
+	// StatusPending marks an app-install job that has not started yet. As
+	// a JobSpec final status it means "never starts".
+	StatusPending = 0
+	// StatusRunning marks a job in progress. As a JobSpec final status it
+	// means "never finishes", for timeout tests.
 	StatusRunning = 1
 	// StatusSucceeded marks a job that finished successfully.
 	StatusSucceeded = 2
-	// StatusFailed marks a job that finished with an error.
+	// StatusInstallFailed marks an app-install job that failed.
+	StatusInstallFailed = 3
+	// StatusFailed marks a command job that finished with an error.
 	StatusFailed = -1
 )
 
@@ -62,10 +69,12 @@ type Options struct {
 	SecurityToken string
 	// Clock is the emulator's notion of time for job progress, visibility
 	// delays and delay faults, so tests can drive it with a fake clock.
-	// nil means clock.Real().
-	Clock clock.Clock
+	// nil means the wall clock.
+	Clock clockwork.Clock
 	// JobDuration is how long (in emulator time) the jobs of tasks created
-	// through the public POST APIs report "running" before finishing.
+	// through the public POST APIs take to finish: command jobs report 1
+	// (running) until then; app-install jobs report 0 (not started) for
+	// the first half and 1 for the second, as the real API's do.
 	// 0 means 5s; a negative value means they finish at once.
 	JobDuration time.Duration
 	// Instances lists the phone ids that exist. A job submitted for any
@@ -81,7 +90,7 @@ type Options struct {
 // API. It is safe for concurrent use; create it with New.
 type Emulator struct {
 	token       string
-	clock       clock.Clock
+	clock       clockwork.Clock
 	jobDuration time.Duration
 	instances   map[string]bool // nil: every id exists
 	logf        func(format string, args ...any)
@@ -121,7 +130,7 @@ func New(opts Options) *Emulator {
 	}
 	e.accessKey, e.secretKey, e.securityToken = opts.AccessKey, opts.SecretKey, opts.SecurityToken
 	if e.clock == nil {
-		e.clock = clock.Real()
+		e.clock = clockwork.NewRealClock()
 	}
 	if e.jobDuration == 0 {
 		e.jobDuration = defaultJobDuration
@@ -228,7 +237,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	x.respID = x.rec.RequestID
 	if x.respID == "" {
-		x.respID = newUUID()
+		x.respID = uuid.NewString()
 	}
 	sw := &statusWriter{ResponseWriter: w, x: x}
 	defer func() {

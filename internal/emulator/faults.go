@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/koophone/terraform-provider-koophone/internal/clock"
+	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
 )
 
 // FaultKind names a way the emulator misbehaves, so tests can prove the
@@ -277,7 +277,7 @@ func (e *Emulator) applyFault(w *statusWriter, r *http.Request, x *exchange, rt 
 		w.WriteHeader(b.statusCode())
 		_, _ = w.Write(b.body.Bytes())
 	case FaultDelay:
-		if err := clock.Sleep(r.Context(), e.clock, time.Duration(f.Delay)); err != nil {
+		if err := clockctx.Sleep(r.Context(), e.clock, time.Duration(f.Delay)); err != nil {
 			// The client went away or the server is shutting down:
 			// close without a response (returning would send an empty 200).
 			x.commit(0)

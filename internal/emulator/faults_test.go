@@ -250,7 +250,9 @@ func TestFaultDelay(t *testing.T) {
 		}
 		done <- r
 	}()
-	v.clk.BlockUntilWaiters(1)
+	if err := v.clk.BlockUntilContext(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case <-done:
 		t.Fatal("answered before the delay elapsed")
@@ -285,7 +287,9 @@ func TestFaultDelayEndsWithContext(t *testing.T) {
 		}
 		errc <- err
 	}()
-	v.clk.BlockUntilWaiters(1)
+	if err := v.clk.BlockUntilContext(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v", err)
@@ -296,7 +300,6 @@ func TestFaultDelayEndsWithContext(t *testing.T) {
 	if rq := v.emu.Requests()[0]; rq.Status != 0 || rq.Fault != FaultDelay {
 		t.Errorf("recorded %+v", rq)
 	}
-	waitFor(t, "the delay timer to be stopped", func() bool { return v.clk.Waiters() == 0 })
 }
 
 func TestFaultOversize(t *testing.T) {
@@ -417,7 +420,9 @@ func TestFaultOrderOfChecks(t *testing.T) {
 	v.addFault(Fault{Kind: FaultDelay, Delay: Duration(time.Second)})
 	done := make(chan resp, 1)
 	go func() { r, _ := v.send(http.MethodGet, "/v1/instances/tasks/x", nil, noRequestID()); done <- r }()
-	v.clk.BlockUntilWaiters(1)
+	if err := v.clk.BlockUntilContext(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
 	v.clk.Advance(time.Second)
 	wantErr(t, <-done, 200, "KOOPHONE.API.0002")
 }

@@ -3,13 +3,12 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/jonboulle/clockwork"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/koophone/terraform-provider-koophone/internal/clock"
 )
 
 const fuzzToken = "fuzz-token-secret"
@@ -30,7 +29,7 @@ func FuzzEmulatorRequest(f *testing.F) {
 		if requestID != "" {
 			req.Header.Set("X-Request-Id", requestID)
 		}
-		emu := New(Options{Token: fuzzToken, Clock: clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), JobDuration: -1})
+		emu := New(Options{Token: fuzzToken, Clock: clockwork.NewFakeClockAt(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), JobDuration: -1})
 		if _, err := emu.AddTask(TaskSpec{TaskID: "seeded", Jobs: []JobSpec{{Status: StatusSucceeded}}}); err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/jonboulle/clockwork"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,8 +13,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/koophone/terraform-provider-koophone/internal/clock"
 )
 
 const testToken = "s3cret-t0ken-value"
@@ -29,7 +28,7 @@ var (
 type env struct {
 	t      *testing.T
 	emu    *Emulator
-	clk    *clock.Fake
+	clk    *clockwork.FakeClock
 	srv    *httptest.Server
 	client *http.Client
 	seq    atomic.Int64
@@ -37,7 +36,7 @@ type env struct {
 
 func newEnv(t *testing.T, opts Options) *env {
 	t.Helper()
-	clk := clock.NewFake(epoch)
+	clk := clockwork.NewFakeClockAt(epoch)
 	if opts.Token == "" {
 		opts.Token = testToken
 	}

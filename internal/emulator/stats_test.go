@@ -1,16 +1,15 @@
 package emulator
 
 import (
+	"github.com/jonboulle/clockwork"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
-
-	"github.com/koophone/terraform-provider-koophone/internal/clock"
 )
 
 func TestRequestRateStatistics(t *testing.T) {
-	c := clock.NewFake(time.Unix(1000, 0))
+	c := clockwork.NewFakeClockAt(time.Unix(1000, 0))
 	e := New(Options{Token: "tok", Clock: c})
 	id, err := e.AddTask(TaskSpec{Jobs: []JobSpec{{Status: StatusSucceeded}}})
 	if err != nil {

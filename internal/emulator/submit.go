@@ -191,7 +191,7 @@ func (e *Emulator) handleAsyncCommand(w http.ResponseWriter, r *http.Request, re
 		writeParamError(w, err.Error())
 		return
 	}
-	data := e.submit(newTaskID(), req.InstanceIDs, func(instance string) string {
+	data := e.submit(newTaskID(), req.InstanceIDs, false, func(instance string) string {
 		return commandOutput(req.Command, instance)
 	})
 	writeJSON(w, http.StatusOK, envelope{ErrorCode: "0", ErrorMsg: "ok", Data: data})
@@ -214,7 +214,7 @@ func (e *Emulator) handleInstallApp(w http.ResponseWriter, r *http.Request, resp
 		})
 		return
 	}
-	data := e.submit(newInstallTaskID(), req.InstanceIDList, func(string) string { return "Success" })
+	data := e.submit(newInstallTaskID(), req.InstanceIDList, true, func(string) string { return "Success" })
 	writeJSON(w, http.StatusOK, envelope{ErrorCode: "0", ErrorMsg: "ok", Data: data})
 }
 
@@ -268,19 +268,26 @@ func validatePackageURL(s string) error {
 }
 
 // submit creates the task for a successful POST: one job per instance,
-// running for JobDuration and then succeeding with successMsg(instance),
-// or failing with CPS0005 for an unknown instance.
-func (e *Emulator) submit(taskID string, instances []string, successMsg func(instance string) string) wireSubmitData {
+// which finishes after JobDuration, succeeding with successMsg(instance)
+// or, for an unknown instance, failing with CPS0005. App-install jobs
+// report the install statuses: 0 (not started) for the first half of
+// JobDuration, then 1, then 2 or 3; command jobs 1, then 2 or -1.
+func (e *Emulator) submit(taskID string, instances []string, install bool, successMsg func(instance string) string) wireSubmitData {
 	spec := TaskSpec{TaskID: taskID, Jobs: make([]JobSpec, len(instances))}
 	data := wireSubmitData{TaskID: taskID, CmdJobs: make([]wireCmdJob, len(instances))}
+	failed := StatusFailed
+	var start Duration
+	if install {
+		failed, start = StatusInstallFailed, Duration(e.jobDuration/2)
+	}
 	for i, inst := range instances {
-		j := JobSpec{JobID: newJobID(), InstanceID: inst, After: Duration(e.jobDuration)}
+		j := JobSpec{JobID: newJobID(), InstanceID: inst, After: Duration(e.jobDuration), StartAfter: start}
 		if e.instances == nil || e.instances[inst] {
 			j.Status = StatusSucceeded
 			j.ErrorCode, j.ErrorMsg = strPtr(""), strPtr("")
 			j.ExecuteMsg = strPtr(successMsg(inst))
 		} else {
-			j.Status = StatusFailed
+			j.Status = failed
 			j.ErrorCode, j.ErrorMsg = strPtr("CPS0005"), strPtr("Phone not found.")
 		}
 		spec.Jobs[i] = j

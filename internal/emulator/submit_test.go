@@ -231,8 +231,10 @@ func validInstall() map[string]any {
 	}
 }
 
+// App installs go 0 (not started) -> 1 (running) -> 2 or 3, as the real
+// API reports them.
 func TestInstallAppLifecycle(t *testing.T) {
-	v := newEnv(t, Options{JobDuration: time.Second, Instances: []string{"p1"}})
+	v := newEnv(t, Options{JobDuration: 2 * time.Second, Instances: []string{"p1"}})
 	r := v.do(http.MethodPost, pathInstall, validInstall())
 	taskID, cmdJobs := submitData(t, r)
 	if !installRe.MatchString(taskID) {
@@ -241,16 +243,57 @@ func TestInstallAppLifecycle(t *testing.T) {
 	if len(cmdJobs) != 2 || cmdJobs[0]["instance_id"] != "p1" || cmdJobs[1]["instance_id"] != "p2" {
 		t.Errorf("cmd_jobs %v", cmdJobs)
 	}
-	if s := jobsOf(t, v.getTask(taskID))[0]["status"]; s != json.Number("1") {
-		t.Errorf("status %v, want running", s)
+	statuses := func() string {
+		var out []string
+		for _, j := range jobsOf(t, v.getTask(taskID)) {
+			out = append(out, fmt.Sprint(j["status"]))
+		}
+		return strings.Join(out, ",")
 	}
-	v.clk.Advance(time.Second)
+	for _, step := range []struct {
+		advance time.Duration
+		want    string
+	}{
+		{0, "0,0"},
+		{time.Second - time.Millisecond, "0,0"},
+		{time.Millisecond, "1,1"},
+		{time.Second - time.Millisecond, "1,1"},
+		{time.Millisecond, "2,3"},
+	} {
+		v.clk.Advance(step.advance)
+		if got := statuses(); got != step.want {
+			t.Fatalf("statuses %s after %v more, want %s", got, step.advance, step.want)
+		}
+	}
 	r = v.getTask(taskID)
 	if got, want := jobJSON(t, r, 0), fmt.Sprintf(`{"job_id":"%s","status":2,"error_code":"","error_msg":"","execute_msg":"Success"}`, cmdJobs[0]["job_id"]); got != want {
 		t.Errorf("job 0: %s\nwant %s", got, want)
 	}
-	if got := jobJSON(t, r, 1); !strings.Contains(got, `"status":-1,"error_code":"CPS0005","error_msg":"Phone not found.","execute_msg":null`) {
+	if got := jobJSON(t, r, 1); !strings.Contains(got, `"status":3,"error_code":"CPS0005","error_msg":"Phone not found.","execute_msg":null`) {
 		t.Errorf("job 1: %s", got)
+	}
+}
+
+// A seeded job can be programmed to start late (status 0 until then), by
+// time and by polls, and to stay pending for ever.
+func TestSeededJobsStartLate(t *testing.T) {
+	v := newEnv(t, Options{})
+	id := v.addTask(TaskSpec{Jobs: []JobSpec{
+		{Status: StatusInstallFailed, StartAfterPolls: 1, AfterPolls: 2},
+		{Status: StatusSucceeded, StartAfter: Duration(time.Minute), After: Duration(2 * time.Minute)},
+		{Status: StatusPending},
+	}})
+	var got []string
+	for _, advance := range []time.Duration{0, 0, time.Minute, time.Minute} {
+		v.clk.Advance(advance)
+		var st []string
+		for _, j := range jobsOf(t, v.getTask(id)) {
+			st = append(st, fmt.Sprint(j["status"]))
+		}
+		got = append(got, strings.Join(st, ","))
+	}
+	if want := "[0,0,0 1,0,0 3,1,0 3,2,0]"; fmt.Sprint(got) != want {
+		t.Errorf("statuses over four reads %v, want %s", got, want)
 	}
 }
 

@@ -61,16 +61,17 @@ type JobSpec struct {
 	// instance id.
 	InstanceID string `json:"instance_id"`
 	// Status is the final status reported once the job is done:
-	// StatusSucceeded, StatusFailed, StatusRunning (never finishes, for
-	// timeout tests), or any other int, reported verbatim to test how the
-	// client treats unknown statuses.
+	// StatusSucceeded, StatusFailed (commands), StatusInstallFailed (app
+	// installs), StatusRunning (never finishes, for timeout tests),
+	// StatusPending (never starts), or any other int, reported verbatim to
+	// test how the client treats unknown statuses.
 	Status int `json:"status"`
 	// ErrorCode, ErrorMsg and ExecuteMsg are reported once the job is
 	// final; nil becomes JSON null, so tests can cover null vs "".
 	ErrorCode  *string `json:"error_code"`
 	ErrorMsg   *string `json:"error_msg"`
 	ExecuteMsg *string `json:"execute_msg"`
-	// After: the job reports running until this much emulator time has
+	// After: the job is not final until this much emulator time has
 	// passed since AddTask.
 	After Duration `json:"after"`
 	// AfterPolls: ...and until the task has been read this many times. The
@@ -78,6 +79,12 @@ type JobSpec struct {
 	// task) when k > AfterPolls and the elapsed time >= After. Both zero
 	// means final at once.
 	AfterPolls int `json:"after_polls"`
+	// StartAfter and StartAfterPolls: until both have passed (as After and
+	// AfterPolls do), a job that is not final reports StatusPending (0),
+	// as an app install that has not started does; then StatusRunning (1).
+	// Both zero means the job reports StatusRunning until it is final.
+	StartAfter      Duration `json:"start_after"`
+	StartAfterPolls int      `json:"start_after_polls"`
 }
 
 // task is a stored task with its progress counters.
@@ -140,8 +147,8 @@ func (e *Emulator) AddTask(spec TaskSpec) (string, error) {
 			return "", fmt.Errorf("emulator: task %s: jobs[%d].job_id %q duplicates jobs[%d]", spec.TaskID, i, j.JobID, prev)
 		}
 		seen[j.JobID] = i
-		if j.After < 0 || j.AfterPolls < 0 {
-			return "", fmt.Errorf("emulator: task %s: jobs[%d]: after and after_polls must not be negative", spec.TaskID, i)
+		if j.After < 0 || j.AfterPolls < 0 || j.StartAfter < 0 || j.StartAfterPolls < 0 {
+			return "", fmt.Errorf("emulator: task %s: jobs[%d]: after, after_polls, start_after and start_after_polls must not be negative", spec.TaskID, i)
 		}
 	}
 	e.mu.Lock()
@@ -196,7 +203,12 @@ func (e *Emulator) readTask(taskID string) ([]wireJob, bool) {
 	jobs := make([]wireJob, 0, len(t.spec.Jobs))
 	for _, j := range t.spec.Jobs {
 		final := k > j.AfterPolls && elapsed >= time.Duration(j.After)
-		if !final || j.Status == StatusRunning {
+		started := k > j.StartAfterPolls && elapsed >= time.Duration(j.StartAfter)
+		switch {
+		case !final && !started:
+			jobs = append(jobs, wireJob{JobID: j.JobID, Status: StatusPending, ErrorCode: strPtr(""), ErrorMsg: strPtr("")})
+			continue
+		case !final || j.Status == StatusRunning:
 			jobs = append(jobs, wireJob{JobID: j.JobID, Status: StatusRunning, ErrorCode: strPtr(""), ErrorMsg: strPtr("")})
 			continue
 		}

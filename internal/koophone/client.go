@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jonboulle/clockwork"
+	"golang.org/x/sync/semaphore"
 
-	"github.com/koophone/terraform-provider-koophone/internal/clock"
+	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
 )
 
 // DefaultEndpoint is the published KooPhone API endpoint. It is one global
@@ -28,6 +30,11 @@ const (
 	DefaultMaxBodyBytes   = 4 << 20
 	DefaultRetryBaseDelay = 500 * time.Millisecond
 	DefaultRetryMaxDelay  = 30 * time.Second
+	// DefaultMaxConcurrentRequests bounds the requests a Client has in
+	// flight at once, whatever its callers do: a wait on a thousand tasks
+	// polls them through this many connections, and the keep-alive pool
+	// keeps as many (see newTransport).
+	DefaultMaxConcurrentRequests = 16
 )
 
 // throttleMinDelay is the shortest pause after a throttling answer that
@@ -60,7 +67,7 @@ type Config struct {
 	// TLS verification, proxies.
 	Transport TransportOptions
 	// Clock times the pauses between retries. Nil means the wall clock.
-	Clock clock.Clock
+	Clock clockwork.Clock
 	// Logger receives one entry per attempt. Nil means no logging.
 	Logger Logger
 	// MaxBodyBytes limits how much of a response is read. Zero means
@@ -77,6 +84,10 @@ type Config struct {
 	// RateLimiter). Nil means no pacing, and a throttled request backs off
 	// on its own.
 	Limiter RateLimiter
+	// MaxConcurrentRequests bounds the requests in flight at once; more
+	// wait for a free slot, first come first served. Zero means
+	// DefaultMaxConcurrentRequests.
+	MaxConcurrentRequests int
 }
 
 // Credentials authenticate a request. Implementations must not log or
@@ -114,13 +125,14 @@ type Client struct {
 	timeout     time.Duration
 	maxRetries  int
 	userAgent   string
-	clock       clock.Clock
+	clock       clockwork.Clock
 	logger      Logger
 	maxBody     int64
 	baseDelay   time.Duration
 	maxDelay    time.Duration
 	jitter      func() float64
 	limiter     RateLimiter
+	slots       *semaphore.Weighted
 	redactables []string
 }
 
@@ -137,6 +149,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxRetries < 0 {
 		return nil, fmt.Errorf("max retries must not be negative, got %d", cfg.MaxRetries)
 	}
+	if cfg.MaxConcurrentRequests <= 0 {
+		cfg.MaxConcurrentRequests = DefaultMaxConcurrentRequests
+	}
 	c := &Client{
 		base:       base,
 		creds:      cfg.Credentials,
@@ -151,9 +166,10 @@ func New(cfg Config) (*Client, error) {
 		maxDelay:   cfg.RetryMaxDelay,
 		jitter:     cfg.Jitter,
 		limiter:    cfg.Limiter,
+		slots:      semaphore.NewWeighted(int64(cfg.MaxConcurrentRequests)),
 	}
 	if c.httpClient == nil {
-		transport, err := newTransport(cfg.Transport)
+		transport, err := newTransport(cfg.Transport, cfg.MaxConcurrentRequests)
 		if err != nil {
 			return nil, fmt.Errorf("invalid CA certificates: %w", err)
 		}
@@ -163,7 +179,7 @@ func New(cfg Config) (*Client, error) {
 		c.timeout = DefaultRequestTimeout
 	}
 	if c.clock == nil {
-		c.clock = clock.Real()
+		c.clock = clockwork.NewRealClock()
 	}
 	if c.logger == nil {
 		c.logger = nopLogger{}
@@ -232,13 +248,25 @@ func unwrapURLError(err error) error {
 // Endpoint returns the base URL the client calls.
 func (c *Client) Endpoint() string { return c.base.String() }
 
-// GetTask reads one task: GET /v1/instances/tasks/{task_id}. An unknown task
-// gives an error that matches ErrTaskNotFound.
+// GetTask reads one task: GET /v1/instances/tasks/{task_id}, retrying
+// transient failures up to the client's MaxRetries. An unknown task gives
+// an error that matches ErrTaskNotFound.
 func (c *Client) GetTask(ctx context.Context, taskID string) (Task, error) {
+	return c.getTask(ctx, taskID, c.maxRetries)
+}
+
+// GetTaskOnce is GetTask with one attempt and no retry, for callers that
+// poll on a schedule of their own and retry on it: one call, one request.
+// A throttling answer still slows the Limiter down.
+func (c *Client) GetTaskOnce(ctx context.Context, taskID string) (Task, error) {
+	return c.getTask(ctx, taskID, 0)
+}
+
+func (c *Client) getTask(ctx context.Context, taskID string, maxRetries int) (Task, error) {
 	if taskID == "" {
 		return Task{}, errors.New("task id is empty")
 	}
-	env, reqID, err := c.do(ctx, http.MethodGet, c.resolve("v1", "instances", "tasks", taskID))
+	env, reqID, err := c.do(ctx, http.MethodGet, c.resolve("v1", "instances", "tasks", taskID), maxRetries)
 	if err != nil {
 		return Task{}, err
 	}
@@ -268,22 +296,19 @@ func (c *Client) resolve(segments ...string) *url.URL {
 	return &u
 }
 
-// do sends a request with retries and returns the decoded envelope of a
-// successful answer (HTTP 2xx and error_code "0").
-func (c *Client) do(ctx context.Context, method string, target *url.URL) (envelope, string, error) {
+// do sends a request, retrying transient failures up to maxRetries times,
+// and returns the decoded envelope of a successful answer (HTTP 2xx and
+// error_code "0").
+func (c *Client) do(ctx context.Context, method string, target *url.URL, maxRetries int) (envelope, string, error) {
 	var lastErr error
 	for attempt := 0; ; attempt++ {
-		if c.limiter != nil {
-			if err := c.limiter.Wait(ctx); err != nil {
-				if lastErr != nil {
-					return envelope{}, RequestIDOf(lastErr), fmt.Errorf("%w (while waiting to retry after: %v)", err, lastErr)
-				}
-				return envelope{}, "", err
-			}
-		}
-		env, reqID, err := c.attempt(ctx, method, target, attempt)
+		env, reqID, err := c.paced(ctx, method, target, attempt)
 		if err == nil {
 			return env, reqID, nil
+		}
+		if lastErr != nil && reqID == "" {
+			// Stopped while waiting for a turn: the last answer is the news.
+			return envelope{}, RequestIDOf(lastErr), fmt.Errorf("%w (while waiting to retry after: %v)", err, lastErr)
 		}
 		lastErr = err
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -314,8 +339,8 @@ func (c *Client) do(ctx context.Context, method string, target *url.URL) (envelo
 				"retry_after": retryAfterOf(err),
 			})
 		}
-		if attempt >= c.maxRetries {
-			if c.maxRetries == 0 {
+		if attempt >= maxRetries {
+			if maxRetries == 0 {
 				return envelope{}, reqID, err
 			}
 			return envelope{}, reqID, &RetryError{Attempts: attempt + 1, Last: lastErr}
@@ -330,10 +355,26 @@ func (c *Client) do(ctx context.Context, method string, target *url.URL) (envelo
 			"retry_in_ms": delay.Milliseconds(),
 			"error":       err.Error(),
 		})
-		if err := clock.Sleep(ctx, c.clock, delay); err != nil {
+		if err := clockctx.Sleep(ctx, c.clock, delay); err != nil {
 			return envelope{}, reqID, fmt.Errorf("%w (while waiting to retry after: %v)", err, lastErr)
 		}
 	}
+}
+
+// paced sends one attempt once a slot among the requests in flight is free
+// and the limiter lets it go. An error before the request was sent has no
+// request id.
+func (c *Client) paced(ctx context.Context, method string, target *url.URL, attempt int) (envelope, string, error) {
+	if err := c.slots.Acquire(ctx, 1); err != nil {
+		return envelope{}, "", err
+	}
+	defer c.slots.Release(1)
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return envelope{}, "", err
+		}
+	}
+	return c.attempt(ctx, method, target, attempt)
 }
 
 // attempt sends the request once and logs the exchange.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jonboulle/clockwork"
 	"io"
 	"net"
 	"net/http"
@@ -15,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/koophone/terraform-provider-koophone/internal/clock"
+	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
 )
 
 const testToken = "tok-SECRET-123"
@@ -103,7 +104,7 @@ func newTestClient(t *testing.T, endpoint string, mutate ...func(*Config)) (*Cli
 		Credentials: TokenCredentials{Token: testToken},
 		MaxRetries:  4,
 		UserAgent:   "terraform-provider-koophone/test Terraform/1.6.6",
-		Clock:       clock.NewAutoFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
+		Clock:       clockctx.NewAutoClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
 		Logger:      logger,
 		Jitter:      func() float64 { return 0.5 },
 	}
@@ -401,7 +402,7 @@ func TestRetriesAreBoundedByMaxRetries(t *testing.T) {
 }
 
 func TestBackoffGrowsAndHonoursRetryAfter(t *testing.T) {
-	fake := clock.NewAutoFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	fake := clockctx.NewAutoClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	var times []time.Time
 	var mu sync.Mutex
 	httpDate := fake.Now().Add(100 * time.Second).UTC().Format(http.TimeFormat)
@@ -523,7 +524,7 @@ func TestCancellationStopsRetryingAtOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	// A real clock with a long backoff: only cancellation can end the wait.
 	c, _ := newTestClient(t, ts.URL, func(c *Config) {
-		c.Clock = clock.Real()
+		c.Clock = clockwork.NewRealClock()
 		c.RetryBaseDelay = time.Hour
 		c.RetryMaxDelay = time.Hour
 	})
@@ -743,5 +744,72 @@ func TestConnectionRefusedIsTransient(t *testing.T) {
 	var retryErr *RetryError
 	if !errors.As(err, &tErr) || !errors.As(err, &retryErr) || retryErr.Attempts != 3 {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// GetTaskOnce sends one request whatever the answer: a caller that polls
+// on its own schedule retries on that schedule, so a failed poll costs
+// exactly one request. A throttling answer still slows the limiter.
+func TestGetTaskOnceSendsOneRequest(t *testing.T) {
+	for _, answer := range []http.HandlerFunc{
+		jsonAnswer(503, `{"error_code":"KOOPHONE.API.9999"}`),
+		jsonAnswer(429, `{"error_code":"APIGW.0308"}`),
+		jsonAnswer(200, `{"error_code":"KOOPHONE.API.9999"}`),
+	} {
+		ts := newTestServer(t, answer)
+		lim := &countingLimiter{}
+		c, _ := newTestClient(t, ts.URL, func(c *Config) { c.Limiter = lim })
+		_, err := c.GetTaskOnce(context.Background(), "t")
+		if !IsTransient(err) || ts.count() != 1 {
+			t.Errorf("err = %v after %d requests; want the transient error after one", err, ts.count())
+		}
+		if IsThrottled(err) != (len(lim.throttles) == 1) {
+			t.Errorf("throttling reported %d times for %v", len(lim.throttles), err)
+		}
+	}
+}
+
+// However many callers there are, no more than MaxConcurrentRequests
+// requests are in flight at once; the others wait for a free slot.
+func TestRequestsInFlightAreBounded(t *testing.T) {
+	const bound, callers = 3, 10
+	var (
+		mu             sync.Mutex
+		inFlight, peak int
+		release        = make(chan struct{})
+		arrived        = make(chan struct{}, callers)
+	)
+	ts := newTestServer(t, jsonAnswer(200, okTwoJobs))
+	ts.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		peak = max(peak, inFlight)
+		mu.Unlock()
+		arrived <- struct{}{}
+		<-release
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		jsonAnswer(200, okTwoJobs)(w, r)
+	})
+	c, _ := newTestClient(t, ts.URL, func(c *Config) { c.MaxConcurrentRequests = bound })
+	errc := make(chan error, callers)
+	for range callers {
+		go func() { _, err := c.GetTask(context.Background(), "t"); errc <- err }()
+	}
+	// Let requests through one at a time once the first wave is in.
+	for range bound {
+		<-arrived
+	}
+	for range callers {
+		release <- struct{}{}
+	}
+	for range callers {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if peak != bound {
+		t.Errorf("%d requests were in flight at once, want at most (and, under load, exactly) %d", peak, bound)
 	}
 }

@@ -42,10 +42,6 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 		*s = ""
 		return nil
 	case len(b) > 0 && b[0] == '"':
-		if v, ok := unquoteJSON(b); ok {
-			*s = flexString(v)
-			return nil
-		}
 		var v string
 		if err := json.Unmarshal(b, &v); err != nil {
 			return err

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/jonboulle/clockwork"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/koophone/terraform-provider-koophone/internal/clock"
+	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
 	"github.com/koophone/terraform-provider-koophone/internal/ratelimit"
 )
 
@@ -59,7 +60,7 @@ func TestIsThrottled(t *testing.T) {
 // Every attempt, retries included, waits for the limiter; a 429 is handed
 // to the limiter instead of being slept off by the caller alone.
 func TestLimiterPacesEveryAttemptAndHearsOfThrottling(t *testing.T) {
-	fake := clock.NewAutoFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	fake := clockctx.NewAutoClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	start := fake.Now()
 	ts := newTestServer(t,
 		func(w http.ResponseWriter, r *http.Request) {
@@ -104,63 +105,62 @@ func TestLimiterErrorStopsTheRequest(t *testing.T) {
 }
 
 // With the real limiter, a 429 seen by one caller holds back another
-// caller's request too, then both go at the reduced rate.
+// caller's request too, then both go at the reduced pace.
 func TestThrottlingSlowsEveryCallerOfASharedLimiter(t *testing.T) {
-	fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	fake := clockwork.NewFakeClockAt(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	start := fake.Now()
+	arrived := make(chan time.Duration, 3)
 	var mu sync.Mutex
-	var arrivals []time.Duration
 	first := true
 	ts := newTestServer(t, jsonAnswer(200, okTwoJobs))
 	ts.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		arrivals = append(arrivals, fake.Now().Sub(start))
 		throttle := first
 		first = false
 		mu.Unlock()
 		if throttle {
 			jsonAnswer(429, `{"error_code":"APIGW.0308"}`)(w, r)
-			return
+		} else {
+			jsonAnswer(200, okTwoJobs)(w, r)
 		}
-		jsonAnswer(200, okTwoJobs)(w, r)
+		arrived <- fake.Since(start)
 	})
-	lim, err := ratelimit.New(10, ratelimit.Options{Clock: fake})
+	lim, err := ratelimit.New(0, fake)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, _ := newTestClient(t, ts.URL, func(c *Config) { c.Clock = fake; c.Limiter = lim })
+	ctx := context.Background()
 
 	errc := make(chan error, 2)
-	go func() { _, err := c.GetTask(context.Background(), "a"); errc <- err }()
-	// Caller a got its 429 and waits for the end of the pause.
-	waitFor(t, func() bool { return lim.Stats().Throttles == 1 && lim.Stats().Queued == 1 && fake.Waiters() == 1 })
-	go func() { _, err := c.GetTask(context.Background(), "b"); errc <- err }()
-	waitFor(t, func() bool { return lim.Stats().Queued == 2 })
-	for range 2 {
-		waitFor(t, func() bool { return fake.Waiters() == 1 })
-		fake.AdvanceToNext()
-		waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(arrivals) >= 2 })
+	go func() { _, err := c.GetTask(ctx, "a"); errc <- err }()
+	// Caller a got its 429 and waits out the pause on the clock; so does
+	// caller b, which had not sent anything yet.
+	got := []time.Duration{<-arrived}
+	if err := fake.BlockUntilContext(ctx, 1); err != nil {
+		t.Fatal(err)
 	}
+	go func() { _, err := c.GetTask(ctx, "b"); errc <- err }()
+	if err := fake.BlockUntilContext(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	// The pause is the 2 s minimum for a 429 without Retry-After. Then one
+	// request goes, and the other waits for its turn at half the refused
+	// pace of one request per second: 2 s later.
+	fake.Advance(2 * time.Second)
+	got = append(got, <-arrived)
+	if err := fake.BlockUntilContext(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	fake.Advance(2 * time.Second)
+	got = append(got, <-arrived)
 	for range 2 {
 		if err := <-errc; err != nil {
 			t.Fatal(err)
 		}
 	}
-	// The pause is the 2 s minimum for a 429 without Retry-After; the rate
-	// is halved to 5/s, so b goes 200 ms after a.
-	if fmt.Sprint(arrivals) != "[0s 2s 2.2s]" {
-		t.Errorf("requests arrived at %v, want [0s 2s 2.2s]", arrivals)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached")
-		}
-		time.Sleep(100 * time.Microsecond)
+	if fmt.Sprint(got) != "[0s 2s 4s]" {
+		t.Errorf("requests arrived at %v, want [0s 2s 4s]", got)
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/koophone/terraform-provider-koophone/internal/clock"
+	"github.com/jonboulle/clockwork"
 )
 
 // This file signs requests with Huawei Cloud AK/SK ("SDK-HMAC-SHA256"), the
@@ -79,7 +79,7 @@ type AKSKCredentials struct {
 	ProjectID string
 	// Clock gives the signing time, X-Sdk-Date. Nil means the wall clock.
 	// The gateway rejects a date more than 15 minutes from its own.
-	Clock clock.Clock
+	Clock clockwork.Clock
 }
 
 var _ Credentials = AKSKCredentials{}

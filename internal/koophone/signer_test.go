@@ -2,13 +2,14 @@ package koophone
 
 import (
 	"context"
+	"github.com/jonboulle/clockwork"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/koophone/terraform-provider-koophone/internal/clock"
+	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
 )
 
 const (
@@ -68,7 +69,7 @@ func TestAKSKCredentialsSignTaskRead(t *testing.T) {
 	req.Header.Set("Authorization", "stale") // from nowhere: must not be signed
 	creds := AKSKCredentials{
 		AccessKey: testAK, SecretKey: testSK, SecurityToken: testST, ProjectID: "0123456789abcdef0123456789abcdef",
-		Clock: clock.NewFake(time.Date(2026, 3, 14, 15, 9, 26, 535, time.FixedZone("CST", 8*3600))),
+		Clock: clockwork.NewFakeClockAt(time.Date(2026, 3, 14, 15, 9, 26, 535, time.FixedZone("CST", 8*3600))),
 	}
 	if err := creds.Apply(req); err != nil {
 		t.Fatal(err)
@@ -293,7 +294,7 @@ func TestRetriesAreSignedAfresh(t *testing.T) {
 		jsonAnswer(200, okTwoJobs)(w, r)
 	}
 	ts := newTestServer(t, fail, fail, ok)
-	clk := clock.NewAutoFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	clk := clockctx.NewAutoClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	c, _ := newTestClient(t, ts.URL, func(cfg *Config) {
 		cfg.Credentials = AKSKCredentials{AccessKey: testAK, SecretKey: testSK, SecurityToken: testST, Clock: clk}
 		cfg.Clock = clk

@@ -4,20 +4,25 @@ import (
 	"strings"
 )
 
-// Job status values as the API returns them in jobs[].status.
+// Job status values as the API returns them in jobs[].status. Command
+// tasks (async-command) report 1, 2 and -1; app-install tasks report 0, 1,
+// 2 and 3 (Huawei's SDK, JobDetail, since 3.1.164).
 const (
-	StatusRunning   = 1
-	StatusSucceeded = 2
-	StatusFailed    = -1
+	StatusPending       = 0
+	StatusRunning       = 1
+	StatusSucceeded     = 2
+	StatusInstallFailed = 3
+	StatusFailed        = -1
 )
 
 // JobState is the meaning of a job's numeric status.
 type JobState string
 
-// The states a job can be in. Any status other than 1, 2 and -1 is kept as
-// returned and reported as JobUnknown, so a new value added by KooPhone is
-// never mistaken for success.
+// The states a job can be in. A status the API has not documented is kept
+// as returned and reported as JobUnknown, never mistaken for an outcome:
+// an unknown job counts as not finished.
 const (
+	JobPending    JobState = "pending"
 	JobRunning    JobState = "running"
 	JobSuccessful JobState = "successful"
 	JobFailed     JobState = "failed"
@@ -29,12 +34,12 @@ type TaskState string
 
 // The states a task can be in.
 const (
-	// TaskRunning: some job is running or in an unknown state, or the task
-	// has no job yet.
+	// TaskRunning: some job is pending, running or in an unknown state,
+	// or the task has no job yet.
 	TaskRunning TaskState = "running"
 	// TaskSuccessful: every job succeeded.
 	TaskSuccessful TaskState = "successful"
-	// TaskFailed: no job is running and at least one failed.
+	// TaskFailed: every job has finished and at least one failed.
 	TaskFailed TaskState = "failed"
 )
 
@@ -58,8 +63,7 @@ type Task struct {
 type Job struct {
 	// JobID identifies the job; the submit call maps it to an instance id.
 	JobID string
-	// Status is the numeric status as returned: 1 running, 2 succeeded,
-	// -1 failed, anything else unknown.
+	// Status is the numeric status as returned (see the Status constants).
 	Status int64
 	// ErrorCode is the job's error code (for example CPS0005), or "".
 	ErrorCode string
@@ -69,23 +73,29 @@ type Job struct {
 	ExecuteMsg string
 }
 
-// State maps the job's numeric status to its meaning.
-func (j Job) State() JobState {
-	switch j.Status {
+// StateOf maps a numeric job status to its meaning.
+func StateOf(status int64) JobState {
+	switch status {
+	case StatusPending:
+		return JobPending
 	case StatusRunning:
 		return JobRunning
 	case StatusSucceeded:
 		return JobSuccessful
-	case StatusFailed:
+	case StatusFailed, StatusInstallFailed:
 		return JobFailed
 	default:
 		return JobUnknown
 	}
 }
 
+// State maps the job's numeric status to its meaning.
+func (j Job) State() JobState { return StateOf(j.Status) }
+
 // Summary counts a task's jobs by state and derives the task's state.
 type Summary struct {
 	Jobs       int
+	Pending    int
 	Running    int
 	Successful int
 	Failed     int
@@ -93,29 +103,37 @@ type Summary struct {
 	State      TaskState
 }
 
-// Done reports whether no job is left running (or in an unknown state).
+// Done reports whether every job has finished (and there is at least one).
 func (s Summary) Done() bool { return s.State != TaskRunning }
 
 // Finished is the number of jobs that reached a final state.
 func (s Summary) Finished() int { return s.Successful + s.Failed }
 
+// Add counts one more job in the state given.
+func (s *Summary) add(state JobState) {
+	s.Jobs++
+	switch state {
+	case JobPending:
+		s.Pending++
+	case JobRunning:
+		s.Running++
+	case JobSuccessful:
+		s.Successful++
+	case JobFailed:
+		s.Failed++
+	default:
+		s.Unknown++
+	}
+}
+
 // Summary counts the task's jobs and derives its state.
 func (t Task) Summary() Summary {
-	s := Summary{Jobs: len(t.Jobs)}
+	var s Summary
 	for _, j := range t.Jobs {
-		switch j.State() {
-		case JobRunning:
-			s.Running++
-		case JobSuccessful:
-			s.Successful++
-		case JobFailed:
-			s.Failed++
-		default:
-			s.Unknown++
-		}
+		s.add(j.State())
 	}
 	switch {
-	case s.Jobs == 0 || s.Running > 0 || s.Unknown > 0:
+	case s.Jobs == 0 || s.Finished() < s.Jobs:
 		s.State = TaskRunning
 	case s.Failed > 0:
 		s.State = TaskFailed

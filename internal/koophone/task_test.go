@@ -22,8 +22,14 @@ func TestSummary(t *testing.T) {
 		{"one failed, rest done", []int64{2, -1, 2}, Summary{Jobs: 3, Successful: 2, Failed: 1, State: TaskFailed}},
 		{"failed but still running", []int64{-1, 1}, Summary{Jobs: 2, Running: 1, Failed: 1, State: TaskRunning}},
 		{"unknown status keeps it running", []int64{2, 7}, Summary{Jobs: 2, Successful: 1, Unknown: 1, State: TaskRunning}},
-		{"zero is unknown", []int64{0}, Summary{Jobs: 1, Unknown: 1, State: TaskRunning}},
 		{"all failed", []int64{-1, -1}, Summary{Jobs: 2, Failed: 2, State: TaskFailed}},
+		// App installs: 0 not started yet, 1 running, 2 succeeded, 3 failed.
+		{"install not started", []int64{0, 0}, Summary{Jobs: 2, Pending: 2, State: TaskRunning}},
+		{"install under way", []int64{0, 1, 2}, Summary{Jobs: 3, Pending: 1, Running: 1, Successful: 1, State: TaskRunning}},
+		{"install failed on one phone", []int64{2, 3}, Summary{Jobs: 2, Successful: 1, Failed: 1, State: TaskFailed}},
+		{"both failure conventions", []int64{3, -1}, Summary{Jobs: 2, Failed: 2, State: TaskFailed}},
+		{"failed install, others pending", []int64{3, 0}, Summary{Jobs: 2, Pending: 1, Failed: 1, State: TaskRunning}},
+		{"undocumented status", []int64{4, -2}, Summary{Jobs: 2, Unknown: 2, State: TaskRunning}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -39,7 +45,7 @@ func TestSummary(t *testing.T) {
 }
 
 func TestFailedJobs(t *testing.T) {
-	failed := Task{Jobs: jobs(2, -1, 1, -1)}.FailedJobs()
+	failed := Task{Jobs: jobs(2, -1, 1, 3, 0)}.FailedJobs()
 	if len(failed) != 2 || failed[0].JobID != "b" || failed[1].JobID != "d" {
 		t.Errorf("FailedJobs = %+v", failed)
 	}

@@ -54,17 +54,14 @@ func ParseCAPEM(data []byte) ([]*x509.Certificate, error) {
 	return certs, nil
 }
 
-// maxIdleConnsPerHost is how many keep-alive connections to the API the
-// client keeps. The standard library keeps two, which is too few when
-// Terraform reads ten data sources at once: connections beyond two would be
-// closed after each request and opened again for the next.
-const maxIdleConnsPerHost = 32
-
 // newTransport returns the client's own connection pool (so that keep-alive
-// connections are reused across all reads of one provider instance), with
+// connections are reused across all reads of one provider instance), keeping
+// as many idle connections as the client has requests in flight (the
+// standard library keeps two: connections beyond two would be closed after
+// each request and opened again for the next), with
 // the standard library's dial settings, proxies taken from the environment
 // when the client is built, and the TLS options given.
-func newTransport(opts TransportOptions) (*http.Transport, error) {
+func newTransport(opts TransportOptions, maxConns int) (*http.Transport, error) {
 	proxyConfig := opts.ProxyEnv
 	if proxyConfig == nil {
 		// Read now rather than through http.ProxyFromEnvironment, which
@@ -100,7 +97,7 @@ func newTransport(opts TransportOptions) (*http.Transport, error) {
 		}).DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
+		MaxIdleConnsPerHost:   maxConns,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,

@@ -81,7 +81,7 @@ func TestProxyFromEnvironmentRules(t *testing.T) {
 		HTTPProxy:  "http://proxy.internal:3128",
 		HTTPSProxy: "http://secure-proxy.internal:3128",
 		NoProxy:    "koophone.direct.example,.corp.example",
-	}})
+	}}, DefaultMaxConcurrentRequests)
 	if err != nil {
 		t.Fatal(err)
 	}

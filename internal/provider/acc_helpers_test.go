@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/jonboulle/clockwork"
 
-	"github.com/koophone/terraform-provider-koophone/internal/clock"
+	"github.com/koophone/terraform-provider-koophone/internal/clocktest"
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
 )
 
@@ -31,7 +33,7 @@ type accEnv struct {
 	t      *testing.T
 	emu    *emulator.Emulator
 	server *httptest.Server
-	clock  clock.Clock
+	clock  *clockwork.FakeClock
 }
 
 func newAccEnv(t *testing.T) *accEnv {
@@ -48,7 +50,7 @@ func newAccEnvTLS(t *testing.T) *accEnv {
 
 func startAccEnv(t *testing.T, useTLS bool) *accEnv {
 	t.Helper()
-	c := clock.Scaled(accTimeScale)
+	c := clocktest.Scaled(t, accTimeScale)
 	emu := emulator.New(emulator.Options{Token: accToken, Clock: c, JobDuration: 30 * time.Second})
 	srv := httptest.NewUnstartedServer(emu)
 	srv.Config.ConnState = emu.ConnState
@@ -64,7 +66,7 @@ func startAccEnv(t *testing.T, useTLS bool) *accEnv {
 // factories serve the provider in the test process, with the shared clock.
 func (e *accEnv) factories() map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
-		"koophone": NewProtocol6ServerWithError(New("acctest", WithClock(e.clock))()),
+		"koophone": providerserver.NewProtocol6WithError(New("acctest", WithClock(e.clock))()),
 	}
 }
 

@@ -2,26 +2,36 @@ package provider
 
 import (
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
 
+// This file resolves the provider's arguments other than credentials and
+// the connection: endpoint, request timeout, retries and rate limit.
+
 // Environment variables read when an argument is not set in configuration.
 const (
-	envEndpoint = "KOOPHONE_ENDPOINT"
-	envToken    = "KOOPHONE_TOKEN"
+	envEndpoint  = "KOOPHONE_ENDPOINT"
+	envToken     = "KOOPHONE_TOKEN"
+	envRateLimit = "KOOPHONE_RATE_LIMIT"
 )
 
-// Defaults of the provider's arguments.
+// Defaults and limits of the provider's arguments (the request timeout's
+// default is the client's, koophone.DefaultRequestTimeout).
 const (
-	defaultRequestTimeout = 30 * time.Second
-	defaultMaxRetries     = 4
-	minRequestTimeout     = time.Second
-	maxMaxRetries         = 10
+	defaultMaxRetries = 4
+	minRequestTimeout = time.Second
+	maxMaxRetries     = 10
+	minRateLimit      = 0.01
+	maxRateLimit      = 10000.0
 	// maxEndpointLength and maxCredentialLength bound what can go into a
 	// URL or a header; IAM tokens are a few kilobytes.
 	maxEndpointLength   = 2048
@@ -35,6 +45,8 @@ type settings struct {
 	Auth           authSettings
 	RequestTimeout time.Duration
 	MaxRetries     int
+	// RateLimit is the most requests per second; 0 means no cap.
+	RateLimit float64
 }
 
 // lookupEnv reads an environment variable; os.LookupEnv in production, a map
@@ -48,7 +60,7 @@ func resolveSettings(m providerModel, env lookupEnv) (settings, diag.Diagnostics
 	var diags diag.Diagnostics
 	s := settings{
 		Endpoint:       koophone.DefaultEndpoint,
-		RequestTimeout: defaultRequestTimeout,
+		RequestTimeout: koophone.DefaultRequestTimeout,
 		MaxRetries:     defaultMaxRetries,
 	}
 
@@ -77,13 +89,16 @@ func resolveSettings(m providerModel, env lookupEnv) (settings, diag.Diagnostics
 	s.Auth = auth
 
 	if !m.RequestTimeout.IsNull() {
-		d, d2 := m.RequestTimeout.ValueGoDuration()
-		diags.Append(d2...)
-		if !d2.HasError() {
-			if d < minRequestTimeout {
-				diags.AddAttributeError(path.Root("request_timeout"), "Duration too short",
-					fmt.Sprintf("request_timeout is %s, but it must be at least %s.", d, minRequestTimeout))
-			}
+		// Checked at plan time too, unless it was unknown then.
+		d, err := time.ParseDuration(m.RequestTimeout.ValueString())
+		switch {
+		case err != nil:
+			diags.AddAttributeError(path.Root("request_timeout"), "Invalid duration",
+				fmt.Sprintf("request_timeout is %q, which is not a Go duration such as \"30s\".", m.RequestTimeout.ValueString()))
+		case d < minRequestTimeout:
+			diags.AddAttributeError(path.Root("request_timeout"), "Duration too short",
+				fmt.Sprintf("request_timeout is %s, but it must be at least %s.", d, minRequestTimeout))
+		default:
 			s.RequestTimeout = d
 		}
 	}
@@ -97,5 +112,46 @@ func resolveSettings(m providerModel, env lookupEnv) (settings, diag.Diagnostics
 			s.MaxRetries = int(n)
 		}
 	}
+
+	rate, rateDiags := resolveRateLimit(m.RateLimit, env)
+	diags.Append(rateDiags...)
+	s.RateLimit = rate
 	return s, diags
+}
+
+// resolveRateLimit merges rate_limit with KOOPHONE_RATE_LIMIT; the argument
+// wins, and neither means no cap (0).
+func resolveRateLimit(v types.Float64, env lookupEnv) (float64, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	p := path.Root("rate_limit")
+	if !v.IsNull() {
+		r := v.ValueFloat64()
+		if msg := rateLimitProblem(r); msg != "" {
+			diags.AddAttributeError(p, "Invalid rate_limit", fmt.Sprintf("rate_limit is %v, but it %s.", r, msg))
+		}
+		return r, diags
+	}
+	raw, ok := env(envRateLimit)
+	if !ok || strings.TrimSpace(raw) == "" {
+		return 0, diags
+	}
+	r, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+	msg := rateLimitProblem(r)
+	if err != nil {
+		msg = "is not a number"
+	}
+	if msg != "" {
+		diags.AddAttributeError(p, "Invalid "+envRateLimit, fmt.Sprintf(
+			"The %s environment variable is used because rate_limit is not set, but its value %q %s.\n\n"+
+				"Set it to a number of requests per second such as \"10\", unset it for no cap, or set rate_limit in the provider block.",
+			envRateLimit, raw, msg))
+	}
+	return r, diags
+}
+
+func rateLimitProblem(r float64) string {
+	if math.IsNaN(r) || r < minRateLimit || r > maxRateLimit {
+		return fmt.Sprintf("must be between %v and %v requests per second", minRateLimit, maxRateLimit)
+	}
+	return ""
 }

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -20,7 +19,7 @@ func nullModel() providerModel {
 	return providerModel{
 		Endpoint:       types.StringNull(),
 		Token:          types.StringNull(),
-		RequestTimeout: timetypes.NewGoDurationNull(),
+		RequestTimeout: types.StringNull(),
 		MaxRetries:     types.Int64Null(),
 		CACertPEM:      types.StringNull(),
 		CACertFile:     types.StringNull(),
@@ -45,7 +44,7 @@ func TestResolveSettingsPrecedence(t *testing.T) {
 	m := nullModel()
 	m.Endpoint = types.StringValue("https://config.example/")
 	m.Token = types.StringValue("config-token")
-	m.RequestTimeout = timetypes.NewGoDurationValueFromStringMust("45s")
+	m.RequestTimeout = types.StringValue("45s")
 	m.MaxRetries = types.Int64Value(0)
 	s, diags = resolveSettings(m, env)
 	if diags.HasError() {
@@ -76,8 +75,12 @@ func TestResolveSettingsErrors(t *testing.T) {
 		{"bad configured endpoint", func(m *providerModel) { m.Token = types.StringValue("t"); m.Endpoint = types.StringValue("x") }, nil, "Invalid KooPhone endpoint", "https://"},
 		{"short timeout", func(m *providerModel) {
 			m.Token = types.StringValue("t")
-			m.RequestTimeout = timetypes.NewGoDurationValueFromStringMust("1ms")
+			m.RequestTimeout = types.StringValue("1ms")
 		}, nil, "Duration too short", "at least 1s"},
+		{"timeout not a duration", func(m *providerModel) {
+			m.Token = types.StringValue("t")
+			m.RequestTimeout = types.StringValue("30")
+		}, nil, "Invalid duration", `request_timeout is "30", which is not a Go duration`},
 		{"too many retries", func(m *providerModel) { m.Token = types.StringValue("t"); m.MaxRetries = types.Int64Value(99) }, nil, "Invalid max_retries", "between 0 and 10"},
 	}
 	for _, c := range cases {
@@ -96,6 +99,42 @@ func TestResolveSettingsErrors(t *testing.T) {
 			}
 			if strings.Contains(d.Detail(), "abc\n") {
 				t.Error("the token is quoted in the error")
+			}
+		})
+	}
+}
+
+func TestResolveRateLimit(t *testing.T) {
+	cases := []struct {
+		name   string
+		config types.Float64
+		env    map[string]string
+		want   float64
+		err    string
+	}{
+		{"no cap by default", types.Float64Null(), nil, 0, ""},
+		{"from the environment", types.Float64Null(), map[string]string{"KOOPHONE_RATE_LIMIT": " 2.5 "}, 2.5, ""},
+		{"an empty variable means no cap", types.Float64Null(), map[string]string{"KOOPHONE_RATE_LIMIT": ""}, 0, ""},
+		{"configuration wins", types.Float64Value(50), map[string]string{"KOOPHONE_RATE_LIMIT": "2"}, 50, ""},
+		{"configuration out of range", types.Float64Value(0), nil, 0, "must be between 0.01 and 10000"},
+		{"variable not a number", types.Float64Null(), map[string]string{"KOOPHONE_RATE_LIMIT": "fast"}, 0, `its value "fast" is not a number`},
+		{"variable out of range", types.Float64Null(), map[string]string{"KOOPHONE_RATE_LIMIT": "-1"}, 0, "must be between"},
+		{"variable NaN", types.Float64Null(), map[string]string{"KOOPHONE_RATE_LIMIT": "NaN"}, 0, "must be between"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, diags := resolveRateLimit(c.config, envOf(c.env))
+			if c.err == "" {
+				if diags.HasError() || got != c.want {
+					t.Errorf("got %v, %v; want %v", got, diags, c.want)
+				}
+				return
+			}
+			if !diags.HasError() {
+				t.Fatalf("no error, got %v", got)
+			}
+			if d := diags.Errors()[0].Detail(); !strings.Contains(d, c.err) {
+				t.Errorf("detail %q lacks %q", d, c.err)
 			}
 		})
 	}

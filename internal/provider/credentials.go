@@ -1,18 +1,14 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/provider"
-	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/jonboulle/clockwork"
 
-	"github.com/koophone/terraform-provider-koophone/internal/clock"
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
 
@@ -47,13 +43,6 @@ const (
 	envHWSecurityToken = "HW_SECURITY_TOKEN"
 	envHWProjectID     = "HW_PROJECT_ID"
 )
-
-// WithSigningClock makes the provider date its AK/SK signatures
-// (X-Sdk-Date) with c instead of its own clock. Tests use it to sign with a
-// clock that is off.
-func WithSigningClock(c clock.Clock) Option {
-	return func(p *koophoneProvider) { p.signingClock = c }
-}
 
 // authMethod is a way of authenticating.
 type authMethod string
@@ -115,7 +104,7 @@ type authSettings struct {
 }
 
 // credentials returns the client credentials; signatures are dated by c.
-func (a authSettings) credentials(c clock.Clock) koophone.Credentials {
+func (a authSettings) credentials(c clockwork.Clock) koophone.Credentials {
 	if a.Method == authToken {
 		return koophone.TokenCredentials{Token: a.Token}
 	}
@@ -380,63 +369,5 @@ func configCredentials(m providerModel) credentialPresence {
 	return credentialPresence{
 		token: configPresence(m.Token), accessKey: configPresence(m.AccessKey),
 		secretKey: configPresence(m.SecretKey), securityToken: configPresence(m.SecurityToken),
-	}
-}
-
-var _ provider.ProviderWithValidateConfig = (*koophoneProvider)(nil)
-
-// ValidateConfig checks, at plan time, that the credentials of the
-// provider block fit together. Values not known yet are checked when the
-// provider is configured.
-func (p *koophoneProvider) ValidateConfig(ctx context.Context, req provider.ValidateConfigRequest, resp *provider.ValidateConfigResponse) {
-	var m providerModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if c := configCredentials(m); c.anySet() {
-		resp.Diagnostics.Append(checkCredentialSet(configPlace, c)...)
-	}
-}
-
-// Schema attributes of the AK/SK credentials.
-
-func accessKeyAttribute() schema.Attribute {
-	return schema.StringAttribute{
-		MarkdownDescription: "Huawei Cloud access key (AK) to sign requests with (`SDK-HMAC-SHA256`), together with `secret_key`. " +
-			"Falls back to `KOOPHONE_ACCESS_KEY`, then `HW_ACCESS_KEY`. Conflicts with `token`; see [Authentication](#authentication) " +
-			"for the precedence rules.",
-		Optional:   true,
-		Sensitive:  true,
-		Validators: []validator.String{credentialValidator},
-	}
-}
-
-func secretKeyAttribute() schema.Attribute {
-	return schema.StringAttribute{
-		MarkdownDescription: "Secret key (SK) of `access_key`. Falls back to `KOOPHONE_SECRET_KEY`, then `HW_SECRET_KEY`. " +
-			"Used to sign requests, never sent, stored in state or written to logs.",
-		Optional:   true,
-		Sensitive:  true,
-		Validators: []validator.String{credentialValidator},
-	}
-}
-
-func securityTokenAttribute() schema.Attribute {
-	return schema.StringAttribute{
-		MarkdownDescription: "Security token of temporary AK/SK credentials, sent (and signed) as `X-Security-Token`; requires " +
-			"`access_key` and `secret_key`. Falls back to `KOOPHONE_SECURITY_TOKEN`, then `HW_SECURITY_TOKEN`.",
-		Optional:   true,
-		Sensitive:  true,
-		Validators: []validator.String{credentialValidator},
-	}
-}
-
-func projectIDAttribute() schema.Attribute {
-	return schema.StringAttribute{
-		MarkdownDescription: "Huawei Cloud project id, sent (and signed) as `X-Project-Id` on AK/SK-signed requests; not used " +
-			"with a token, which is project-scoped already. Falls back to `KOOPHONE_PROJECT_ID`, then `HW_PROJECT_ID`. Optional.",
-		Optional:   true,
-		Validators: []validator.String{headerValueValidator{}},
 	}
 }

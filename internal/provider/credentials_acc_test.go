@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"github.com/jonboulle/clockwork"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,7 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/koophone/terraform-provider-koophone/internal/clock"
+	"github.com/koophone/terraform-provider-koophone/internal/clocktest"
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
 )
 
@@ -38,7 +39,7 @@ const (
 // wrapped.
 func newAccEnvWith(t *testing.T, opts emulator.Options, wrap ...func(http.Handler) http.Handler) *accEnv {
 	t.Helper()
-	c := clock.Scaled(accTimeScale)
+	c := clocktest.Scaled(t, accTimeScale)
 	opts.Clock, opts.JobDuration = c, 30*time.Second
 	emu := emulator.New(opts)
 	var h http.Handler = emu
@@ -304,7 +305,7 @@ func TestAccCredentials_clockSkew(t *testing.T) {
 
 // offsetClock is a clock that is off by a fixed duration.
 type offsetClock struct {
-	clock.Clock
+	clockwork.Clock
 	offset time.Duration
 }
 

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"github.com/jonboulle/clockwork"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
-	"github.com/koophone/terraform-provider-koophone/internal/clock"
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
 
@@ -132,7 +132,7 @@ func TestProjectIDPrecedence(t *testing.T) {
 }
 
 func TestAuthSettingsCredentials(t *testing.T) {
-	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	clk := clockwork.NewFakeClockAt(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	tok := authSettings{authSummary: authSummary{Method: authToken}, Token: "t", ProjectID: "p"}
 	if got, ok := tok.credentials(clk).(koophone.TokenCredentials); !ok || got.Token != "t" {
 		t.Errorf("token credentials = %#v", tok.credentials(clk))

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,7 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
-	"github.com/koophone/terraform-provider-koophone/internal/poll"
+	"github.com/koophone/terraform-provider-koophone/internal/taskwait"
 )
 
 // readFailure describes why reading a task did not give a usable result,
@@ -40,28 +39,29 @@ func taskReadDiagnostic(f readFailure) diag.Diagnostic {
 
 func describeReadFailure(f readFailure) (string, string) {
 	var (
-		timeoutErr  *poll.TimeoutError
-		canceledErr *poll.CanceledError
-		apiErr      *koophone.APIError
-		respErr     *koophone.ResponseError
-		transErr    *koophone.TransportError
-		retryErr    *koophone.RetryError
+		stop     *taskwait.StopError
+		apiErr   *koophone.APIError
+		respErr  *koophone.ResponseError
+		transErr *koophone.TransportError
+		retryErr *koophone.RetryError
 	)
 	switch {
-	case errors.As(f.Err, &timeoutErr):
-		return "Timed out waiting for KooPhone task", timeoutDetail(f, timeoutErr)
+	case errors.As(f.Err, &stop) && stop.Reason == taskwait.StopTimeout && f.Waiting:
+		return "Timed out waiting for KooPhone task", timeoutDetail(f, stop)
 
-	case errors.As(f.Err, &canceledErr):
-		detail := fmt.Sprintf("The wait for task %q was interrupted after %s.", f.TaskID, canceledErr.Elapsed.Round(time.Millisecond))
+	case errors.As(f.Err, &stop) && stop.Reason == taskwait.StopTimeout:
+		detail := fmt.Sprintf("Reading task %q did not finish within timeouts.read (%s)", f.TaskID, f.Timeout)
+		if stop.LastErr != nil {
+			detail += fmt.Sprintf(": %v", stop.LastErr)
+		}
+		return "Timed out reading KooPhone task", detail + ".\n\nRaise timeouts.read, or check the endpoint and network."
+
+	case errors.As(f.Err, &stop):
+		detail := fmt.Sprintf("The read of task %q was interrupted after %s.", f.TaskID, stop.Elapsed.Round(time.Millisecond))
 		if f.Observed {
 			detail += " " + progressSentence(f.Last.Summary())
 		}
 		return "Wait for KooPhone task interrupted", detail
-
-	case !f.Waiting && errors.Is(f.Err, context.DeadlineExceeded):
-		return "Timed out reading KooPhone task", fmt.Sprintf(
-			"Reading task %q did not finish within timeouts.read (%s): %v.\n\nRaise timeouts.read, or check the endpoint and network.",
-			f.TaskID, f.Timeout, f.Err)
 
 	case errors.Is(f.Err, koophone.ErrTaskNotFound):
 		detail := fmt.Sprintf("The KooPhone API has no task with the id %q (%s).\n\n"+
@@ -69,9 +69,9 @@ func describeReadFailure(f readFailure) (string, string) {
 			"made with the same account and project. Old tasks may no longer be kept.",
 			f.TaskID, apiRef(f.Err))
 		if f.Waiting {
-			detail += fmt.Sprintf(" The task stayed invisible for the %s grace period that a wait allows after its first poll.", notFoundGrace)
+			detail += fmt.Sprintf(" The task stayed invisible for the %s grace period that a wait allows after its first poll.", taskwait.NotFoundGrace)
 		} else {
-			detail += fmt.Sprintf(" A task that was just submitted can take a few seconds to appear: set wait_for_completion = true to allow it %s.", notFoundGrace)
+			detail += fmt.Sprintf(" A task that was just submitted can take a few seconds to appear: set wait_for_completion = true to allow it %s.", taskwait.NotFoundGrace)
 		}
 		return "KooPhone task not found", detail
 
@@ -135,14 +135,14 @@ func apiRef(err error) string {
 	return strings.Join(parts, ", ")
 }
 
-func timeoutDetail(f readFailure, e *poll.TimeoutError) string {
+func timeoutDetail(f readFailure, e *taskwait.StopError) string {
 	var b strings.Builder
 	if f.Observed {
 		fmt.Fprintf(&b, "Task %q is still running after %s (timeouts.read is %s). %s",
 			f.TaskID, e.Elapsed.Round(time.Second), f.Timeout, progressSentence(f.Last.Summary()))
-		fmt.Fprintf(&b, " Last state: %s, after %d polls.", f.Last.Summary().State, e.Checks)
+		fmt.Fprintf(&b, " Last state: %s, after %d polls.", f.Last.Summary().State, e.Polls)
 	} else {
-		fmt.Fprintf(&b, "Task %q could not be read successfully within timeouts.read (%s), after %d polls.", f.TaskID, f.Timeout, e.Checks)
+		fmt.Fprintf(&b, "Task %q could not be read successfully within timeouts.read (%s), after %d polls.", f.TaskID, f.Timeout, e.Polls)
 	}
 	if e.LastErr != nil {
 		fmt.Fprintf(&b, " The last poll failed: %v.", e.LastErr)
@@ -156,6 +156,9 @@ func timeoutDetail(f readFailure, e *poll.TimeoutError) string {
 func progressSentence(s koophone.Summary) string {
 	msg := fmt.Sprintf("%d of %d jobs done (%d successful, %d failed), %d still running",
 		s.Finished(), s.Jobs, s.Successful, s.Failed, s.Running)
+	if s.Pending > 0 {
+		msg += fmt.Sprintf(", %d not started", s.Pending)
+	}
 	if s.Unknown > 0 {
 		msg += fmt.Sprintf(", %d in an unknown state", s.Unknown)
 	}

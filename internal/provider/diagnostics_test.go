@@ -1,20 +1,17 @@
 package provider
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
-	"github.com/koophone/terraform-provider-koophone/internal/poll"
 	"github.com/koophone/terraform-provider-koophone/internal/taskwait"
 )
 
 func TestDescribeReadFailure(t *testing.T) {
-	running := koophone.Task{ID: "t1", Jobs: []koophone.Job{{Status: 2}, {Status: -1}, {Status: 1}, {Status: 9}}}
+	running := koophone.Task{ID: "t1", Jobs: []koophone.Job{{Status: 2}, {Status: -1}, {Status: 1}, {Status: 9}, {Status: 0}}}
 	cases := []struct {
 		name    string
 		f       readFailure
@@ -23,17 +20,18 @@ func TestDescribeReadFailure(t *testing.T) {
 	}{
 		{
 			"cancelled", readFailure{TaskID: "t1", Waiting: true, Observed: true, Last: running,
-				Err: &poll.CanceledError{Elapsed: 3 * time.Second, Checks: 2, Cause: context.Canceled}},
-			"Wait for KooPhone task interrupted", []string{`"t1"`, "interrupted after 3s", "2 of 4 jobs done (1 successful, 1 failed), 1 still running, 1 in an unknown state"},
+				Err: &taskwait.StopError{Reason: taskwait.StopCanceled, Elapsed: 3 * time.Second, Polls: 2}},
+			"Wait for KooPhone task interrupted", []string{`"t1"`, "interrupted after 3s", "2 of 5 jobs done (1 successful, 1 failed), 1 still running, 1 not started, 1 in an unknown state"},
 		},
 		{
 			"timeout before any successful poll", readFailure{TaskID: "t1", Waiting: true, Timeout: time.Minute,
-				Err: &poll.TimeoutError{Elapsed: time.Minute, Checks: 7, LastErr: errors.New("HTTP 503")}},
+				Err: &taskwait.StopError{Reason: taskwait.StopTimeout, Elapsed: time.Minute, Polls: 7, LastErr: errors.New("HTTP 503")}},
 			"Timed out waiting for KooPhone task", []string{"could not be read successfully within timeouts.read (1m0s), after 7 polls", "The last poll failed: HTTP 503"},
 		},
 		{
-			"deadline without waiting", readFailure{TaskID: "t1", Timeout: 5 * time.Second, Err: fmt.Errorf("x: %w", context.DeadlineExceeded)},
-			"Timed out reading KooPhone task", []string{"within timeouts.read (5s)"},
+			"deadline without waiting", readFailure{TaskID: "t1", Timeout: 5 * time.Second,
+				Err: &taskwait.StopError{Reason: taskwait.StopTimeout, Elapsed: 5 * time.Second, Polls: 1, LastErr: errors.New("HTTP 503 (last attempt)")}},
+			"Timed out reading KooPhone task", []string{"within timeouts.read (5s): HTTP 503 (last attempt)"},
 		},
 		{
 			"gateway 404", readFailure{TaskID: "t1", Endpoint: "https://wrong.example/api",

@@ -53,6 +53,9 @@ func TestAccExamples_instanceTasks(t *testing.T) {
 				statecheck.ExpectKnownValue("data.koophone_instance_tasks.wave1", at("state"), knownvalue.StringExact("successful")),
 				statecheck.ExpectKnownValue("terraform_data.wave2", at("output").AtMapKey("phones_ready"), knownvalue.Int64Exact(300)),
 				statecheck.ExpectKnownValue("terraform_data.wave2", at("output").AtMapKey("wave1_tasks"), knownvalue.Int64Exact(3)),
+				statecheck.ExpectKnownOutputValue("wave1_failed_phones", knownvalue.ListExact([]knownvalue.Check{})),
+				// By default the tasks list only the jobs that did not succeed.
+				statecheck.ExpectKnownValue("data.koophone_instance_tasks.wave1", at("tasks").AtSliceIndex(0).AtMapKey("jobs"), knownvalue.ListExact([]knownvalue.Check{})),
 			},
 		}},
 	})

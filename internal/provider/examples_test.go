@@ -39,16 +39,17 @@ func readExamples(t *testing.T, dir string) string {
 	return b.String()
 }
 
-// seedExampleTasks adds the tasks the examples refer to; installState is
-// the final status of the app install's second job.
+// seedExampleTasks adds the tasks the examples refer to; installStatus is
+// the final status of the app install's second job. The install's jobs go
+// through the install statuses: 0 (not started), 1, then final.
 func seedExampleTasks(e *accEnv, installStatus int) {
 	e.addTask(emulator.TaskSpec{TaskID: "6837531fd3f54550927b930180a706bf", Jobs: []emulator.JobSpec{
 		{Status: emulator.StatusSucceeded, ExecuteMsg: str("total 0")},
 		{Status: emulator.StatusSucceeded, ExecuteMsg: str("total 0")},
 	}})
 	e.addTask(emulator.TaskSpec{TaskID: "ZGCA6837531fd3f54550927b930180", Jobs: []emulator.JobSpec{
-		{Status: emulator.StatusSucceeded, AfterPolls: 2, ExecuteMsg: str("Success")},
-		{Status: installStatus, AfterPolls: 3, ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found.")},
+		{Status: emulator.StatusSucceeded, StartAfterPolls: 1, AfterPolls: 2, ExecuteMsg: str("Success")},
+		{Status: installStatus, StartAfterPolls: 1, AfterPolls: 3, ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found.")},
 	}})
 }
 
@@ -77,7 +78,7 @@ func TestAccExamples_dataSource(t *testing.T) {
 // The gate of the wait-and-gate example stops the apply when a phone fails.
 func TestAccExamples_dataSourceGateStops(t *testing.T) {
 	e := newAccEnv(t)
-	seedExampleTasks(e, emulator.StatusFailed)
+	seedExampleTasks(e, emulator.StatusInstallFailed)
 	e.configureFromEnvironment()
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
@@ -134,6 +135,7 @@ func TestAccExamples_demo(t *testing.T) {
 				statecheck.ExpectKnownOutputValue("adb_command_jobs", knownvalue.ListSizeExact(4)),
 				statecheck.ExpectKnownOutputValue("next_step", knownvalue.StringExact("ran after 4 phones succeeded")),
 				statecheck.ExpectKnownValue("data.koophone_instance_task.install", at("failed_count"), knownvalue.Int64Exact(1)),
+				statecheck.ExpectKnownValue("data.koophone_instance_task.install", at("jobs").AtSliceIndex(1).AtMapKey("status"), knownvalue.Int64Exact(3)),
 			},
 		}},
 	})

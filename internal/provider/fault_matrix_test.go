@@ -28,8 +28,9 @@ const (
 	recovers faultOutcome = iota
 	// failsAtOnce: one request, then an error.
 	failsAtOnce
-	// readsData: no fault, odd data; the read succeeds (or, when waiting on
-	// a task that cannot finish, times out).
+	// readsData: odd data (or a fault that leaves the data readable); the
+	// read succeeds with the state given (or, when waiting on a task that
+	// cannot finish, times out).
 	readsData
 )
 
@@ -55,7 +56,6 @@ const maxRetriesInMatrix = 4
 
 func faultMatrix() []faultCase {
 	twice := func(f emulator.Fault) []emulator.Fault { f.Count = 2; return []emulator.Fault{f} }
-	successful := []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact("successful"))}
 
 	cases := []faultCase{
 		{name: "http 500", faults: twice(emulator.Fault{Kind: emulator.FaultError, Status: 500})},
@@ -80,7 +80,7 @@ func faultMatrix() []faultCase {
 			name: "slower than request_timeout", provider: `request_timeout = "1s"`,
 			faults: []emulator.Fault{{Kind: emulator.FaultDelay, Delay: emulator.Duration(120 * time.Second)}},
 		},
-		{name: "wrong content type", faults: twice(emulator.Fault{Kind: emulator.FaultWrongContentType}), outcome: readsData, checks: successful},
+		{name: "wrong content type", faults: twice(emulator.Fault{Kind: emulator.FaultWrongContentType}), outcome: readsData, checks: succeededTwice},
 
 		{name: "malformed json", faults: []emulator.Fault{{Kind: emulator.FaultMalformed, Count: -1}}, outcome: failsAtOnce,
 			wantErr: []string{"Unexpected response from the KooPhone API", "not valid KooPhone JSON", "request id"}},
@@ -97,40 +97,44 @@ func faultMatrix() []faultCase {
 		{name: "404 APIGW.0101", faults: []emulator.Fault{{Kind: emulator.FaultError, Count: -1, Status: 404, Code: "APIGW.0101"}}, outcome: failsAtOnce,
 			wantErr: []string{"KooPhone API not found at this endpoint", "APIGW.0101, HTTP 404", "request id"}},
 
-		{name: "unknown job status values", outcome: readsData,
-			jobs: []emulator.JobSpec{{Status: 0}, {Status: 3}, {Status: 7}, {Status: emulator.StatusSucceeded}},
-			checks: []statecheck.StateCheck{
-				expectAttr(at("state"), knownvalue.StringExact("running")),
-				expectAttr(at("unknown_count"), knownvalue.Int64Exact(3)),
+		{name: "every documented status and undocumented ones", outcome: readsData,
+			jobs: []emulator.JobSpec{
+				{Status: emulator.StatusPending}, {Status: emulator.StatusInstallFailed}, {Status: 7}, {Status: emulator.StatusSucceeded},
+				{Status: emulator.StatusFailed}, {Status: -5}, {Status: emulator.StatusRunning},
+			},
+			checks: append(expectState("running", 7, 1, 1, 1, 2, 2),
+				expectAttr(job(0, "state"), knownvalue.StringExact("pending")),
+				expectAttr(job(1, "state"), knownvalue.StringExact("failed")),
 				expectAttr(job(2, "status"), knownvalue.Int64Exact(7)),
 				expectAttr(job(2, "state"), knownvalue.StringExact("unknown")),
-			},
-			wantWaitErr: []string{"Timed out waiting for KooPhone task", "1 of 4 jobs done", "3 in an unknown state"},
+				expectAttr(job(5, "status"), knownvalue.Int64Exact(-5)),
+				expectAttr(job(5, "state"), knownvalue.StringExact("unknown")),
+			),
+			wantWaitErr: []string{"Timed out waiting for KooPhone task", "3 of 7 jobs done (1 successful, 2 failed), 1 still running, 1 not started, 2 in an unknown state"},
 		},
 		{name: "empty jobs list", outcome: readsData, jobs: []emulator.JobSpec{},
-			checks: []statecheck.StateCheck{
-				expectAttr(at("state"), knownvalue.StringExact("running")),
-				expectAttr(at("jobs"), knownvalue.ListExact([]knownvalue.Check{})),
-			},
+			checks:      append(expectState("running", 0, 0, 0, 0, 0, 0), expectAttr(at("jobs"), knownvalue.ListExact([]knownvalue.Check{}))),
 			wantWaitErr: []string{"Timed out waiting for KooPhone task", "The task has no job yet."},
 		},
 		{name: "duplicate job ids", outcome: readsData,
 			faults: []emulator.Fault{{Kind: emulator.FaultRaw, Count: -1,
 				Body: `{"error_code":"0","error_msg":"ok","data":{"jobs":[{"job_id":"dup","status":2},{"job_id":"dup","status":-1}]}}`}},
-			checks: []statecheck.StateCheck{
-				expectAttr(at("job_count"), knownvalue.Int64Exact(2)),
-				expectAttr(at("state"), knownvalue.StringExact("failed")),
-				expectAttr(job(1, "job_id"), knownvalue.StringExact("dup")),
-			},
+			checks: append(expectState("failed", 2, 0, 0, 1, 1, 0),
+				expectAttr(job(0, "job_id"), knownvalue.StringExact("dup")),
+				expectAttr(job(1, "job_id"), knownvalue.StringExact("dup"))),
 		},
 		{name: "execute_msg of 1024 bytes", outcome: readsData,
-			jobs:   []emulator.JobSpec{{Status: emulator.StatusSucceeded, ExecuteMsg: str(strings.Repeat("0123456789abcdef", 64))}},
-			checks: []statecheck.StateCheck{expectAttr(job(0, "execute_msg"), knownvalue.StringExact(strings.Repeat("0123456789abcdef", 64)))},
+			jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, ExecuteMsg: str(strings.Repeat("0123456789abcdef", 64))}},
+			checks: append(expectState("successful", 1, 0, 0, 1, 0, 0),
+				expectAttr(job(0, "execute_msg"), knownvalue.StringExact(strings.Repeat("0123456789abcdef", 64)))),
 		},
 		{name: "execute_msg with non-UTF-8 bytes", outcome: readsData,
 			faults: []emulator.Fault{{Kind: emulator.FaultRaw, Count: -1,
 				Body: `{"error_code":"0","error_msg":"ok","data":{"jobs":[{"job_id":"j1","status":2,"error_code":null,"error_msg":null,"execute_msg":"caf` + "\xe9 \xff\xfe" + ` ok"}]}}`}},
-			checks: []statecheck.StateCheck{expectAttr(job(0, "execute_msg"), knownvalue.StringExact("caf\uFFFD \uFFFD\uFFFD ok"))},
+			checks: append(expectState("successful", 1, 0, 0, 1, 0, 0),
+				expectAttr(job(0, "job_id"), knownvalue.StringExact("j1")),
+				expectAttr(job(0, "error_code"), knownvalue.StringExact("")),
+				expectAttr(job(0, "execute_msg"), knownvalue.StringExact("caf\uFFFD \uFFFD\uFFFD ok"))),
 		},
 	}
 
@@ -167,17 +171,32 @@ func TestAccFaultMatrix(t *testing.T) {
 	}
 }
 
+// succeededTwice is the state of the default task of a case once both its
+// jobs have succeeded.
+var succeededTwice = append(expectState("successful", 2, 0, 0, 2, 0, 0),
+	expectAttr(at("jobs"), knownvalue.ListExact([]knownvalue.Check{
+		knownvalue.ObjectPartial(map[string]knownvalue.Check{"state": knownvalue.StringExact("successful"), "execute_msg": knownvalue.StringExact("ok")}),
+		knownvalue.ObjectPartial(map[string]knownvalue.Check{"state": knownvalue.StringExact("successful"), "execute_msg": knownvalue.StringExact("ok")}),
+	})))
+
 func runFaultCase(t *testing.T, c faultCase) {
 	e := newAccEnv(t)
-	jobs := c.jobs
-	if jobs == nil {
-		jobs = []emulator.JobSpec{
+	// By default, a task of two jobs that have succeeded, read once, and
+	// one whose jobs succeed on the third read, waited for: both end in
+	// the same state, which every case that reads data asserts.
+	onceJobs, waitJobs := c.jobs, c.jobs
+	if c.jobs == nil {
+		onceJobs = []emulator.JobSpec{
+			{Status: emulator.StatusSucceeded, ExecuteMsg: str("ok")},
+			{Status: emulator.StatusSucceeded, ExecuteMsg: str("ok")},
+		}
+		waitJobs = []emulator.JobSpec{
 			{Status: emulator.StatusSucceeded, AfterPolls: 2, ExecuteMsg: str("ok")},
 			{Status: emulator.StatusSucceeded, AfterPolls: 2, ExecuteMsg: str("ok")},
 		}
 	}
-	once := e.addTask(emulator.TaskSpec{Jobs: jobs})
-	waited := e.addTask(emulator.TaskSpec{Jobs: jobs})
+	once := e.addTask(emulator.TaskSpec{Jobs: onceJobs})
+	waited := e.addTask(emulator.TaskSpec{Jobs: waitJobs})
 	program := func(taskID string) func() {
 		return func() {
 			for _, f := range c.faults {
@@ -204,13 +223,8 @@ func runFaultCase(t *testing.T, c faultCase) {
 	}
 	switch c.outcome {
 	case recovers:
-		// How far the jobs got depends on how many faulted requests the
-		// emulator counted as reads; that the task was read is what counts.
-		onceStep.ConfigStateChecks = []statecheck.StateCheck{
-			expectAttr(at("id"), knownvalue.StringExact(once)),
-			expectAttr(at("job_count"), knownvalue.Int64Exact(2)),
-		}
-		waitStep.ConfigStateChecks = []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact("successful"))}
+		onceStep.ConfigStateChecks = succeededTwice
+		waitStep.ConfigStateChecks = succeededTwice
 	case failsAtOnce:
 		onceStep.ExpectError = errRE(c.wantErr...)
 		waitStep.ExpectError = errRE(c.wantErr...)
@@ -221,16 +235,10 @@ func runFaultCase(t *testing.T, c faultCase) {
 		onceStep.ConfigStateChecks = c.checks
 		waitStep.ConfigStateChecks = c.checks
 		if c.wantWaitErr != nil {
+			// Pending, running and unknown jobs never finish, which the
+			// wait step covers.
 			waitStep.ConfigStateChecks = nil
 			waitStep.ExpectError = errRE(c.wantWaitErr...)
-		}
-		if len(c.jobs) > 0 || c.jobs != nil {
-			// Seeded data needs no wait to be complete; unknown states
-			// and empty lists never finish, which the wait step covers.
-			onceStep.ConfigStateChecks = c.checks
-		}
-		if c.jobs == nil {
-			onceStep.ConfigStateChecks = nil
 		}
 	}
 	resource.ParallelTest(t, resource.TestCase{

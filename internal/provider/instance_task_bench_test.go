@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -12,7 +13,7 @@ import (
 )
 
 // BenchmarkInstanceTaskRead is one koophone_instance_task read of a
-// finished task of two jobs, through the provider's protocol 6 server as
+// finished task of two jobs, through the framework's protocol 6 server as
 // Terraform calls it (msgpack in and out, without the gRPC transport),
 // against the emulator on loopback: the provider's cost per data source
 // in a plan.
@@ -27,8 +28,8 @@ func BenchmarkInstanceTaskRead(b *testing.B) {
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 	ctx := context.Background()
-	server := NewProtocol6Server(New("bench")())()
-	schemas := configureServer(b, server, srv.URL, 10000)
+	server := providerserver.NewProtocol6(New("bench")())()
+	schemas := configureServer(b, server, srv.URL, 0)
 	typ, ok := schemas.DataSourceSchemas["koophone_instance_task"].ValueType().(tftypes.Object)
 	if !ok {
 		b.Fatal("not an object")

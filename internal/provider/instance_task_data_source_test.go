@@ -33,81 +33,125 @@ func taskConfig(e *accEnv, body string) string {
 	return e.providerBlock() + fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n%s\n}\n", body)
 }
 
-// The example of the API reference: two jobs, one failed with CPS0005 and
-// a null execute_msg. Read once, without waiting.
-func TestAccInstanceTask_apiReferenceExample(t *testing.T) {
-	e := newAccEnv(t)
-	id := e.addTask(emulator.TaskSpec{
-		TaskID: "6837531fd3f54550927b930180a706bf",
-		Jobs: []emulator.JobSpec{
-			{JobID: "9a4d2bd5ba3a4a4a8d5e2bca0e3cbf01", Status: emulator.StatusSucceeded, ErrorCode: str(""), ErrorMsg: str(""), ExecuteMsg: str("total 0\ndrwxr-xr-x 2 root root 40 app")},
-			{JobID: "1564567b8bab40f34711234cb80d0123", Status: emulator.StatusFailed, ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found."), ExecuteMsg: nil},
-		},
+// readCase is one read of one seeded task through the real Terraform CLI:
+// the data source's arguments, and either the state it must produce or the
+// error it must fail with.
+type readCase struct {
+	name string
+	// task is the task under test; its id is filled in when empty.
+	task emulator.TaskSpec
+	// noTask reads task_id without seeding it.
+	noTask string
+	// faults are programmed for the task under test.
+	faults []emulator.Fault
+	// provider holds extra provider arguments, args the data source's.
+	provider, args string
+	checks         []statecheck.StateCheck
+	wantErr        []string
+	// requests checks the emulator's requests for the task afterwards.
+	requests func(e *accEnv, id string) error
+}
+
+func runReadCases(t *testing.T, cases []readCase) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newAccEnv(t)
+			id := c.noTask
+			if id == "" {
+				id = e.addTask(c.task)
+			}
+			for _, f := range c.faults {
+				f.Match = id
+				e.addFault(f)
+			}
+			step := resource.TestStep{
+				Config:            e.providerBlock(c.provider) + fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n  task_id = %q\n  %s\n}\n", id, c.args),
+				ConfigStateChecks: c.checks,
+			}
+			if c.wantErr != nil {
+				step.ExpectError = errRE(c.wantErr...)
+			}
+			if c.requests != nil {
+				step.Check = func(*terraform.State) error { return c.requests(e, id) }
+			}
+			resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: e.factories(), Steps: []resource.TestStep{step}})
+			if c.requests != nil && c.wantErr != nil {
+				if err := c.requests(e, id); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
+func expectState(state string, counts ...int64) []statecheck.StateCheck {
+	checks := []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact(state))}
+	for i, name := range []string{"job_count", "pending_count", "running_count", "successful_count", "failed_count", "unknown_count"} {
+		if i < len(counts) {
+			checks = append(checks, expectAttr(at(name), knownvalue.Int64Exact(counts[i])))
+		}
+	}
+	return checks
+}
+
+func jobObject(id string, status int64, state, code, msg, out string) knownvalue.Check {
+	return knownvalue.ObjectExact(map[string]knownvalue.Check{
+		"job_id": knownvalue.StringExact(id), "status": knownvalue.Int64Exact(status), "state": knownvalue.StringExact(state),
+		"error_code": knownvalue.StringExact(code), "error_msg": knownvalue.StringExact(msg), "execute_msg": knownvalue.StringExact(out),
 	})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: taskConfig(e, fmt.Sprintf("task_id = %q", id)),
-			ConfigStateChecks: []statecheck.StateCheck{
-				expectAttr(at("id"), knownvalue.StringExact(id)),
+}
+
+func TestAccInstanceTask_reads(t *testing.T) {
+	const (
+		installID = "ZGCA0123456789abcdef0123456789ab"
+		jobA      = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa01"
+		jobB      = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa02"
+		jobC      = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa03"
+	)
+	// Still running when the test ends, even on a slow CLI under load: at
+	// accTimeScale, a day of virtual time is 24 minutes of real time.
+	never := emulator.Duration(24 * time.Hour)
+	reads := func(least int) func(e *accEnv, id string) error {
+		return func(e *accEnv, id string) error {
+			if n := e.emu.Reads(id); n < least {
+				return fmt.Errorf("task was read %d times; the wait stopped early", n)
+			}
+			return nil
+		}
+	}
+	runReadCases(t, []readCase{
+		{
+			// The example of the API reference: a failed job with a null
+			// execute_msg. Read once, without waiting, with the defaults.
+			name: "api reference example",
+			task: emulator.TaskSpec{TaskID: "6837531fd3f54550927b930180a706bf", Jobs: []emulator.JobSpec{
+				{JobID: "9a4d2bd5ba3a4a4a8d5e2bca0e3cbf01", Status: emulator.StatusSucceeded, ErrorCode: str(""), ErrorMsg: str(""), ExecuteMsg: str("total 0\ndrwxr-xr-x 2 root root 40 app")},
+				{JobID: "1564567b8bab40f34711234cb80d0123", Status: emulator.StatusFailed, ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found.")},
+			}},
+			checks: append(expectState("failed", 2, 0, 0, 1, 1, 0),
+				expectAttr(at("id"), knownvalue.StringExact("6837531fd3f54550927b930180a706bf")),
 				expectAttr(at("task_type"), knownvalue.StringExact("command")),
-				expectAttr(at("state"), knownvalue.StringExact("failed")),
-				expectAttr(at("job_count"), knownvalue.Int64Exact(2)),
-				expectAttr(at("running_count"), knownvalue.Int64Exact(0)),
-				expectAttr(at("successful_count"), knownvalue.Int64Exact(1)),
-				expectAttr(at("failed_count"), knownvalue.Int64Exact(1)),
-				expectAttr(at("unknown_count"), knownvalue.Int64Exact(0)),
 				expectAttr(at("wait_for_completion"), knownvalue.Bool(false)),
 				expectAttr(at("fail_on_job_failure"), knownvalue.Bool(false)),
 				expectAttr(at("poll_interval"), knownvalue.StringExact("10s")),
 				expectAttr(at("jobs"), knownvalue.ListExact([]knownvalue.Check{
-					knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"job_id":      knownvalue.StringExact("9a4d2bd5ba3a4a4a8d5e2bca0e3cbf01"),
-						"status":      knownvalue.Int64Exact(2),
-						"state":       knownvalue.StringExact("successful"),
-						"error_code":  knownvalue.StringExact(""),
-						"error_msg":   knownvalue.StringExact(""),
-						"execute_msg": knownvalue.StringExact("total 0\ndrwxr-xr-x 2 root root 40 app"),
-					}),
-					knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"job_id":      knownvalue.StringExact("1564567b8bab40f34711234cb80d0123"),
-						"status":      knownvalue.Int64Exact(-1),
-						"state":       knownvalue.StringExact("failed"),
-						"error_code":  knownvalue.StringExact("CPS0005"),
-						"error_msg":   knownvalue.StringExact("Phone not found."),
-						"execute_msg": knownvalue.StringExact(""),
-					}),
+					jobObject("9a4d2bd5ba3a4a4a8d5e2bca0e3cbf01", 2, "successful", "", "", "total 0\ndrwxr-xr-x 2 root root 40 app"),
+					jobObject("1564567b8bab40f34711234cb80d0123", -1, "failed", "CPS0005", "Phone not found.", ""),
 				})),
-			},
-		}},
-	})
-}
-
-// Without waiting, a running task is read as it is, and the request
-// carries the headers the API requires.
-func TestAccInstanceTask_readRunningWithoutWaiting(t *testing.T) {
-	e := newAccEnv(t)
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{
-		// Still running when the test ends, even on a slow CLI under load: at
-		// accTimeScale, a day of virtual time is 24 minutes of real time.
-		{Status: emulator.StatusSucceeded, After: emulator.Duration(24 * time.Hour)},
-		{Status: 7},
-		{Status: emulator.StatusSucceeded},
-	}})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: taskConfig(e, fmt.Sprintf("task_id = %q", id)),
-			ConfigStateChecks: []statecheck.StateCheck{
-				expectAttr(at("state"), knownvalue.StringExact("running")),
-				expectAttr(at("running_count"), knownvalue.Int64Exact(1)),
-				expectAttr(at("unknown_count"), knownvalue.Int64Exact(1)),
-				expectAttr(at("successful_count"), knownvalue.Int64Exact(1)),
+			),
+		},
+		{
+			// Without waiting, a running task is read as it is, and the
+			// request carries the headers the API requires.
+			name: "running, read once",
+			task: emulator.TaskSpec{Jobs: []emulator.JobSpec{
+				{Status: emulator.StatusSucceeded, After: never}, {Status: 7}, {Status: emulator.StatusSucceeded},
+			}},
+			checks: append(expectState("running", 3, 0, 1, 1, 0, 1),
 				expectAttr(job(0, "state"), knownvalue.StringExact("running")),
 				expectAttr(job(1, "status"), knownvalue.Int64Exact(7)),
-				expectAttr(job(1, "state"), knownvalue.StringExact("unknown")),
-			},
-			Check: func(*terraform.State) error {
+				expectAttr(job(1, "state"), knownvalue.StringExact("unknown"))),
+			requests: func(e *accEnv, _ string) error {
 				for _, r := range e.emu.Requests() {
 					if !r.HasToken || r.RequestID == "" || !strings.HasPrefix(r.UserAgent, "terraform-provider-koophone/acctest Terraform/") {
 						return fmt.Errorf("request without the required headers: %+v", r)
@@ -115,253 +159,199 @@ func TestAccInstanceTask_readRunningWithoutWaiting(t *testing.T) {
 				}
 				return nil
 			},
-		}},
-	})
-}
-
-// A task with no job yet is running, and its jobs list is empty, not null.
-func TestAccInstanceTask_noJobsYet(t *testing.T) {
-	e := newAccEnv(t)
-	id := e.addTask(emulator.TaskSpec{TaskID: "ZGCA0123456789abcdef0123456789ab", Jobs: []emulator.JobSpec{}})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: taskConfig(e, fmt.Sprintf("task_id = %q", id)),
-			ConfigStateChecks: []statecheck.StateCheck{
-				expectAttr(at("task_type"), knownvalue.StringExact("app_install")),
-				expectAttr(at("state"), knownvalue.StringExact("running")),
-				expectAttr(at("job_count"), knownvalue.Int64Exact(0)),
-				expectAttr(at("jobs"), knownvalue.ListExact([]knownvalue.Check{})),
-			},
-		}},
-	})
-}
-
-// Waiting polls until every job has finished, backing off between polls.
-func TestAccInstanceTask_waitUntilSuccessful(t *testing.T) {
-	e := newAccEnv(t)
-	// Progress is programmed in polls, not seconds, so the test does not
-	// depend on how long Terraform takes to start.
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{
-		{Status: emulator.StatusSucceeded, AfterPolls: 3, ExecuteMsg: str("Success")},
-		{Status: emulator.StatusSucceeded, AfterPolls: 6, ExecuteMsg: str("Success")},
-	}})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: taskConfig(e, fmt.Sprintf("task_id = %q\nwait_for_completion = true\npoll_interval = \"5s\"", id)),
-			ConfigStateChecks: []statecheck.StateCheck{
-				expectAttr(at("state"), knownvalue.StringExact("successful")),
-				expectAttr(at("successful_count"), knownvalue.Int64Exact(2)),
-				expectAttr(at("running_count"), knownvalue.Int64Exact(0)),
+		},
+		{
+			// A task with no job yet is running, and its jobs list is
+			// empty, not null.
+			name:   "no jobs yet",
+			task:   emulator.TaskSpec{TaskID: installID, Jobs: []emulator.JobSpec{}},
+			checks: append(expectState("running", 0), expectAttr(at("task_type"), knownvalue.StringExact("app_install")), expectAttr(at("jobs"), knownvalue.ListExact([]knownvalue.Check{}))),
+		},
+		{
+			// An app install whose jobs have not started (status 0) is
+			// pending, not unknown.
+			name: "app install not started, read once",
+			task: emulator.TaskSpec{TaskID: installID, Jobs: []emulator.JobSpec{
+				{Status: emulator.StatusSucceeded, StartAfter: never, After: never},
+				{Status: emulator.StatusSucceeded, After: never},
+				{Status: emulator.StatusInstallFailed, ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found.")},
+			}},
+			checks: append(expectState("running", 3, 1, 1, 0, 1, 0),
+				expectAttr(job(0, "status"), knownvalue.Int64Exact(0)),
+				expectAttr(job(0, "state"), knownvalue.StringExact("pending")),
+				expectAttr(job(2, "status"), knownvalue.Int64Exact(3)),
+				expectAttr(job(2, "state"), knownvalue.StringExact("failed"))),
+		},
+		{
+			// Waiting polls until every job has finished. Progress is
+			// programmed in polls, so the test does not depend on how long
+			// Terraform takes to start.
+			name: "wait until successful",
+			task: emulator.TaskSpec{Jobs: []emulator.JobSpec{
+				{Status: emulator.StatusSucceeded, AfterPolls: 3, ExecuteMsg: str("Success")},
+				{Status: emulator.StatusSucceeded, AfterPolls: 6, ExecuteMsg: str("Success")},
+			}},
+			args: "wait_for_completion = true\n  poll_interval = \"5s\"",
+			checks: append(expectState("successful", 2, 0, 0, 2, 0, 0),
 				expectAttr(at("poll_interval"), knownvalue.StringExact("5s")),
 				expectAttr(at("wait_for_completion"), knownvalue.Bool(true)),
-				expectAttr(job(1, "execute_msg"), knownvalue.StringExact("Success")),
-			},
-			Check: func(*terraform.State) error {
-				// The last job finishes on the seventh read: the plan's
-				// read must have waited for it.
-				if n := e.emu.Reads(id); n < 7 {
-					return fmt.Errorf("task was read %d times; the wait stopped early", n)
+				expectAttr(job(1, "execute_msg"), knownvalue.StringExact("Success"))),
+			// The last job finishes on the seventh read.
+			requests: reads(7),
+		},
+		{
+			// An app install goes 0 -> 1 -> 2: the wait sees it through.
+			name: "wait for an app install",
+			task: emulator.TaskSpec{TaskID: installID, Jobs: []emulator.JobSpec{
+				{Status: emulator.StatusSucceeded, StartAfterPolls: 2, AfterPolls: 4, ExecuteMsg: str("Success")},
+				{Status: emulator.StatusSucceeded, StartAfterPolls: 1, AfterPolls: 3, ExecuteMsg: str("Success")},
+			}},
+			args:     "wait_for_completion = true",
+			checks:   expectState("successful", 2, 0, 0, 2, 0, 0),
+			requests: reads(5),
+		},
+		{
+			// Waiting ends with a failed task when a job fails; without
+			// fail_on_job_failure that is a result to gate on.
+			name: "wait until failed",
+			task: emulator.TaskSpec{Jobs: []emulator.JobSpec{
+				{Status: emulator.StatusSucceeded, AfterPolls: 1},
+				{Status: emulator.StatusFailed, AfterPolls: 2, ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found.")},
+			}},
+			args:   "wait_for_completion = true",
+			checks: append(expectState("failed", 2, 0, 0, 1, 1, 0), expectAttr(job(1, "error_code"), knownvalue.StringExact("CPS0005"))),
+		},
+		{
+			// A failed app install (status 3) ends the wait as failed,
+			// instead of running into timeouts.read.
+			name: "wait until an app install failed",
+			task: emulator.TaskSpec{TaskID: installID, Jobs: []emulator.JobSpec{
+				{Status: emulator.StatusSucceeded, StartAfterPolls: 1, AfterPolls: 2},
+				{Status: emulator.StatusInstallFailed, StartAfterPolls: 1, AfterPolls: 3, ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found.")},
+			}},
+			args:     "wait_for_completion = true\n  timeouts = { read = \"10m\" }",
+			checks:   append(expectState("failed", 2, 0, 0, 1, 1, 0), expectAttr(job(1, "state"), knownvalue.StringExact("failed"))),
+			requests: reads(4),
+		},
+		{
+			// fail_on_job_failure turns a failed task into an error listing
+			// every failed job.
+			name: "fail on job failure",
+			task: emulator.TaskSpec{Jobs: []emulator.JobSpec{
+				{JobID: jobA, Status: emulator.StatusFailed, ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found.")},
+				{JobID: jobB, Status: emulator.StatusSucceeded},
+				{JobID: jobC, Status: emulator.StatusFailed, After: emulator.Duration(10 * time.Second),
+					ErrorCode: str("CPS0301"), ErrorMsg: str("Command timed out."), ExecuteMsg: str("partial output")},
+			}},
+			args: "wait_for_completion = true\n  fail_on_job_failure = true",
+			wantErr: []string{"KooPhone task failed", "2 of 3 jobs of task", "failed",
+				`job_id "` + jobA + `": error_code "CPS0005", error_msg "Phone not found.", execute_msg ""`,
+				`job_id "` + jobC + `": error_code "CPS0301", error_msg "Command timed out.", execute_msg "partial output"`,
+				"Set fail_on_job_failure = false"},
+		},
+		{
+			name: "fail on a failed app install",
+			task: emulator.TaskSpec{TaskID: installID, Jobs: []emulator.JobSpec{
+				{JobID: jobA, Status: emulator.StatusInstallFailed, StartAfterPolls: 1, AfterPolls: 2, ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found.")},
+				{JobID: jobB, Status: emulator.StatusSucceeded, StartAfterPolls: 1, AfterPolls: 1},
+			}},
+			args: "wait_for_completion = true\n  fail_on_job_failure = true",
+			wantErr: []string{"KooPhone task failed", `1 of 2 jobs of task "` + installID + `" failed`,
+				`job_id "` + jobA + `": error_code "CPS0005", error_msg "Phone not found."`},
+		},
+		{
+			// fail_on_job_failure does not fail a task that is only running.
+			name:   "fail on job failure ignores a running task",
+			task:   emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusFailed}, {Status: emulator.StatusRunning}}},
+			args:   "fail_on_job_failure = true",
+			checks: expectState("running", 2, 0, 1, 0, 1, 0),
+		},
+		{
+			// A wait that reaches timeouts.read fails with the progress so far.
+			name: "wait timeout",
+			task: emulator.TaskSpec{Jobs: []emulator.JobSpec{
+				{Status: emulator.StatusSucceeded}, {Status: emulator.StatusRunning}, {Status: emulator.StatusPending},
+			}},
+			args: "wait_for_completion = true\n  timeouts = { read = \"2m\" }",
+			wantErr: []string{"Timed out waiting for KooPhone task", `is still running after 2m0s (timeouts.read is 2m0s).`,
+				"1 of 3 jobs done (1 successful, 0 failed), 1 still running, 1 not started.", "Last state: running", "Raise timeouts.read"},
+		},
+		{
+			// Reading an unknown task without waiting is an immediate error.
+			name:    "not found",
+			noTask:  "0000000000000000000000000000dead",
+			wantErr: []string{"KooPhone task not found", `no task with the id "0000000000000000000000000000dead"`, "error code KOOPHONE.API.1323, HTTP 400", "request id", "set wait_for_completion = true"},
+			requests: func(e *accEnv, id string) error {
+				if n := e.apiRequests("/" + id); n != 1 {
+					return fmt.Errorf("not found was requested %d times, want once (no retry)", n)
 				}
 				return nil
 			},
-		}},
-	})
-}
-
-// Waiting ends with a failed task when a job fails; without
-// fail_on_job_failure that is a result to gate on, not an error.
-func TestAccInstanceTask_waitUntilFailed(t *testing.T) {
-	e := newAccEnv(t)
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{
-		{Status: emulator.StatusSucceeded, AfterPolls: 1},
-		{Status: emulator.StatusFailed, AfterPolls: 2, ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found.")},
-	}})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: taskConfig(e, fmt.Sprintf("task_id = %q\nwait_for_completion = true", id)),
-			ConfigStateChecks: []statecheck.StateCheck{
-				expectAttr(at("state"), knownvalue.StringExact("failed")),
-				expectAttr(at("failed_count"), knownvalue.Int64Exact(1)),
-				expectAttr(at("successful_count"), knownvalue.Int64Exact(1)),
-				expectAttr(job(1, "error_code"), knownvalue.StringExact("CPS0005")),
-			},
-		}},
-	})
-}
-
-// fail_on_job_failure turns a failed task into an error listing every
-// failed job.
-func TestAccInstanceTask_failOnJobFailure(t *testing.T) {
-	e := newAccEnv(t)
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{
-		{JobID: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa01", Status: emulator.StatusFailed, ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found.")},
-		{JobID: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa02", Status: emulator.StatusSucceeded},
-		{JobID: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa03", Status: emulator.StatusFailed, After: emulator.Duration(10 * time.Second),
-			ErrorCode: str("CPS0301"), ErrorMsg: str("Command timed out."), ExecuteMsg: str("partial output")},
-	}})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: taskConfig(e, fmt.Sprintf("task_id = %q\nwait_for_completion = true\nfail_on_job_failure = true", id)),
-			ExpectError: errRE("KooPhone task failed", `2 of 3 jobs of task "`+id+`" failed`,
-				`job_id "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa01": error_code "CPS0005", error_msg "Phone not found.", execute_msg ""`,
-				`job_id "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa03": error_code "CPS0301", error_msg "Command timed out.", execute_msg "partial output"`,
-				"Set fail_on_job_failure = false"),
-		}},
-	})
-}
-
-// fail_on_job_failure does not fail a task that is only running (no wait)
-// or that succeeded.
-func TestAccInstanceTask_failOnJobFailureIgnoresUnfinished(t *testing.T) {
-	e := newAccEnv(t)
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{
-		{Status: emulator.StatusFailed},
-		{Status: emulator.StatusRunning},
-	}})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: taskConfig(e, fmt.Sprintf("task_id = %q\nfail_on_job_failure = true", id)),
-			ConfigStateChecks: []statecheck.StateCheck{
-				expectAttr(at("state"), knownvalue.StringExact("running")),
-				expectAttr(at("failed_count"), knownvalue.Int64Exact(1)),
-			},
-		}},
-	})
-}
-
-// A wait that reaches timeouts.read fails with the progress so far.
-func TestAccInstanceTask_waitTimeout(t *testing.T) {
-	e := newAccEnv(t)
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{
-		{Status: emulator.StatusSucceeded},
-		{Status: emulator.StatusRunning}, // never finishes
-		{Status: emulator.StatusRunning},
-	}})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: taskConfig(e, fmt.Sprintf("task_id = %q\nwait_for_completion = true\ntimeouts = { read = \"2m\" }", id)),
-			ExpectError: errRE("Timed out waiting for KooPhone task", `Task "`+id+`" is still running after 2m0s (timeouts.read is 2m0s).`,
-				"1 of 3 jobs done (1 successful, 0 failed), 2 still running.", "Last state: running", "Raise timeouts.read"),
-		}},
-	})
-}
-
-// Reading an unknown task without waiting is an immediate error naming it.
-func TestAccInstanceTask_notFound(t *testing.T) {
-	e := newAccEnv(t)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: taskConfig(e, `task_id = "0000000000000000000000000000dead"`),
-			ExpectError: errRE("KooPhone task not found", `no task with the id "0000000000000000000000000000dead"`, "error code KOOPHONE.API.1323, HTTP 400", "request id",
-				"set wait_for_completion = true"),
-		}},
-	})
-	if n := e.apiRequests("/0000000000000000000000000000dead"); n != 1 {
-		t.Errorf("not found was requested %d times, want once (no retry)", n)
-	}
-}
-
-// A wait tolerates "not found" for a grace period, then gives up.
-func TestAccInstanceTask_notFoundAfterGrace(t *testing.T) {
-	e := newAccEnv(t)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config:      taskConfig(e, `task_id = "0000000000000000000000000000beef"`+"\nwait_for_completion = true"),
-			ExpectError: errRE("KooPhone task not found", "invisible for the 30s grace period"),
-		}},
-	})
-	if n := e.apiRequests("/0000000000000000000000000000beef"); n < 3 {
-		t.Errorf("a wait gave up on a missing task after %d polls", n)
-	}
-}
-
-// A task that appears a few polls after it was submitted is waited for.
-func TestAccInstanceTask_lateAppearingTask(t *testing.T) {
-	e := newAccEnv(t)
-	id := e.addTask(emulator.TaskSpec{VisibleAfterPolls: 3, Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, AfterPolls: 1}}})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: taskConfig(e, fmt.Sprintf("task_id = %q\nwait_for_completion = true", id)),
-			ConfigStateChecks: []statecheck.StateCheck{
-				expectAttr(at("state"), knownvalue.StringExact("successful")),
-			},
-		}},
-	})
-}
-
-// Transient faults are retried within max_retries and the read succeeds.
-func TestAccInstanceTask_retriesTransientFaults(t *testing.T) {
-	e := newAccEnv(t)
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
-	e.addFault(emulator.Fault{Match: id, Kind: emulator.FaultError, Status: 500, Code: "KOOPHONE.API.9999"})
-	e.addFault(emulator.Fault{Match: id, Kind: emulator.FaultError, Status: 429, Code: "APIGW.0308", RetryAfter: "1"})
-	e.addFault(emulator.Fault{Match: id, Kind: emulator.FaultHTML, Status: 502})
-	e.addFault(emulator.Fault{Match: id, Kind: emulator.FaultDrop})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: taskConfig(e, fmt.Sprintf("task_id = %q", id)),
-			ConfigStateChecks: []statecheck.StateCheck{
-				expectAttr(at("state"), knownvalue.StringExact("successful")),
-			},
-			Check: func(*terraform.State) error {
-				faulted := 0
-				for _, r := range e.emu.Requests() {
-					if r.Fault != "" {
-						faulted++
-					}
-				}
-				if faulted != 4 {
-					return fmt.Errorf("%d faulted requests, want 4", faulted)
+		},
+		{
+			// A wait tolerates "not found" for a grace period, then gives up.
+			name:    "not found after the grace",
+			noTask:  "0000000000000000000000000000beef",
+			args:    "wait_for_completion = true",
+			wantErr: []string{"KooPhone task not found", "invisible for the 30s grace period"},
+			requests: func(e *accEnv, id string) error {
+				if n := e.apiRequests("/" + id); n < 3 {
+					return fmt.Errorf("a wait gave up on a missing task after %d polls", n)
 				}
 				return nil
 			},
-		}},
-	})
-}
-
-// When every attempt fails transiently, the error says so and names the
-// last failure; the number of attempts is bounded by max_retries.
-func TestAccInstanceTask_transientFailureExhaustsRetries(t *testing.T) {
-	e := newAccEnv(t)
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
-	e.addFault(emulator.Fault{Match: id, Count: -1, Kind: emulator.FaultError, Status: 503, Code: "KOOPHONE.API.9999", Message: "service busy"})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config:      e.providerBlock("max_retries = 2") + fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n task_id = %q\n}\n", id),
-			ExpectError: errRE("KooPhone API unavailable", "failed 3 times in a row", "KOOPHONE.API.9999", "service busy", "raise the provider's max_retries"),
-		}},
-	})
-	if n := e.apiRequests(id); n != 3 {
-		t.Errorf("%d attempts, want 3 (1 + max_retries)", n)
-	}
-}
-
-// While waiting, transient errors beyond the retry budget do not end the
-// wait: polling goes on and the task is seen to finish.
-func TestAccInstanceTask_waitSurvivesTransientErrors(t *testing.T) {
-	e := newAccEnv(t)
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, After: emulator.Duration(5 * time.Second)}}})
-	e.addFault(emulator.Fault{Match: id, Count: 4, Kind: emulator.FaultError, Status: 503})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: e.providerBlock("max_retries = 0") +
-				fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n task_id = %q\n wait_for_completion = true\n}\n", id),
-			ConfigStateChecks: []statecheck.StateCheck{
-				expectAttr(at("state"), knownvalue.StringExact("successful")),
+		},
+		{
+			// A task that appears a few polls after it was submitted is waited for.
+			name:   "late task",
+			task:   emulator.TaskSpec{VisibleAfterPolls: 3, Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, AfterPolls: 1}}},
+			args:   "wait_for_completion = true",
+			checks: expectState("successful", 1, 0, 0, 1, 0, 0),
+		},
+		{
+			// Transient faults are retried within max_retries when reading once.
+			name: "read once retries transient faults",
+			task: emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, ExecuteMsg: str("ok")}}},
+			faults: []emulator.Fault{
+				{Kind: emulator.FaultError, Status: 500, Code: "KOOPHONE.API.9999"},
+				{Kind: emulator.FaultError, Status: 429, Code: "APIGW.0308", RetryAfter: "1"},
+				{Kind: emulator.FaultHTML, Status: 502},
+				{Kind: emulator.FaultDrop},
 			},
-		}},
+			checks: append(expectState("successful", 1, 0, 0, 1, 0, 0), expectAttr(job(0, "execute_msg"), knownvalue.StringExact("ok"))),
+			requests: func(e *accEnv, id string) error {
+				if n := e.apiRequests("/" + id); n != 5 {
+					return fmt.Errorf("%d requests, want 4 faulted and 1 clean", n)
+				}
+				return nil
+			},
+		},
+		{
+			// When every attempt fails transiently, the error says so; the
+			// attempts are bounded by max_retries.
+			name:     "read once exhausts max_retries",
+			task:     emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}},
+			faults:   []emulator.Fault{{Count: -1, Kind: emulator.FaultError, Status: 503, Code: "KOOPHONE.API.9999", Message: "service busy"}},
+			provider: "max_retries = 2",
+			wantErr:  []string{"KooPhone API unavailable", "failed 3 times in a row", "KOOPHONE.API.9999", "service busy", "raise the provider's max_retries"},
+			requests: func(e *accEnv, id string) error {
+				if n := e.apiRequests("/" + id); n != 3 {
+					return fmt.Errorf("%d attempts, want 3 (1 + max_retries)", n)
+				}
+				return nil
+			},
+		},
+		{
+			// While waiting, a failed poll is retried by the wait's own
+			// schedule: with max_retries = 0, four failed polls do not end
+			// the wait, which goes on until the task is seen finished.
+			name:     "wait polls through transient errors",
+			task:     emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, AfterPolls: 1, ExecuteMsg: str("ok")}}},
+			faults:   []emulator.Fault{{Count: 4, Kind: emulator.FaultError, Status: 503}},
+			provider: "max_retries = 0",
+			args:     "wait_for_completion = true",
+			checks:   append(expectState("successful", 1, 0, 0, 1, 0, 0), expectAttr(job(0, "execute_msg"), knownvalue.StringExact("ok"))),
+		},
 	})
 }
 
@@ -511,7 +501,7 @@ func TestAccInstanceTask_invalidTaskIDRejectedAtPlan(t *testing.T) {
 		PlanOnly:    true,
 	}, resource.TestStep{
 		Config:      taskConfig(e, `task_id = "abc"`+"\npoll_interval = \"ten seconds\""),
-		ExpectError: errRE("Invalid Time Duration String Value", "poll_interval"),
+		ExpectError: errRE("Invalid duration", `poll_interval is "ten seconds", which is not a Go duration`),
 		PlanOnly:    true,
 	}, resource.TestStep{
 		Config:      taskConfig(e, `task_id = "abc"`+"\ntimeouts = { read = \"soon\" }"),

@@ -2,10 +2,8 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"net/http/httptest"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +11,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"go.uber.org/goleak"
 
+	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
 )
 
@@ -25,13 +25,13 @@ type tasksFixture struct {
 	typ    tftypes.Object
 }
 
-// newTasksFixture configures server (the framework's, or the provider's)
-// against endpoint and prepares a read of ids, with more arguments of the
-// data source from args.
+// newTasksFixture configures server against endpoint (rateLimit 0: no
+// cap) and prepares a read of ids, with more arguments of the data source
+// from args.
 func newTasksFixture(tb testing.TB, server tfprotov6.ProviderServer, endpoint string, rateLimit float64, ids []string, args map[string]tftypes.Value) *tasksFixture {
 	tb.Helper()
 	schemas := configureServer(tb, server, endpoint, rateLimit)
-	typ, ok := schemas.DataSourceSchemas[instanceTasksTypeName].ValueType().(tftypes.Object)
+	typ, ok := schemas.DataSourceSchemas["koophone_instance_tasks"].ValueType().(tftypes.Object)
 	if !ok {
 		tb.Fatal("the data source's type is not an object")
 	}
@@ -78,7 +78,9 @@ func configureServer(tb testing.TB, server tfprotov6.ProviderServer, endpoint st
 	args := nullAttributes(providerType)
 	args["endpoint"] = tftypes.NewValue(tftypes.String, endpoint)
 	args["token"] = tftypes.NewValue(tftypes.String, accToken)
-	args["rate_limit"] = tftypes.NewValue(tftypes.Number, rateLimit)
+	if rateLimit > 0 {
+		args["rate_limit"] = tftypes.NewValue(tftypes.Number, rateLimit)
+	}
 	providerConfig, err := tfprotov6.NewDynamicValue(providerType, tftypes.NewValue(providerType, args))
 	if err != nil {
 		tb.Fatal(err)
@@ -91,81 +93,19 @@ func configureServer(tb testing.TB, server tfprotov6.ProviderServer, endpoint st
 
 func (f *tasksFixture) read(tb testing.TB) *tfprotov6.DynamicValue {
 	tb.Helper()
-	resp, err := f.server.ReadDataSource(context.Background(), &tfprotov6.ReadDataSourceRequest{TypeName: instanceTasksTypeName, Config: &f.config})
+	resp, err := f.server.ReadDataSource(context.Background(), &tfprotov6.ReadDataSourceRequest{TypeName: "koophone_instance_tasks", Config: &f.config})
 	if err != nil || len(resp.Diagnostics) > 0 {
 		tb.Fatalf("read: %v %v", err, resp.Diagnostics)
 	}
 	return resp.State
 }
 
-// The provider's server writes the tasks of koophone_instance_tasks into
-// the state itself; the state must be exactly what the framework makes of
-// the same tasks through the shared task mapping.
-func TestProviderServerEncodesTasksAsTheFrameworkDoes(t *testing.T) {
-	emu := emulator.New(emulator.Options{Token: accToken})
-	outputs := []*string{nil, str(""), str("Success"), str("多字节 output é 😀"), str(strings.Repeat("x", 40)),
-		str(strings.Repeat("line\n", 60)), str(strings.Repeat("y", 1024)), str("\u0000 nul and \"quotes\"")}
-	statuses := []int{emulator.StatusSucceeded, emulator.StatusFailed, emulator.StatusRunning, 7, -3, 0, 1 << 40, -1 << 40}
-	var ids []string
-	for i := range 40 {
-		jobs := make([]emulator.JobSpec, i%20)
-		for j := range jobs {
-			jobs[j] = emulator.JobSpec{
-				Status: statuses[(i+j)%len(statuses)], ExecuteMsg: outputs[(i*7+j)%len(outputs)],
-				ErrorCode: outputs[(i+j*3)%len(outputs)], ErrorMsg: outputs[(i*5+j)%len(outputs)],
-			}
-		}
-		spec := emulator.TaskSpec{Jobs: jobs}
-		if i%5 == 0 {
-			spec.TaskID = fmt.Sprintf("ZGCA%028d", i)
-		}
-		id, err := emu.AddTask(spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	// Many tasks, beyond the 16-element array form, and one of 300 jobs.
-	big := make([]emulator.JobSpec, 300)
-	for j := range big {
-		big[j] = emulator.JobSpec{Status: emulator.StatusSucceeded, ExecuteMsg: str("ok")}
-	}
-	id, err := emu.AddTask(emulator.TaskSpec{Jobs: big})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids = append(ids, id)
-	srv := httptest.NewServer(emu)
-	defer srv.Close()
-
-	framework := newTasksFixture(t, providerserver.NewProtocol6(New("test")())(), srv.URL, 10000, ids, nil)
-	ours := newTasksFixture(t, NewProtocol6Server(New("test")())(), srv.URL, 10000, ids, nil)
-	want, err := framework.read(t).Unmarshal(framework.typ)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := ours.read(t).Unmarshal(ours.typ)
-	if err != nil {
-		t.Fatalf("the provider server's state does not decode: %v", err)
-	}
-	if !got.Equal(want) {
-		diffs, _ := got.Diff(want)
-		for i, d := range diffs {
-			if i == 5 {
-				break
-			}
-			t.Errorf("differs at %s: %v vs %v", d.Path, d.Value1, d.Value2)
-		}
-		t.Fatal("the provider server's state differs from the framework's")
-	}
-}
-
 // BenchmarkInstanceTasksRead is one koophone_instance_tasks read of 1,000
-// finished tasks of 100 jobs each, through a protocol 6 server as
-// Terraform calls it (msgpack in and out, without the gRPC transport),
-// against the emulator on loopback: through the framework alone, and
-// through the provider's server. It reports the peak heap seen during the
-// read, a lower bound of the provider's peak memory.
+// finished tasks of 100 jobs each, through the framework's protocol 6
+// server as Terraform calls it (msgpack in and out, without the gRPC
+// transport), against the emulator on loopback, for each include_jobs. It
+// reports the peak heap seen during the read, a lower bound of the
+// provider's peak memory, and the size of the state.
 func BenchmarkInstanceTasksRead(b *testing.B) {
 	const tasks, jobs = 1000, 100
 	emu := emulator.New(emulator.Options{Token: accToken})
@@ -175,6 +115,9 @@ func BenchmarkInstanceTasksRead(b *testing.B) {
 		for j := range specs {
 			specs[j] = emulator.JobSpec{Status: emulator.StatusSucceeded, ExecuteMsg: str("Success")}
 		}
+		if i%10 == 0 {
+			specs[0] = emulator.JobSpec{Status: emulator.StatusFailed, ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found.")}
+		}
 		id, err := emu.AddTask(emulator.TaskSpec{Jobs: specs})
 		if err != nil {
 			b.Fatal(err)
@@ -183,15 +126,10 @@ func BenchmarkInstanceTasksRead(b *testing.B) {
 	}
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
-	for _, c := range []struct {
-		name   string
-		server tfprotov6.ProviderServer
-	}{
-		{"framework", providerserver.NewProtocol6(New("bench")())()},
-		{"provider-server", NewProtocol6Server(New("bench")())()},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			f := newTasksFixture(b, c.server, srv.URL, 10000, ids, nil)
+	for _, include := range []string{includeFailedJobs, includeAllJobs, includeNoJobs} {
+		b.Run("include_jobs="+include, func(b *testing.B) {
+			f := newTasksFixture(b, providerserver.NewProtocol6(New("bench")())(), srv.URL, 0, ids,
+				map[string]tftypes.Value{"include_jobs": tftypes.NewValue(tftypes.String, include)})
 			b.ReportAllocs()
 			var peak uint64
 			for b.Loop() {
@@ -203,6 +141,29 @@ func BenchmarkInstanceTasksRead(b *testing.B) {
 			}
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 		})
+	}
+}
+
+// BenchmarkInstanceTasksReadThousandIDs is a read of the largest task_ids,
+// 1,000 finished tasks of one job, include_jobs = "none": what the
+// framework's handling of the id set costs (see task_ids_type.go).
+func BenchmarkInstanceTasksReadThousandIDs(b *testing.B) {
+	emu := emulator.New(emulator.Options{Token: accToken})
+	ids := make([]string, maxTaskIDs)
+	for i := range ids {
+		id, err := emu.AddTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = id
+	}
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	f := newTasksFixture(b, providerserver.NewProtocol6(New("bench")())(), srv.URL, 0, ids,
+		map[string]tftypes.Value{"include_jobs": tftypes.NewValue(tftypes.String, includeNoJobs)})
+	b.ReportAllocs()
+	for b.Loop() {
+		f.read(b)
 	}
 }
 
@@ -225,4 +186,40 @@ func sampleHeap(peak *uint64) (stop func()) {
 		}
 	}()
 	return func() { close(done); wg.Wait() }
+}
+
+// After a read of many tasks with waiting, no goroutine of the wait
+// engine, the rate limiter or the client is left running.
+func TestNoGoroutineOutlivesARead(t *testing.T) {
+	ignoreEarlier := goleak.IgnoreCurrent()
+	emu := emulator.New(emulator.Options{Token: accToken})
+	var ids []string
+	for i := range 30 {
+		id, err := emu.AddTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, AfterPolls: i % 4}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	// An auto-advancing clock: pauses take no time; and a rate limit, so
+	// that polls queue.
+	f := newTasksFixture(t, providerserver.NewProtocol6(New("test", WithClock(clockctx.NewAutoClock(time.Now())))())(), srv.URL, 50, ids,
+		map[string]tftypes.Value{"wait_for_completion": tftypes.NewValue(tftypes.Bool, true)})
+	state, err := f.read(t).Unmarshal(f.typ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attrs map[string]tftypes.Value
+	if err := state.As(&attrs); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := attrs["state"].As(&got); err != nil || got != "successful" {
+		t.Fatalf("state = %q, %v", got, err)
+	}
+	srv.CloseClientConnections()
+	goleak.VerifyNone(t, ignoreEarlier, goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
+		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"), goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"))
 }

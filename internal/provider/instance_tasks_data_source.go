@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -37,101 +36,75 @@ func newInstanceTasksDataSource() datasource.DataSource {
 	return &instanceTasksDataSource{}
 }
 
-// instanceTasksModel maps the data source's arguments and attributes.
-type instanceTasksModel struct {
-	TaskIDs taskIDsValue `tfsdk:"task_ids"`
-	waitArguments
-	Tasks           types.List   `tfsdk:"tasks"`
-	State           types.String `tfsdk:"state"`
-	TaskCount       types.Int64  `tfsdk:"task_count"`
-	JobCount        types.Int64  `tfsdk:"job_count"`
-	RunningCount    types.Int64  `tfsdk:"running_count"`
-	SuccessfulCount types.Int64  `tfsdk:"successful_count"`
-	FailedCount     types.Int64  `tfsdk:"failed_count"`
-	UnknownCount    types.Int64  `tfsdk:"unknown_count"`
+// instanceTasksType is the type of the data source's configuration and
+// state.
+var instanceTasksType = objectTypeOf(newInstanceTasksDataSource())
+
+// taskElementAttributes are the attributes of one element of tasks: those
+// of koophone_instance_task's outcome, and task_id.
+func taskElementAttributes() map[string]schema.Attribute {
+	attrs := taskAttributes("The task's jobs that `include_jobs` selects, in the order the API returns them: by default " +
+		"the jobs that did not succeed (failed, and, on a read that did not wait, those not finished). Null with " +
+		"`include_jobs = \"none\"`.")
+	attrs["task_id"] = schema.StringAttribute{MarkdownDescription: "The task id.", Computed: true}
+	return attrs
 }
+
+// taskElementType is the object type of one element of tasks.
+var taskElementType = func() types.ObjectType {
+	attrTypes := map[string]attr.Type{}
+	for name, a := range taskElementAttributes() {
+		attrTypes[name] = a.GetType()
+	}
+	return types.ObjectType{AttrTypes: attrTypes}
+}()
 
 func (d *instanceTasksDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_instance_tasks"
 }
 
 func (d *instanceTasksDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	attrs := countAttributes("of all tasks ")
+	for name, a := range waitAttributes(ctx, true) {
+		attrs[name] = a
+	}
+	attrs["task_ids"] = schema.SetAttribute{
+		CustomType: newTaskIDsType(),
+		MarkdownDescription: fmt.Sprintf("The task ids, as returned by asynchronous KooPhone requests: 1 to %d of them, "+
+			"each 1 to 64 letters, digits, `_` or `-`.", maxTaskIDs),
+		ElementType: types.StringType,
+		Required:    true,
+		Validators: []validator.Set{
+			setvalidator.SizeBetween(1, maxTaskIDs),
+			setvalidator.ValueStringsAre(taskIDValidators()...),
+		},
+	}
+	attrs["include_jobs"] = schema.StringAttribute{
+		MarkdownDescription: fmt.Sprintf("Which jobs each task's `jobs` lists: `%q` (the default), the jobs that did not succeed, "+
+			"which are the ones to act on; `%q`, every job; `%q`, none (`jobs` is null). The counts and states are the same "+
+			"whatever this is. Every job costs memory and time in Terraform and in the state: a thousand tasks of a hundred "+
+			"phones are a hundred thousand jobs, so list them all only when you need them.", includeFailedJobs, includeAllJobs, includeNoJobs),
+		Optional:   true,
+		Computed:   true,
+		Validators: []validator.String{stringvalidator.OneOf(includeFailedJobs, includeAllJobs, includeNoJobs)},
+	}
+	attrs["tasks"] = schema.ListNestedAttribute{
+		MarkdownDescription: "One element per task, in the order of the sorted task ids, with the attributes of the " +
+			"`koophone_instance_task` data source and `task_id`; `jobs` holds the jobs that `include_jobs` selects.",
+		Computed:     true,
+		NestedObject: schema.NestedAttributeObject{Attributes: taskElementAttributes()},
+	}
+	attrs["state"] = schema.StringAttribute{
+		MarkdownDescription: "The aggregate state of all the tasks: `running` while any task is running; `failed` once no " +
+			"task is running and at least one failed; `successful` once every task succeeded. Gate on this.",
+		Computed: true,
+	}
+	attrs["task_count"] = schema.Int64Attribute{MarkdownDescription: "Number of tasks.", Computed: true}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads many asynchronous KooPhone tasks in one read, such as the tasks of a fleet rollout " +
 			"(one asynchronous request reaches at most 100 phones), with summaries over all of them to gate a deployment on. " +
-			"Optionally waits until no job of any task is running, polling every task concurrently.",
-		Attributes: map[string]schema.Attribute{
-			"task_ids": schema.SetAttribute{
-				CustomType: newTaskIDsType(),
-				MarkdownDescription: fmt.Sprintf("The task ids, as returned by asynchronous KooPhone requests: 1 to %d of them, "+
-					"each 1 to 64 letters, digits, `_` or `-`.", maxTaskIDs),
-				ElementType: types.StringType,
-				Required:    true,
-				Validators: []validator.Set{
-					setvalidator.SizeBetween(1, maxTaskIDs),
-					setvalidator.ValueStringsAre(taskIDValidators()...),
-				},
-			},
-			"wait_for_completion": schema.BoolAttribute{
-				MarkdownDescription: "When `true`, the read polls every task until none of its jobs is running (or `timeouts.read` " +
-					"passes), so everything that depends on this data source waits for all the tasks. Tasks are polled concurrently, " +
-					"and a task that has finished is not polled again. Defaults to `false`: read each task once, as it is.",
-				Optional: true,
-				Computed: true,
-			},
-			"poll_interval": schema.StringAttribute{
-				CustomType: timetypes.GoDurationType{},
-				MarkdownDescription: fmt.Sprintf("The longest pause between two polls of one task while waiting, as a Go duration "+
-					"such as `\"10s\"`. Each task is polled at once, then after pauses from 1 s doubling up to this value. When the "+
-					"provider's `rate_limit` cannot serve that many polls, tasks are polled in turns, the longest-waiting first. "+
-					"At least `%s`. Defaults to `%s`.", minPollInterval, defaultPollInterval),
-				Optional:   true,
-				Computed:   true,
-				Validators: []validator.String{durationAtLeast{min: minPollInterval}},
-			},
-			"fail_on_job_failure": schema.BoolAttribute{
-				MarkdownDescription: "When `true` and any task has finished with at least one failed job, the read fails with an " +
-					"error that lists the failed jobs, task by task. Defaults to `false`.",
-				Optional: true,
-				Computed: true,
-			},
-			"timeouts": timeouts.Attributes(ctx),
-			"tasks": schema.ListNestedAttribute{
-				MarkdownDescription: "One element per task, in the order of the sorted task ids, with the same attributes as the " +
-					"`koophone_instance_task` data source.",
-				Computed:     true,
-				NestedObject: schema.NestedAttributeObject{Attributes: taskElementAttributes()},
-			},
-			"state": schema.StringAttribute{
-				MarkdownDescription: "The aggregate state of all the tasks: `running` while any task is running; `failed` once no " +
-					"task is running and at least one failed; `successful` once every task succeeded. Gate on this.",
-				Computed: true,
-			},
-			"task_count": schema.Int64Attribute{
-				MarkdownDescription: "Number of tasks.",
-				Computed:            true,
-			},
-			"job_count": schema.Int64Attribute{
-				MarkdownDescription: "Number of jobs of all tasks (one per cloud phone and task).",
-				Computed:            true,
-			},
-			"running_count": schema.Int64Attribute{
-				MarkdownDescription: "Number of jobs of all tasks still running (`status` 1).",
-				Computed:            true,
-			},
-			"successful_count": schema.Int64Attribute{
-				MarkdownDescription: "Number of jobs of all tasks that succeeded (`status` 2).",
-				Computed:            true,
-			},
-			"failed_count": schema.Int64Attribute{
-				MarkdownDescription: "Number of jobs of all tasks that failed (`status` -1).",
-				Computed:            true,
-			},
-			"unknown_count": schema.Int64Attribute{
-				MarkdownDescription: "Number of jobs of all tasks whose `status` is none of 1, 2 and -1. They count as not finished.",
-				Computed:            true,
-			},
-		},
+			"Optionally waits until every job of every task has finished, polling the tasks concurrently.",
+		Attributes: attrs,
 	}
 }
 
@@ -140,27 +113,27 @@ func (d *instanceTasksDataSource) Configure(_ context.Context, req datasource.Co
 }
 
 func (d *instanceTasksDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var m instanceTasksModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
+	var config types.Object
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() || !clientReady(d.data, &resp.Diagnostics) {
 		return
 	}
-	if !clientReady(d.data, &resp.Diagnostics) {
-		return
-	}
-	ctx = withSecretsMasked(ctx, d.data.secrets)
-
-	ws, diags := resolveWaitSettings(ctx, &m.waitArguments)
+	attrs := config.Attributes()
+	args := readWaitArguments(attrs)
+	ws, diags := resolveWaitSettings(ctx, &args)
 	resp.Diagnostics.Append(diags...)
 	var ids []string
-	resp.Diagnostics.Append(m.TaskIDs.ElementsAs(ctx, &ids, false)...)
+	resp.Diagnostics.Append(attrOf[taskIDsValue](attrs, "task_ids").ElementsAs(ctx, &ids, false)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	sort.Strings(ids)
+	include := includeFailedJobs
+	if v := attrOf[types.String](attrs, "include_jobs"); !v.IsNull() {
+		include = v.ValueString()
+	}
 
-	ctx, cancel := context.WithTimeout(ctx, ws.Timeout)
-	defer cancel()
+	ctx = withSecretsMasked(ctx, d.data.secrets)
 	tflog.Info(ctx, "Reading KooPhone tasks", map[string]any{
 		"tasks": len(ids), "wait": ws.Wait, "poll_interval": ws.PollInterval.String(), "timeout": ws.Timeout.String(),
 	})
@@ -169,52 +142,73 @@ func (d *instanceTasksDataSource) Read(ctx context.Context, req datasource.ReadR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-
-	tasks := make([]koophone.Task, len(results))
-	for i, r := range results {
-		tasks[i] = r.Task
-	}
 	if ws.FailOnJobFailure {
-		if diag, failed := failedTasksDiagnostic(tasks); failed {
+		if diag, failed := failedTasksDiagnostic(results); failed {
 			resp.Diagnostics.Append(diag)
 			return
 		}
 	}
 
-	sum := summarizeTasks(tasks)
-	if h := tasksHandOffFrom(ctx); h != nil {
-		// The provider's server encodes tasks into the state itself (see
-		// server.go): a thousand tasks of a hundred jobs are too many for
-		// the framework's value trees.
-		h.tasks, h.set = tasks, true
-		m.Tasks = types.ListNull(taskElementType)
-	} else {
-		elems := make([]attr.Value, len(tasks))
-		for i, t := range tasks {
-			elem, diags := taskElement(t)
-			resp.Diagnostics.Append(diags...)
-			if resp.Diagnostics.HasError() {
-				return
-			}
-			elems[i] = elem
-		}
-		list, diags := types.ListValue(taskElementType, elems)
-		resp.Diagnostics.Append(diags...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
-		m.Tasks = list
+	elems := make([]attr.Value, len(results))
+	var sum fleetSummary
+	for i := range results {
+		t := results[i].Task
+		sum.add(t.Summary())
+		values := map[string]attr.Value{"task_id": types.StringValue(t.ID)}
+		setTaskValues(values, t, include)
+		elems[i] = types.ObjectValueMust(taskElementType.AttrTypes, values)
+		results[i].Task = koophone.Task{} // mapped: let its jobs go
 	}
-	m.State = types.StringValue(string(sum.State))
-	m.TaskCount = types.Int64Value(int64(sum.Tasks))
-	m.JobCount = types.Int64Value(int64(sum.Jobs))
-	m.RunningCount = types.Int64Value(int64(sum.Running))
-	m.SuccessfulCount = types.Int64Value(int64(sum.Successful))
-	m.FailedCount = types.Int64Value(int64(sum.Failed))
-	m.UnknownCount = types.Int64Value(int64(sum.Unknown))
+	state := map[string]attr.Value{
+		"task_ids":     attrs["task_ids"],
+		"include_jobs": types.StringValue(include),
+		"tasks":        types.ListValueMust(taskElementType, elems),
+		"state":        types.StringValue(string(sum.state())),
+		"task_count":   types.Int64Value(int64(sum.Tasks)),
+	}
+	args.setValues(state)
+	setCountValues(state, sum.Summary)
 	tflog.Info(ctx, "Read KooPhone tasks", map[string]any{
-		"state": string(sum.State), "tasks": sum.Tasks, "running_tasks": sum.RunningTasks,
+		"state": string(sum.state()), "tasks": sum.Tasks, "running_tasks": sum.RunningTasks,
 		"successful_tasks": sum.SuccessfulTasks, "failed_tasks": sum.FailedTasks, "jobs": sum.Jobs,
 	})
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, types.ObjectValueMust(instanceTasksType.AttrTypes, state))...)
+}
+
+// fleetSummary sums the summaries of many tasks.
+type fleetSummary struct {
+	koophone.Summary
+	Tasks                                      int
+	RunningTasks, SuccessfulTasks, FailedTasks int
+}
+
+func (f *fleetSummary) add(s koophone.Summary) {
+	f.Tasks++
+	f.Jobs += s.Jobs
+	f.Pending += s.Pending
+	f.Running += s.Running
+	f.Successful += s.Successful
+	f.Failed += s.Failed
+	f.Unknown += s.Unknown
+	switch s.State {
+	case koophone.TaskRunning:
+		f.RunningTasks++
+	case koophone.TaskFailed:
+		f.FailedTasks++
+	default:
+		f.SuccessfulTasks++
+	}
+}
+
+// state applies the rules of one task to the tasks: running while any task
+// is running, failed once none is and at least one failed, else successful.
+func (f fleetSummary) state() koophone.TaskState {
+	switch {
+	case f.RunningTasks > 0:
+		return koophone.TaskRunning
+	case f.FailedTasks > 0:
+		return koophone.TaskFailed
+	default:
+		return koophone.TaskSuccessful
+	}
 }

@@ -2,6 +2,8 @@ package provider
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +14,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/jonboulle/clockwork"
 
+	"github.com/koophone/terraform-provider-koophone/internal/clocktest"
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
 )
 
@@ -37,59 +41,94 @@ func tasksConfig(e *accEnv, ids []string, body string) string {
 }
 
 // Tasks in every state, read once: tasks in sorted id order, each like the
-// singular data source, and the aggregates over all of them.
+// singular data source, and the aggregates over all of them; each task's
+// jobs are those include_jobs selects, while the counts never change.
 func TestAccInstanceTasks_mixedStatesWithoutWaiting(t *testing.T) {
 	e := newAccEnv(t)
 	running := e.addTask(emulator.TaskSpec{TaskID: "c0000000000000000000000000000003", Jobs: []emulator.JobSpec{
-		{Status: emulator.StatusSucceeded},
-		{Status: emulator.StatusSucceeded, After: emulator.Duration(time.Hour)},
+		{JobID: "job-done", Status: emulator.StatusSucceeded},
+		{JobID: "job-running", Status: emulator.StatusSucceeded, After: emulator.Duration(24 * time.Hour)},
 	}})
 	failed := e.addTask(emulator.TaskSpec{TaskID: "a0000000000000000000000000000001", Jobs: []emulator.JobSpec{
 		{JobID: "job-ok", Status: emulator.StatusSucceeded, ExecuteMsg: str("done")},
 		{JobID: "job-ko", Status: emulator.StatusFailed, ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found.")},
 	}})
 	install := e.addTask(emulator.TaskSpec{TaskID: "ZGCA00000000000000000000000002", Jobs: []emulator.JobSpec{
-		{Status: emulator.StatusSucceeded}, {Status: 7},
+		{JobID: "job-installed", Status: emulator.StatusSucceeded},
+		{JobID: "job-odd", Status: 7},
+		{JobID: "job-waiting", Status: emulator.StatusSucceeded, StartAfter: emulator.Duration(24 * time.Hour), After: emulator.Duration(24 * time.Hour)},
 	}})
+	ids := []string{running, failed, install}
+	jobIDs := func(ids ...string) knownvalue.Check {
+		checks := make([]knownvalue.Check, len(ids))
+		for i, id := range ids {
+			checks[i] = knownvalue.ObjectPartial(map[string]knownvalue.Check{"job_id": knownvalue.StringExact(id)})
+		}
+		return knownvalue.ListExact(checks)
+	}
+	totals := []statecheck.StateCheck{
+		expectTasksAttr(at("state"), knownvalue.StringExact("running")),
+		expectTasksAttr(at("task_count"), knownvalue.Int64Exact(3)),
+		expectTasksAttr(at("job_count"), knownvalue.Int64Exact(7)),
+		expectTasksAttr(at("pending_count"), knownvalue.Int64Exact(1)),
+		expectTasksAttr(at("running_count"), knownvalue.Int64Exact(1)),
+		expectTasksAttr(at("successful_count"), knownvalue.Int64Exact(3)),
+		expectTasksAttr(at("failed_count"), knownvalue.Int64Exact(1)),
+		expectTasksAttr(at("unknown_count"), knownvalue.Int64Exact(1)),
+		expectTasksAttr(at("wait_for_completion"), knownvalue.Bool(false)),
+		expectTasksAttr(at("fail_on_job_failure"), knownvalue.Bool(false)),
+		expectTasksAttr(at("poll_interval"), knownvalue.StringExact("10s")),
+		// Sorted by id: ZGCA... < a... < c... in byte order.
+		expectTasksAttr(taskAt(0, "task_id"), knownvalue.StringExact(install)),
+		expectTasksAttr(taskAt(0, "task_type"), knownvalue.StringExact("app_install")),
+		expectTasksAttr(taskAt(0, "state"), knownvalue.StringExact("running")),
+		expectTasksAttr(taskAt(0, "pending_count"), knownvalue.Int64Exact(1)),
+		expectTasksAttr(taskAt(0, "unknown_count"), knownvalue.Int64Exact(1)),
+		expectTasksAttr(taskAt(1, "task_id"), knownvalue.StringExact(failed)),
+		expectTasksAttr(taskAt(1, "task_type"), knownvalue.StringExact("command")),
+		expectTasksAttr(taskAt(1, "state"), knownvalue.StringExact("failed")),
+		expectTasksAttr(taskAt(2, "task_id"), knownvalue.StringExact(running)),
+		expectTasksAttr(taskAt(2, "state"), knownvalue.StringExact("running")),
+		expectTasksAttr(taskAt(2, "running_count"), knownvalue.Int64Exact(1)),
+		expectTasksAttr(taskAt(2, "successful_count"), knownvalue.Int64Exact(1)),
+	}
+	with := func(checks ...statecheck.StateCheck) []statecheck.StateCheck {
+		return append(append([]statecheck.StateCheck(nil), totals...), checks...)
+	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: tasksConfig(e, []string{running, failed, install}, ""),
-			ConfigStateChecks: []statecheck.StateCheck{
-				expectTasksAttr(at("state"), knownvalue.StringExact("running")),
-				expectTasksAttr(at("task_count"), knownvalue.Int64Exact(3)),
-				expectTasksAttr(at("job_count"), knownvalue.Int64Exact(6)),
-				expectTasksAttr(at("running_count"), knownvalue.Int64Exact(1)),
-				expectTasksAttr(at("successful_count"), knownvalue.Int64Exact(3)),
-				expectTasksAttr(at("failed_count"), knownvalue.Int64Exact(1)),
-				expectTasksAttr(at("unknown_count"), knownvalue.Int64Exact(1)),
-				expectTasksAttr(at("wait_for_completion"), knownvalue.Bool(false)),
-				expectTasksAttr(at("fail_on_job_failure"), knownvalue.Bool(false)),
-				expectTasksAttr(at("poll_interval"), knownvalue.StringExact("10s")),
-				// Sorted by id: ZGCA... < a... < c... in byte order.
-				expectTasksAttr(taskAt(0, "task_id"), knownvalue.StringExact(install)),
-				expectTasksAttr(taskAt(0, "task_type"), knownvalue.StringExact("app_install")),
-				expectTasksAttr(taskAt(0, "state"), knownvalue.StringExact("running")),
-				expectTasksAttr(taskAt(0, "unknown_count"), knownvalue.Int64Exact(1)),
-				expectTasksAttr(taskAt(1, "task_id"), knownvalue.StringExact(failed)),
-				expectTasksAttr(taskAt(1, "task_type"), knownvalue.StringExact("command")),
-				expectTasksAttr(taskAt(1, "state"), knownvalue.StringExact("failed")),
-				expectTasksAttr(taskAt(1, "jobs"), knownvalue.ListExact([]knownvalue.Check{
-					knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"job_id": knownvalue.StringExact("job-ok"), "status": knownvalue.Int64Exact(2), "state": knownvalue.StringExact("successful"),
-						"error_code": knownvalue.StringExact(""), "error_msg": knownvalue.StringExact(""), "execute_msg": knownvalue.StringExact("done"),
-					}),
-					knownvalue.ObjectExact(map[string]knownvalue.Check{
-						"job_id": knownvalue.StringExact("job-ko"), "status": knownvalue.Int64Exact(-1), "state": knownvalue.StringExact("failed"),
-						"error_code": knownvalue.StringExact("CPS0005"), "error_msg": knownvalue.StringExact("Phone not found."), "execute_msg": knownvalue.StringExact(""),
-					}),
-				})),
-				expectTasksAttr(taskAt(2, "task_id"), knownvalue.StringExact(running)),
-				expectTasksAttr(taskAt(2, "state"), knownvalue.StringExact("running")),
-				expectTasksAttr(taskAt(2, "running_count"), knownvalue.Int64Exact(1)),
-				expectTasksAttr(taskAt(2, "successful_count"), knownvalue.Int64Exact(1)),
+		Steps: []resource.TestStep{
+			{
+				// By default, the jobs that did not succeed.
+				Config: tasksConfig(e, ids, ""),
+				ConfigStateChecks: with(
+					expectTasksAttr(at("include_jobs"), knownvalue.StringExact("failed")),
+					expectTasksAttr(taskAt(0, "jobs"), jobIDs("job-odd", "job-waiting")),
+					expectTasksAttr(taskAt(1, "jobs"), knownvalue.ListExact([]knownvalue.Check{
+						jobObject("job-ko", -1, "failed", "CPS0005", "Phone not found.", ""),
+					})),
+					expectTasksAttr(taskAt(2, "jobs"), jobIDs("job-running")),
+				),
 			},
-		}},
+			{
+				Config: tasksConfig(e, ids, `include_jobs = "all"`),
+				ConfigStateChecks: with(
+					expectTasksAttr(taskAt(0, "jobs"), jobIDs("job-installed", "job-odd", "job-waiting")),
+					expectTasksAttr(taskAt(1, "jobs"), knownvalue.ListExact([]knownvalue.Check{
+						jobObject("job-ok", 2, "successful", "", "", "done"),
+						jobObject("job-ko", -1, "failed", "CPS0005", "Phone not found.", ""),
+					})),
+					expectTasksAttr(taskAt(2, "jobs"), jobIDs("job-done", "job-running")),
+				),
+			},
+			{
+				Config: tasksConfig(e, ids, `include_jobs = "none"`),
+				ConfigStateChecks: with(
+					expectTasksAttr(taskAt(0, "jobs"), knownvalue.Null()),
+					expectTasksAttr(taskAt(1, "jobs"), knownvalue.Null()),
+				),
+			},
+		},
 	})
 }
 
@@ -242,6 +281,11 @@ func TestAccInstanceTasks_idLimitsAtPlan(t *testing.T) {
 				PlanOnly:    true,
 			},
 			{
+				Config:      tasksConfig(e, []string{"abc"}, `include_jobs = "failures"`),
+				ExpectError: errRE("Invalid Attribute Value Match", "include_jobs", `value must be one of: ["failed" "all" "none"], got: "failures"`),
+				PlanOnly:    true,
+			},
+			{
 				Config:      tasksConfig(e, []string{"abc"}, "poll_interval = \"500ms\""),
 				ExpectError: errRE("Duration too short", `poll_interval is "500ms", but it must be at least 1s.`),
 				PlanOnly:    true,
@@ -261,7 +305,7 @@ func TestAccInstanceTasks_thousandTasks(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		Steps: []resource.TestStep{{
-			Config: e.providerBlock("rate_limit = 1000") + fmt.Sprintf(
+			Config: e.providerBlock() + fmt.Sprintf(
 				"data \"koophone_instance_tasks\" \"t\" {\n  task_ids = %s\n  wait_for_completion = true\n}\n", hclList(ids)),
 			ConfigStateChecks: []statecheck.StateCheck{
 				expectTasksAttr(at("state"), knownvalue.StringExact("successful")),
@@ -344,32 +388,79 @@ func TestAccInstanceTasks_waitThroughThrottling(t *testing.T) {
 }
 
 // rate_limit paces every request of the provider instance, across tasks.
+// The provider runs on a fake clock that only the test moves, one second
+// at a time, and only when every request of the read that has not arrived
+// at the emulator waits on the clock: then no request is in flight, and at
+// rate_limit = 1 exactly one more may go.
 func TestAccProvider_rateLimitPacesRequests(t *testing.T) {
-	e := newAccEnv(t)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := clockwork.NewFakeClockAt(start)
+	emu := emulator.New(emulator.Options{Token: accToken, Clock: c})
+	arrived := make(chan struct{}, 1000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		emu.ServeHTTP(w, r)
+		arrived <- struct{}{}
+	}))
+	t.Cleanup(srv.Close)
+	e := &accEnv{t: t, emu: emu, server: srv, clock: c}
 	var ids []string
 	for range 4 {
 		ids = append(ids, e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}}))
 	}
-	resource.ParallelTest(t, resource.TestCase{
+
+	stop := make(chan struct{})
+	driven := make(chan struct{})
+	go func() {
+		defer close(driven)
+		total := 0
+		for {
+			// Every read sends one request per task; those of the current
+			// read that have not arrived must all be asleep, besides the
+			// read's deadline timer.
+			need := 1 + len(ids) - total%len(ids)
+			asleep, stopWatch := clocktest.WhenBlocked(c, need)
+			select {
+			case <-stop:
+				stopWatch()
+				return
+			case <-arrived:
+				stopWatch()
+				total++
+			case <-asleep:
+				stopWatch()
+				c.Advance(time.Second)
+			}
+		}
+	}()
+	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		Steps: []resource.TestStep{{
-			Config: e.providerBlock("rate_limit = 0.5") + fmt.Sprintf("data \"koophone_instance_tasks\" \"t\" {\n  task_ids = %s\n}\n", hclList(ids)),
+			Config: e.providerBlock("rate_limit = 1") + fmt.Sprintf("data \"koophone_instance_tasks\" \"t\" {\n  task_ids = %s\n}\n", hclList(ids)),
 			ConfigStateChecks: []statecheck.StateCheck{
 				expectTasksAttr(at("state"), knownvalue.StringExact("successful")),
 			},
-			Check: func(*terraform.State) error {
-				// One request every 2 s of (scaled) time; allow for the
-				// real-time scheduling noise of the 60x clock.
-				reqs := e.emu.Requests()
-				for i := 1; i < len(reqs); i++ {
-					if gap := reqs[i].Time.Sub(reqs[i-1].Time); gap < 1500*time.Millisecond {
-						return fmt.Errorf("requests %d and %d only %v apart at rate_limit = 0.5", i-1, i, gap)
-					}
-				}
-				return nil
-			},
 		}},
 	})
+	close(stop)
+	<-driven
+	// Terraform reads the data source once per command (plan, apply, the
+	// checks after it), each time with a provider instance of its own,
+	// whose limiter lets its first request go at once: the reads are
+	// groups of four requests, one per task, a second apart.
+	reqs := emu.Requests()
+	var times []time.Duration
+	for _, r := range reqs {
+		times = append(times, r.Time.Sub(start))
+	}
+	if len(reqs) == 0 || len(reqs)%len(ids) != 0 {
+		t.Fatalf("requests at %v: want reads of %d requests each", times, len(ids))
+	}
+	for i := range reqs {
+		if i%len(ids) != 0 && times[i]-times[i-1] != time.Second {
+			t.Errorf("requests at %v: within a read, at rate_limit = 1, one request per second", times)
+			break
+		}
+	}
 }
 
 // Bad rate limits are rejected at plan time, from configuration or from

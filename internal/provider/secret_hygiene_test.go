@@ -93,8 +93,8 @@ output "jobs" {
 	}
 	text := string(logs)
 	for _, want := range []string{
-		"KooPhone request", `method=GET`, `status=503`, `status=200`, "attempt=2", "duration_ms=", "request_id=",
-		"X-Auth-Token: [REDACTED]", "KooPhone request failed transiently; retrying",
+		"KooPhone request", `method=GET`, `status=503`, `status=200`, "attempt=1", "duration_ms=", "request_id=",
+		"X-Auth-Token: [REDACTED]", "KooPhone task poll failed transiently; polling goes on",
 		"Polled KooPhone task", "KooPhone task progress",
 	} {
 		if !strings.Contains(text, want) {

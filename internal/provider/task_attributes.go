@@ -1,9 +1,15 @@
 package provider
 
 import (
+	"context"
+	"fmt"
+	"regexp"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
@@ -11,6 +17,18 @@ import (
 
 // This file maps a koophone.Task to Terraform attributes. Every data source
 // that exposes tasks uses it, so a task reads the same wherever it appears.
+
+// taskIDPattern is what a task id may contain: it goes into the URL path,
+// so nothing that could change the path (/, .., %, ?) gets through.
+var taskIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// taskIDValidators check a task id at plan time, wherever one is accepted.
+func taskIDValidators() []validator.String {
+	return []validator.String{
+		stringvalidator.LengthBetween(1, 64),
+		stringvalidator.RegexMatches(taskIDPattern, "must contain only letters, digits, '_' and '-' (it is sent in the URL path)"),
+	}
+}
 
 // jobAttrTypes is the object type of one element of jobs.
 var jobAttrTypes = map[string]attr.Type{
@@ -22,112 +40,146 @@ var jobAttrTypes = map[string]attr.Type{
 	"execute_msg": types.StringType,
 }
 
-// taskComputedAttributes are the attributes that describe a task's outcome.
-func taskComputedAttributes() map[string]schema.Attribute {
+var jobObjectType = types.ObjectType{AttrTypes: jobAttrTypes}
+
+// jobAttributes are the attributes of one element of jobs.
+func jobAttributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
-		"task_type": schema.StringAttribute{
-			MarkdownDescription: "`app_install` for task ids starting with `ZGCA` or `FULFILL` (app installations), else `command` (async adb commands).",
+		"job_id": schema.StringAttribute{
+			MarkdownDescription: "Job id. The API does not return the instance id: map job ids to phones with the `cmd_jobs` of the call that created the task.",
 			Computed:            true,
 		},
-		"state": schema.StringAttribute{
-			MarkdownDescription: "The task's aggregate state: `running` while any job is running or in an unknown state, or while the task has no job yet; " +
-				"`failed` once no job is running and at least one failed; `successful` once every job succeeded. Gate on this.",
+		"status": schema.Int64Attribute{
+			MarkdownDescription: "Numeric status as returned by the API: `0` not started (app installs), `1` running, `2` succeeded, " +
+				"`3` (app installs) or `-1` (commands) failed; other values are kept as returned.",
 			Computed: true,
 		},
-		"job_count": schema.Int64Attribute{
-			MarkdownDescription: "Number of jobs (one per cloud phone).",
+		"state": schema.StringAttribute{
+			MarkdownDescription: "Meaning of `status`: `pending`, `running`, `successful`, `failed`, or `unknown` for any other value.",
 			Computed:            true,
 		},
-		"running_count": schema.Int64Attribute{
-			MarkdownDescription: "Number of jobs still running (`status` 1).",
+		"error_code": schema.StringAttribute{
+			MarkdownDescription: "The job's error code, such as `CPS0005`; empty when there is none.",
 			Computed:            true,
 		},
-		"successful_count": schema.Int64Attribute{
-			MarkdownDescription: "Number of jobs that succeeded (`status` 2).",
+		"error_msg": schema.StringAttribute{
+			MarkdownDescription: "The job's error description; empty when there is none.",
 			Computed:            true,
 		},
-		"failed_count": schema.Int64Attribute{
-			MarkdownDescription: "Number of jobs that failed (`status` -1).",
+		"execute_msg": schema.StringAttribute{
+			MarkdownDescription: "The command's output (at most 1,024 bytes), for successful and failed jobs alike; empty when there is none.",
 			Computed:            true,
-		},
-		"unknown_count": schema.Int64Attribute{
-			MarkdownDescription: "Number of jobs whose `status` is none of 1, 2 and -1. They count as not finished.",
-			Computed:            true,
-		},
-		"jobs": schema.ListNestedAttribute{
-			MarkdownDescription: "The task's jobs, one per cloud phone, in the order the API returns them. Never null: `[]` when the task has no job yet.",
-			Computed:            true,
-			NestedObject: schema.NestedAttributeObject{
-				Attributes: map[string]schema.Attribute{
-					"job_id": schema.StringAttribute{
-						MarkdownDescription: "Job id. The API does not return the instance id: map job ids to phones with the `cmd_jobs` of the call that created the task.",
-						Computed:            true,
-					},
-					"status": schema.Int64Attribute{
-						MarkdownDescription: "Numeric status as returned by the API: `1` running, `2` succeeded, `-1` failed; other values are kept as returned.",
-						Computed:            true,
-					},
-					"state": schema.StringAttribute{
-						MarkdownDescription: "Meaning of `status`: `running`, `successful`, `failed`, or `unknown` for any other value.",
-						Computed:            true,
-					},
-					"error_code": schema.StringAttribute{
-						MarkdownDescription: "The job's error code, such as `CPS0005`; empty when there is none.",
-						Computed:            true,
-					},
-					"error_msg": schema.StringAttribute{
-						MarkdownDescription: "The job's error description; empty when there is none.",
-						Computed:            true,
-					},
-					"execute_msg": schema.StringAttribute{
-						MarkdownDescription: "The command's output (at most 1,024 bytes), for successful and failed jobs alike; empty when there is none.",
-						Computed:            true,
-					},
-				},
-			},
 		},
 	}
 }
 
-// taskOutcome holds the computed attributes of a task.
-type taskOutcome struct {
-	TaskType        types.String `tfsdk:"task_type"`
-	State           types.String `tfsdk:"state"`
-	JobCount        types.Int64  `tfsdk:"job_count"`
-	RunningCount    types.Int64  `tfsdk:"running_count"`
-	SuccessfulCount types.Int64  `tfsdk:"successful_count"`
-	FailedCount     types.Int64  `tfsdk:"failed_count"`
-	UnknownCount    types.Int64  `tfsdk:"unknown_count"`
-	Jobs            types.List   `tfsdk:"jobs"`
+// countAttributes are the job counts of a task, or (with of = "of all
+// tasks ") of many.
+func countAttributes(of string) map[string]schema.Attribute {
+	count := func(desc string) schema.Attribute {
+		return schema.Int64Attribute{MarkdownDescription: desc, Computed: true}
+	}
+	return map[string]schema.Attribute{
+		"job_count":        count("Number of jobs " + of + "(one per cloud phone)."),
+		"pending_count":    count("Number of jobs " + of + "that have not started yet (`status` 0, app installs). They count as not finished."),
+		"running_count":    count("Number of jobs " + of + "still running (`status` 1)."),
+		"successful_count": count("Number of jobs " + of + "that succeeded (`status` 2)."),
+		"failed_count":     count("Number of jobs " + of + "that failed (`status` 3 or -1)."),
+		"unknown_count":    count("Number of jobs " + of + "whose `status` is none of 0, 1, 2, 3 and -1. They count as not finished."),
+	}
 }
 
-// newTaskOutcome maps a task to its computed attributes.
-func newTaskOutcome(task koophone.Task) (taskOutcome, diag.Diagnostics) {
+// taskStateDescription explains the aggregate state of a task.
+const taskStateDescription = "The task's aggregate state: `running` while any job is pending, running or in an unknown state, " +
+	"or while the task has no job yet; `failed` once every job has finished and at least one failed; `successful` once every " +
+	"job succeeded. Gate on this."
+
+// taskAttributes are the attributes that describe a task's outcome, with
+// the description of its jobs list.
+func taskAttributes(jobsDescription string) map[string]schema.Attribute {
+	attrs := countAttributes("")
+	attrs["task_type"] = schema.StringAttribute{
+		MarkdownDescription: "`app_install` for task ids starting with `ZGCA` or `FULFILL` (app installations), else `command` (async adb commands).",
+		Computed:            true,
+	}
+	attrs["state"] = schema.StringAttribute{MarkdownDescription: taskStateDescription, Computed: true}
+	attrs["jobs"] = schema.ListNestedAttribute{
+		MarkdownDescription: jobsDescription,
+		Computed:            true,
+		NestedObject:        schema.NestedAttributeObject{Attributes: jobAttributes()},
+	}
+	return attrs
+}
+
+// The values of include_jobs: which jobs the jobs lists hold.
+const (
+	includeFailedJobs = "failed" // every job that did not succeed
+	includeAllJobs    = "all"
+	includeNoJobs     = "none" // jobs is null
+)
+
+// setTaskValues writes a task's computed attributes into values, with the
+// jobs that include selects.
+func setTaskValues(values map[string]attr.Value, task koophone.Task, include string) {
 	sum := task.Summary()
-	elems := make([]attr.Value, 0, len(task.Jobs))
-	var diags diag.Diagnostics
-	for _, j := range task.Jobs {
-		obj, d := types.ObjectValue(jobAttrTypes, map[string]attr.Value{
-			"job_id":      types.StringValue(j.JobID),
-			"status":      types.Int64Value(j.Status),
-			"state":       types.StringValue(string(j.State())),
-			"error_code":  types.StringValue(j.ErrorCode),
-			"error_msg":   types.StringValue(j.ErrorMsg),
-			"execute_msg": types.StringValue(j.ExecuteMsg),
-		})
-		diags.Append(d...)
-		elems = append(elems, obj)
+	jobs := types.ListNull(jobObjectType)
+	if include != includeNoJobs {
+		elems := make([]attr.Value, 0, len(task.Jobs))
+		for _, j := range task.Jobs {
+			state := j.State()
+			if include == includeFailedJobs && state == koophone.JobSuccessful {
+				continue
+			}
+			elems = append(elems, types.ObjectValueMust(jobAttrTypes, map[string]attr.Value{
+				"job_id":      types.StringValue(j.JobID),
+				"status":      types.Int64Value(j.Status),
+				"state":       types.StringValue(string(state)),
+				"error_code":  types.StringValue(j.ErrorCode),
+				"error_msg":   types.StringValue(j.ErrorMsg),
+				"execute_msg": types.StringValue(j.ExecuteMsg),
+			}))
+		}
+		jobs = types.ListValueMust(jobObjectType, elems)
 	}
-	jobs, d := types.ListValue(types.ObjectType{AttrTypes: jobAttrTypes}, elems)
-	diags.Append(d...)
-	return taskOutcome{
-		TaskType:        types.StringValue(koophone.TaskTypeOf(task.ID)),
-		State:           types.StringValue(string(sum.State)),
-		JobCount:        types.Int64Value(int64(sum.Jobs)),
-		RunningCount:    types.Int64Value(int64(sum.Running)),
-		SuccessfulCount: types.Int64Value(int64(sum.Successful)),
-		FailedCount:     types.Int64Value(int64(sum.Failed)),
-		UnknownCount:    types.Int64Value(int64(sum.Unknown)),
-		Jobs:            jobs,
-	}, diags
+	values["task_type"] = types.StringValue(koophone.TaskTypeOf(task.ID))
+	values["state"] = types.StringValue(string(sum.State))
+	values["jobs"] = jobs
+	setCountValues(values, sum)
+}
+
+// setCountValues writes the job counts of a summary into values.
+func setCountValues(values map[string]attr.Value, sum koophone.Summary) {
+	values["job_count"] = types.Int64Value(int64(sum.Jobs))
+	values["pending_count"] = types.Int64Value(int64(sum.Pending))
+	values["running_count"] = types.Int64Value(int64(sum.Running))
+	values["successful_count"] = types.Int64Value(int64(sum.Successful))
+	values["failed_count"] = types.Int64Value(int64(sum.Failed))
+	values["unknown_count"] = types.Int64Value(int64(sum.Unknown))
+}
+
+// Data sources read their configuration into a types.Object and set their
+// state from one, instead of going through structs with tfsdk tags: the
+// framework (v1.19) compiles a regular expression for every struct field
+// it maps, on every read, which was the largest single cost of a read
+// (BenchmarkInstanceTaskRead).
+
+// attrOf returns the value of attribute name as T, the type its schema
+// gives it; any other type is a bug in the provider.
+func attrOf[T attr.Value](values map[string]attr.Value, name string) T {
+	v, ok := values[name].(T)
+	if !ok {
+		panic(fmt.Sprintf("koophone provider bug: attribute %q is %T", name, values[name]))
+	}
+	return v
+}
+
+// objectTypeOf is the object type of a data source's schema.
+func objectTypeOf(ds datasource.DataSource) types.ObjectType {
+	var resp datasource.SchemaResponse
+	ds.Schema(context.Background(), datasource.SchemaRequest{}, &resp)
+	attrTypes := map[string]attr.Type{}
+	for name, a := range resp.Schema.Attributes {
+		attrTypes[name] = a.GetType()
+	}
+	return types.ObjectType{AttrTypes: attrTypes}
 }

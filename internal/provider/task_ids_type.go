@@ -19,9 +19,11 @@ import (
 // validates, and compares each pair of elements of configuration and state
 // for semantic equality after each read, building and logging an attribute
 // path per pair. For the 1,000 ids that koophone_instance_tasks accepts
-// that is a million pairs and about ten seconds of CPU per read. This type
-// finds duplicates with a map and reports semantic equality of equal sets
-// at once, which makes the framework skip the pairwise check.
+// that is a million pairs: BenchmarkInstanceTasksReadThousandIDs took
+// 2.56 s per read with types.SetType in its place, 0.30 s with this type
+// (2 cores, November 2026). This type finds duplicates with a map and
+// reports semantic equality of equal sets at once, which makes the
+// framework skip the pairwise check.
 type taskIDsType struct {
 	basetypes.SetType
 }

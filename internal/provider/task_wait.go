@@ -7,24 +7,26 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 	"github.com/koophone/terraform-provider-koophone/internal/taskwait"
 )
 
 // Both task data sources read and wait through internal/taskwait: one
-// poller, one schedule, one set of rules for errors. This file holds what
-// they share on the provider side: their wait arguments and the progress
-// logging.
+// engine, one schedule, one set of rules for errors. This file holds what
+// they share on the provider side: their wait arguments, the read with its
+// one deadline, and the progress logging.
 
-// notFoundGrace is how long a wait tolerates "task not found" after its
-// first poll: a task is not always visible the moment it is submitted.
-const notFoundGrace = taskwait.NotFoundGrace
+// defaultReadTimeout is timeouts.read when it is not set.
+const defaultReadTimeout = 20 * time.Minute
 
 // waitSettings are the effective wait arguments of a read.
 type waitSettings struct {
@@ -34,13 +36,31 @@ type waitSettings struct {
 	Timeout          time.Duration
 }
 
-// waitArguments are the wait arguments both task data sources take; their
-// models embed it.
+// waitArguments are the wait arguments both task data sources take.
 type waitArguments struct {
-	WaitForCompletion types.Bool           `tfsdk:"wait_for_completion"`
-	PollInterval      timetypes.GoDuration `tfsdk:"poll_interval"`
-	FailOnJobFailure  types.Bool           `tfsdk:"fail_on_job_failure"`
-	Timeouts          timeouts.Value       `tfsdk:"timeouts"`
+	WaitForCompletion types.Bool
+	PollInterval      types.String
+	FailOnJobFailure  types.Bool
+	Timeouts          timeouts.Value
+}
+
+// readWaitArguments takes the wait arguments from a data source's
+// configuration.
+func readWaitArguments(attrs map[string]attr.Value) waitArguments {
+	return waitArguments{
+		WaitForCompletion: attrOf[types.Bool](attrs, "wait_for_completion"),
+		PollInterval:      attrOf[types.String](attrs, "poll_interval"),
+		FailOnJobFailure:  attrOf[types.Bool](attrs, "fail_on_job_failure"),
+		Timeouts:          attrOf[timeouts.Value](attrs, "timeouts"),
+	}
+}
+
+// setValues writes the wait arguments into a data source's state.
+func (a waitArguments) setValues(state map[string]attr.Value) {
+	state["wait_for_completion"] = a.WaitForCompletion
+	state["poll_interval"] = a.PollInterval
+	state["fail_on_job_failure"] = a.FailOnJobFailure
+	state["timeouts"] = a.Timeouts
 }
 
 // resolveWaitSettings reads the wait arguments, applies their defaults, and
@@ -48,7 +68,7 @@ type waitArguments struct {
 // shows what was used.
 func resolveWaitSettings(ctx context.Context, a *waitArguments) (waitSettings, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	s := waitSettings{PollInterval: defaultPollInterval}
+	s := waitSettings{PollInterval: taskwait.DefaultPollInterval}
 	readTimeout, d := a.Timeouts.Read(ctx, defaultReadTimeout)
 	diags.Append(d...)
 	if !d.HasError() && readTimeout <= 0 {
@@ -56,12 +76,11 @@ func resolveWaitSettings(ctx context.Context, a *waitArguments) (waitSettings, d
 			fmt.Sprintf("timeouts.read is %s, but it must be positive, such as \"20m\".", readTimeout))
 	}
 	s.Timeout = readTimeout
-	if !a.PollInterval.IsNull() {
-		v, d := a.PollInterval.ValueGoDuration()
-		diags.Append(d...)
+	if a.PollInterval.IsNull() {
+		a.PollInterval = types.StringValue(taskwait.DefaultPollInterval.String())
+	} else if v, err := time.ParseDuration(a.PollInterval.ValueString()); err == nil {
+		// Checked at plan time (durationAtLeast).
 		s.PollInterval = v
-	} else {
-		a.PollInterval = timetypes.NewGoDurationValueFromStringMust(defaultPollInterval.String())
 	}
 	s.Wait = a.WaitForCompletion.ValueBool()
 	s.FailOnJobFailure = a.FailOnJobFailure.ValueBool()
@@ -70,14 +89,16 @@ func resolveWaitSettings(ctx context.Context, a *waitArguments) (waitSettings, d
 	return s, diags
 }
 
-// readTasks reads (and with s.Wait waits for) the tasks through the shared
-// poller, logging progress to Terraform's log.
+// readTasks reads (and with s.Wait waits for) the tasks through the wait
+// engine, within the read's one deadline, timeouts.read, and logs progress
+// to Terraform's log.
 func readTasks(ctx context.Context, data *providerData, ids []string, s waitSettings) []taskwait.Result {
+	ctx, cancel := clockctx.WithTimeout(ctx, data.clock, s.Timeout)
+	defer cancel()
 	return taskwait.Read(ctx, data.client, ids, taskwait.Options{
 		Clock:        data.clock,
 		Wait:         s.Wait,
 		PollInterval: s.PollInterval,
-		Timeout:      s.Timeout,
 		Observer:     tflogObserver{many: len(ids) > 1},
 	})
 }
@@ -133,9 +154,46 @@ func summaryFields(s koophone.Summary) map[string]any {
 	return map[string]any{
 		"state":      string(s.State),
 		"jobs":       s.Jobs,
+		"pending":    s.Pending,
 		"running":    s.Running,
 		"successful": s.Successful,
 		"failed":     s.Failed,
 		"unknown":    s.Unknown,
+	}
+}
+
+// waitAttributes are the schema of the wait arguments, described for one
+// task (many = false) or for many.
+func waitAttributes(ctx context.Context, many bool) map[string]schema.Attribute {
+	wait := "When `true`, the read polls the task until every job has finished (or `timeouts.read` passes), so " +
+		"everything that depends on this data source waits for the task. Defaults to `false`: read the task once, as it is."
+	interval := fmt.Sprintf("The longest pause between two polls while waiting, as a Go duration such as `\"10s\"`. "+
+		"Polling starts at once, then backs off from %s, doubling up to this value, so a task that finishes early is seen early. "+
+		"A finished task is seen within this interval, plus any time the poll waits behind the provider's `rate_limit`. "+
+		"At least `%s`. Defaults to `%s`.", taskwait.FirstPause, taskwait.MinPollInterval, taskwait.DefaultPollInterval)
+	fail := "When `true` and the task has finished with at least one failed job, the read fails with an error " +
+		"that lists every failed job (`job_id`, `error_code`, `error_msg`, `execute_msg`). Defaults to `false`."
+	if many {
+		wait = "When `true`, the read polls every task until all of its jobs have finished (or `timeouts.read` " +
+			"passes), so everything that depends on this data source waits for all the tasks. Tasks are polled concurrently, " +
+			"and a task that has finished is not polled again. Defaults to `false`: read each task once, as it is."
+		interval = fmt.Sprintf("The longest pause between two polls of one task while waiting, as a Go duration "+
+			"such as `\"10s\"`. Each task is polled at once, then after pauses from %s doubling up to this value. "+
+			"A finished task is seen within this interval, plus any time its poll waits for one of the provider's %d "+
+			"connections or behind its `rate_limit`. At least `%s`. Defaults to `%s`.",
+			taskwait.FirstPause, koophone.DefaultMaxConcurrentRequests, taskwait.MinPollInterval, taskwait.DefaultPollInterval)
+		fail = "When `true` and any task has finished with at least one failed job, the read fails with an " +
+			"error that lists the failed jobs, task by task. Defaults to `false`."
+	}
+	return map[string]schema.Attribute{
+		"wait_for_completion": schema.BoolAttribute{MarkdownDescription: wait, Optional: true, Computed: true},
+		"poll_interval": schema.StringAttribute{
+			MarkdownDescription: interval,
+			Optional:            true,
+			Computed:            true,
+			Validators:          []validator.String{durationAtLeast{min: taskwait.MinPollInterval}},
+		},
+		"fail_on_job_failure": schema.BoolAttribute{MarkdownDescription: fail, Optional: true, Computed: true},
+		"timeouts":            timeouts.Attributes(ctx),
 	}
 }

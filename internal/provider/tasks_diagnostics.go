@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
-	"github.com/koophone/terraform-provider-koophone/internal/poll"
 	"github.com/koophone/terraform-provider-koophone/internal/taskwait"
 )
 
@@ -33,14 +31,15 @@ func tasksReadDiagnostics(results []taskwait.Result, ws waitSettings, endpoint s
 		failed, timedOut, canceled []taskwait.Result
 	)
 	for _, r := range results {
+		var stop *taskwait.StopError
 		switch {
-		case r.Err == nil, r.Abandoned():
-		case isReadTimeout(r.Err, ws.Wait):
-			timedOut = append(timedOut, r)
-		case isCanceled(r.Err):
-			canceled = append(canceled, r)
-		default:
+		case r.Err == nil:
+		case !errors.As(r.Err, &stop):
 			failed = append(failed, r)
+		case stop.Reason == taskwait.StopTimeout:
+			timedOut = append(timedOut, r)
+		case stop.Reason == taskwait.StopCanceled:
+			canceled = append(canceled, r)
 		}
 	}
 	for i, r := range failed {
@@ -63,24 +62,14 @@ func tasksReadDiagnostics(results []taskwait.Result, ws waitSettings, endpoint s
 	return diags
 }
 
-func isReadTimeout(err error, waiting bool) bool {
-	var te *poll.TimeoutError
-	return errors.As(err, &te) || (!waiting && errors.Is(err, context.DeadlineExceeded))
-}
-
-func isCanceled(err error) bool {
-	var ce *poll.CanceledError
-	return errors.As(err, &ce) || errors.Is(err, context.Canceled)
-}
-
 // tasksTimeoutDiagnostic lists the tasks that had not finished (or not been
 // read) when timeouts.read passed, with how far each got.
 func tasksTimeoutDiagnostic(all, timedOut []taskwait.Result, ws waitSettings) diag.Diagnostic {
 	var b strings.Builder
 	elapsed := ws.Timeout
-	var te *poll.TimeoutError
-	if errors.As(timedOut[0].Err, &te) {
-		elapsed = te.Elapsed
+	var stop *taskwait.StopError
+	if errors.As(timedOut[0].Err, &stop) {
+		elapsed = stop.Elapsed
 	}
 	summary := "Timed out waiting for KooPhone tasks"
 	if ws.Wait {
@@ -97,14 +86,18 @@ func tasksTimeoutDiagnostic(all, timedOut []taskwait.Result, ws waitSettings) di
 		}
 		fmt.Fprintf(&b, "\n  - %q: %s", r.TaskID, taskProgress(r))
 	}
-	done := doneTasks(all)
-	if len(done) > 0 {
-		s := summarizeTasks(done)
-		fmt.Fprintf(&b, "\n\nThe other %d tasks have finished: %d successful, %d failed.", len(done), s.SuccessfulTasks, s.FailedTasks)
+	var done fleetSummary
+	for _, r := range all {
+		if r.Err == nil && r.Task.Summary().Done() {
+			done.add(r.Task.Summary())
+		}
+	}
+	if done.Tasks > 0 {
+		fmt.Fprintf(&b, "\n\nThe other %d tasks have finished: %d successful, %d failed.", done.Tasks, done.SuccessfulTasks, done.FailedTasks)
 	}
 	b.WriteString("\n\nRaise timeouts.read (for example timeouts = { read = \"45m\" }) if the tasks need longer")
 	if ws.Wait {
-		b.WriteString(", or raise the provider's rate_limit if many tasks share it and the API allows more requests")
+		b.WriteString(", or raise (or unset) the provider's rate_limit if it holds back the polls of many tasks and the API allows more requests")
 	}
 	b.WriteString(".")
 	return diag.NewErrorDiagnostic(summary, b.String())
@@ -112,33 +105,22 @@ func tasksTimeoutDiagnostic(all, timedOut []taskwait.Result, ws waitSettings) di
 
 // taskProgress says how far one task got, in one line.
 func taskProgress(r taskwait.Result) string {
-	var te *poll.TimeoutError
+	var stop *taskwait.StopError
 	if !r.Observed {
 		msg := fmt.Sprintf("not read successfully in %d polls", r.Polls)
-		if errors.As(r.Err, &te) && te.LastErr != nil {
-			msg += fmt.Sprintf("; the last poll failed: %v", te.LastErr)
+		if errors.As(r.Err, &stop) && stop.LastErr != nil {
+			msg += fmt.Sprintf("; the last poll failed: %v", stop.LastErr)
 		}
 		return msg + "."
 	}
 	return progressSentence(r.Task.Summary())
 }
 
-// doneTasks returns the tasks of the results that were read and finished.
-func doneTasks(results []taskwait.Result) []koophone.Task {
-	var done []koophone.Task
-	for _, r := range results {
-		if r.Err == nil && r.Task.Summary().Done() {
-			done = append(done, r.Task)
-		}
-	}
-	return done
-}
-
 func tasksInterruptedDiagnostic(all, canceled []taskwait.Result) diag.Diagnostic {
 	detail := fmt.Sprintf("The read of %d KooPhone tasks was interrupted", len(all))
-	var ce *poll.CanceledError
-	if errors.As(canceled[0].Err, &ce) {
-		detail += fmt.Sprintf(" after %s", ce.Elapsed.Round(time.Millisecond))
+	var stop *taskwait.StopError
+	if errors.As(canceled[0].Err, &stop) {
+		detail += fmt.Sprintf(" after %s", stop.Elapsed.Round(time.Millisecond))
 	}
 	detail += fmt.Sprintf(", with %d of them not finished.", len(canceled))
 	return diag.NewErrorDiagnostic("Wait for KooPhone tasks interrupted", detail)
@@ -147,18 +129,18 @@ func tasksInterruptedDiagnostic(all, canceled []taskwait.Result) diag.Diagnostic
 // failedTasksDiagnostic is the error of fail_on_job_failure for many tasks:
 // it lists the failed jobs task by task. It reports false when no task
 // has failed.
-func failedTasksDiagnostic(tasks []koophone.Task) (diag.Diagnostic, bool) {
+func failedTasksDiagnostic(results []taskwait.Result) (diag.Diagnostic, bool) {
 	var failed []koophone.Task
-	for _, t := range tasks {
-		if t.Summary().State == koophone.TaskFailed {
-			failed = append(failed, t)
+	for _, r := range results {
+		if r.Task.Summary().State == koophone.TaskFailed {
+			failed = append(failed, r.Task)
 		}
 	}
 	if len(failed) == 0 {
 		return nil, false
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d of %d tasks finished with failed jobs, and fail_on_job_failure is true:\n", len(failed), len(tasks))
+	fmt.Fprintf(&b, "%d of %d tasks finished with failed jobs, and fail_on_job_failure is true:\n", len(failed), len(results))
 	listed, unlisted := 0, 0
 	for _, t := range failed {
 		jobs := t.FailedJobs()

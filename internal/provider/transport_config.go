@@ -8,45 +8,15 @@ import (
 	"os"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
 
-// This file holds the provider arguments that shape the connection: extra
-// trusted CAs, TLS verification, and the warnings about insecure transport.
-
-// transportAttributes are the schema of the connection arguments.
-func transportAttributes() map[string]schema.Attribute {
-	return map[string]schema.Attribute{
-		"ca_cert_pem": schema.StringAttribute{
-			MarkdownDescription: "PEM-encoded CA certificate(s) trusted for the endpoint in addition to the system's, for a KooPhone " +
-				"endpoint behind a TLS-inspecting proxy or a private CA. Conflicts with `ca_cert_file`.",
-			Optional: true,
-			Validators: []validator.String{
-				caPEMValidator{},
-				stringvalidator.ConflictsWith(path.MatchRoot("ca_cert_file")),
-			},
-		},
-		"ca_cert_file": schema.StringAttribute{
-			MarkdownDescription: "Path of a file of PEM-encoded CA certificate(s), as `ca_cert_pem`. Conflicts with `ca_cert_pem`.",
-			Optional:            true,
-			Validators: []validator.String{
-				stringvalidator.LengthAtLeast(1),
-				stringvalidator.ConflictsWith(path.MatchRoot("ca_cert_pem")),
-			},
-		},
-		"insecure": schema.BoolAttribute{
-			MarkdownDescription: "Skip TLS certificate verification. Defaults to `false`. Anyone on the network path could then read " +
-				"the credentials; when `true`, every plan shows a warning. Prefer `ca_cert_pem`.",
-			Optional: true,
-		},
-	}
-}
+// This file resolves the provider arguments that shape the connection
+// (extra trusted CAs, TLS verification) and warns about insecure transport.
 
 // transportSettings resolves the connection arguments into client options,
 // reading ca_cert_file, and adds the warnings the configuration deserves.

@@ -85,9 +85,8 @@ func credentialProblem(v string) string {
 	return ""
 }
 
-// durationAtLeast checks a Go duration string against a lower bound. A
-// value that does not parse is left to the timetypes.GoDuration type, which
-// reports it, so the user sees one error, not two.
+// durationAtLeast checks a Go duration string, such as "10s": that it
+// parses, and that it is at least min.
 type durationAtLeast struct {
 	min time.Duration
 }
@@ -95,7 +94,7 @@ type durationAtLeast struct {
 var _ validator.String = durationAtLeast{}
 
 func (v durationAtLeast) Description(context.Context) string {
-	return fmt.Sprintf("must be a duration of at least %s", v.min)
+	return fmt.Sprintf("must be a Go duration such as %q, of at least %s", (10 * v.min).String(), v.min)
 }
 
 func (v durationAtLeast) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
@@ -104,14 +103,16 @@ func (v durationAtLeast) ValidateString(_ context.Context, req validator.StringR
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	d, err := time.ParseDuration(req.ConfigValue.ValueString())
-	if err != nil {
-		return
-	}
-	if d < v.min {
+	raw := req.ConfigValue.ValueString()
+	d, err := time.ParseDuration(raw)
+	switch {
+	case err != nil:
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
+			fmt.Sprintf("%s is %q, which is not a Go duration. Use a number with a unit, such as %q or \"1m30s\" (units: ms, s, m, h).",
+				req.Path, raw, (10*v.min).String()))
+	case d < v.min:
 		resp.Diagnostics.AddAttributeError(req.Path, "Duration too short",
-			fmt.Sprintf("%s is %q, but it must be at least %s. Use a Go duration such as %q.",
-				req.Path, req.ConfigValue.ValueString(), v.min, (10*v.min).String()))
+			fmt.Sprintf("%s is %q, but it must be at least %s. Use a Go duration such as %q.", req.Path, raw, v.min, (10*v.min).String()))
 	}
 }
 

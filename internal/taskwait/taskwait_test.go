@@ -4,47 +4,50 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
-	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.uber.org/goleak"
 
-	"github.com/koophone/terraform-provider-koophone/internal/clock"
+	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
+	"github.com/koophone/terraform-provider-koophone/internal/clocktest"
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
-	"github.com/koophone/terraform-provider-koophone/internal/poll"
-	"github.com/koophone/terraform-provider-koophone/internal/ratelimit"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// fakeTask scripts what reading one task returns over (virtual) time.
-type fakeTask struct {
-	doneAt    time.Duration // successful from then on; negative: never
-	failed    bool          // finish with a failed job instead
+// script says what reading one task returns over (virtual) time.
+type script struct {
+	doneAt    time.Duration // finished from then on; negative: never
+	status    int64         // the final status; 0 means StatusSucceeded...
+	pending   bool          // ... unless this is set: the final status is 0
 	visibleAt time.Duration // "not found" before then
-	err       error         // every read fails with it
+	err       error         // every read fails with it...
 	errUntil  time.Duration // ... only before then, when set
 }
 
-// fakeReader is a Reader over scripted tasks that records every poll and,
-// like the real client, waits for a rate limiter when it has one.
+// fakeReader is a Reader over scripted tasks. It records when each task
+// was read, and which method read it.
 type fakeReader struct {
-	clock clock.Clock
-	lim   *ratelimit.Limiter
+	clock   clockwork.Clock
+	scripts map[string]script
+	// block makes every read wait for its context to end.
+	block bool
 
-	mu          sync.Mutex
-	tasks       map[string]fakeTask
-	rejectAfter map[string]time.Duration // reads fail for good from then on
-	polls       map[string][]time.Duration
-	done        map[string]bool
+	mu     sync.Mutex
+	polls  map[string][]time.Duration
+	once   int // reads through GetTaskOnce (polls)
+	retrys int // reads through GetTask (reads with the client's retries)
 }
 
-func newFakeReader(c clock.Clock, tasks map[string]fakeTask) *fakeReader {
-	return &fakeReader{clock: c, tasks: tasks, polls: map[string][]time.Duration{}, done: map[string]bool{}}
+func newFakeReader(c clockwork.Clock, scripts map[string]script) *fakeReader {
+	return &fakeReader{clock: c, scripts: scripts, polls: map[string][]time.Duration{}}
 }
 
 var (
@@ -54,32 +57,41 @@ var (
 )
 
 func (f *fakeReader) GetTask(ctx context.Context, id string) (koophone.Task, error) {
-	if f.lim != nil {
-		if err := f.lim.Wait(ctx); err != nil {
-			return koophone.Task{}, err
-		}
-	}
-	now := f.clock.Now().Sub(t0)
 	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.retrys++
+	f.mu.Unlock()
+	return f.read(ctx, id)
+}
+
+func (f *fakeReader) GetTaskOnce(ctx context.Context, id string) (koophone.Task, error) {
+	f.mu.Lock()
+	f.once++
+	f.mu.Unlock()
+	return f.read(ctx, id)
+}
+
+func (f *fakeReader) read(ctx context.Context, id string) (koophone.Task, error) {
+	if f.block {
+		<-ctx.Done()
+		return koophone.Task{}, ctx.Err()
+	}
+	now := f.clock.Since(t0)
+	f.mu.Lock()
 	f.polls[id] = append(f.polls[id], now)
-	spec, ok := f.tasks[id]
-	reject, rejecting := f.rejectAfter[id]
+	f.mu.Unlock()
+	s, ok := f.scripts[id]
 	switch {
-	case rejecting && now >= reject:
-		return koophone.Task{}, errUnauthorized
-	case !ok || now < spec.visibleAt:
+	case !ok || now < s.visibleAt:
 		return koophone.Task{}, errNotFound
-	case spec.err != nil && (spec.errUntil == 0 || now < spec.errUntil):
-		return koophone.Task{}, spec.err
+	case s.err != nil && (s.errUntil == 0 || now < s.errUntil):
+		return koophone.Task{}, s.err
 	}
 	job := koophone.Job{JobID: id + "-job", Status: koophone.StatusRunning}
-	if spec.doneAt >= 0 && now >= spec.doneAt {
-		job.Status = koophone.StatusSucceeded
-		if spec.failed {
-			job.Status = koophone.StatusFailed
+	if s.doneAt >= 0 && now >= s.doneAt {
+		job.Status = s.status
+		if job.Status == 0 && !s.pending {
+			job.Status = koophone.StatusSucceeded
 		}
-		f.done[id] = true
 	}
 	return koophone.Task{ID: id, Jobs: []koophone.Job{job}}, nil
 }
@@ -90,366 +102,334 @@ func (f *fakeReader) pollsOf(id string) []time.Duration {
 	return append([]time.Duration(nil), f.polls[id]...)
 }
 
-func (f *fakeReader) finished() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.done)
-}
+func exact() float64 { return 0 }
 
-// noLeak fails the test when goroutines it started are still running at
-// its end (goleak waits a moment for them to finish first).
-func noLeak(t *testing.T) {
-	t.Helper()
-	ignoreEarlier := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, ignoreEarlier) })
-}
-
-// simulate runs Read on a manual fake clock, jumping from timer to timer
-// whenever every goroutine of the read is blocked, so a wait of minutes
-// runs in milliseconds with exact timestamps. Quiescence is when the
-// pending timers are exactly one per task still sleeping, one for the
-// limiter's dispatcher when requests are queued, and one for the deadline.
-func simulate(t *testing.T, c *clock.Fake, f *fakeReader, ids []string, opts Options) []Result {
-	t.Helper()
+// readWithin reads ids on clock c, under a deadline of timeout (none when
+// zero).
+func readWithin(c clockwork.Clock, r Reader, ids []string, timeout time.Duration, opts Options) []Result {
+	ctx := context.Background()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = clockctx.WithTimeout(ctx, c, timeout)
+		defer cancel()
+	}
 	opts.Clock = c
-	done := make(chan []Result, 1)
-	go func() { done <- Read(context.Background(), f, ids, opts) }()
-	expected := func() int {
-		queued := 0
-		if f.lim != nil {
-			queued = f.lim.Stats().Queued
-		}
-		n := len(ids) - f.finished() - queued
-		if queued > 0 {
-			n++
-		}
-		if opts.Timeout > 0 {
-			n++
-		}
-		return n
+	return Read(ctx, r, ids, opts)
+}
+
+func stopOf(t *testing.T, err error) *StopError {
+	t.Helper()
+	var stop *StopError
+	if !errors.As(err, &stop) {
+		t.Fatalf("err = %v, want a *StopError", err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		for {
-			select {
-			case res := <-done:
-				return res
-			default:
-			}
-			if c.Waiters() == expected() {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("simulation stuck at %v: %d timers, expected %d", c.Now().Sub(t0), c.Waiters(), expected())
-			}
-			time.Sleep(50 * time.Microsecond)
+	return stop
+}
+
+func TestTheScheduleStartsAtOnceThenBacksOffToTheInterval(t *testing.T) {
+	c := clockctx.NewAutoClock(t0)
+	f := newFakeReader(c, map[string]script{"t": {doneAt: -1}})
+	res := readWithin(c, f, []string{"t"}, time.Minute, Options{Wait: true, Random: exact})[0]
+	want := "[0s 1s 3s 7s 15s 25s 35s 45s 55s]"
+	if got := fmt.Sprint(f.pollsOf("t")); got != want {
+		t.Errorf("polls at %s, want %s", got, want)
+	}
+	stop := stopOf(t, res.Err)
+	if stop.Reason != StopTimeout || stop.Elapsed != time.Minute || stop.Polls != 9 || stop.LastErr != nil {
+		t.Errorf("stop = %+v", stop)
+	}
+	if !errors.Is(res.Err, context.DeadlineExceeded) || !res.Observed || res.Task.Summary().Running != 1 {
+		t.Errorf("result %+v: want the running task as last seen, and a timeout", res)
+	}
+}
+
+func TestAShortPollIntervalCapsTheFirstPauseToo(t *testing.T) {
+	c := clockctx.NewAutoClock(t0)
+	f := newFakeReader(c, map[string]script{"t": {doneAt: 4 * time.Second}})
+	readWithin(c, f, []string{"t"}, 0, Options{Wait: true, PollInterval: 2 * time.Second, Random: exact})
+	if got := fmt.Sprint(f.pollsOf("t")); got != "[0s 1s 3s 5s]" {
+		t.Errorf("polls at %s, want [0s 1s 3s 5s]", got)
+	}
+}
+
+func TestJitterOnlyShortensPauses(t *testing.T) {
+	c := clockctx.NewAutoClock(t0)
+	f := newFakeReader(c, map[string]script{"t": {doneAt: -1}})
+	rng := rand.New(rand.NewPCG(1, 2))
+	readWithin(c, f, []string{"t"}, 5*time.Minute, Options{Wait: true, Random: rng.Float64})
+	polls := f.pollsOf("t")
+	pause := FirstPause
+	for i := 1; i < len(polls); i++ {
+		if gap := polls[i] - polls[i-1]; gap > pause || gap < pause-pause/10 {
+			t.Fatalf("pause %d is %v, want within [%v, %v]", i, gap, pause-pause/10, pause)
 		}
-		// Give a goroutine that has just been unblocked a moment to move.
-		time.Sleep(50 * time.Microsecond)
-		if c.Waiters() != expected() {
-			continue
+		pause = min(2*pause, DefaultPollInterval)
+	}
+}
+
+// However the finish falls between polls, a finished task is seen within
+// the poll interval, jitter included.
+func TestDetectionLagNeverExceedsThePollInterval(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for finish := time.Duration(0); finish <= 3*time.Minute; finish += 1300 * time.Millisecond {
+		c := clockctx.NewAutoClock(t0)
+		f := newFakeReader(c, map[string]script{"t": {doneAt: finish}})
+		res := readWithin(c, f, []string{"t"}, 0, Options{Wait: true, Random: rng.Float64})[0]
+		polls := f.pollsOf("t")
+		if res.Err != nil || !res.Task.Summary().Done() {
+			t.Fatalf("finish %v: %+v", finish, res)
 		}
-		if !c.AdvanceToNext() {
-			select {
-			case res := <-done:
-				return res
-			case <-time.After(5 * time.Second):
-				t.Fatal("nothing to wait for, yet the read did not end")
-			}
+		if lag := polls[len(polls)-1] - finish; lag < 0 || lag > DefaultPollInterval {
+			t.Errorf("finish %v: seen after %v, more than the poll interval", finish, lag)
 		}
 	}
 }
 
-func exact() Options { return Options{Wait: true, PollInterval: 10 * time.Second, Jitter: -1} }
-
-func TestReadOnceReadsEachTaskOnce(t *testing.T) {
-	noLeak(t)
-	f := newFakeReader(clock.NewFake(t0), map[string]fakeTask{"a": {doneAt: 0}, "b": {doneAt: -1}})
-	res := Read(context.Background(), f, []string{"b", "a", "x"}, Options{})
-	if res[0].TaskID != "b" || res[1].TaskID != "a" || res[2].TaskID != "x" {
-		t.Fatalf("results out of order: %+v", res)
-	}
-	if res[0].Err != nil || res[0].Task.Summary().State != koophone.TaskRunning || !res[0].Observed {
-		t.Errorf("b = %+v", res[0])
-	}
-	if res[1].Err != nil || res[1].Task.Summary().State != koophone.TaskSuccessful {
-		t.Errorf("a = %+v", res[1])
-	}
-	// Without waiting, "not found" is not tolerated.
-	if !errors.Is(res[2].Err, koophone.ErrTaskNotFound) || res[2].Observed || res[2].Polls != 1 {
-		t.Errorf("x = %+v", res[2])
-	}
-	for _, id := range []string{"a", "b", "x"} {
-		if n := len(f.pollsOf(id)); n != 1 {
-			t.Errorf("%s read %d times", id, n)
-		}
-	}
-}
-
-// All tasks are polled at once, each on the poller's schedule, and a
-// finished task is never polled again.
-func TestWaitPollsConcurrentlyAndStopsEachTaskWhenDone(t *testing.T) {
-	noLeak(t)
-	c := clock.NewFake(t0)
-	f := newFakeReader(c, map[string]fakeTask{"a": {doneAt: 0}, "b": {doneAt: 3 * time.Second}, "c": {doneAt: 25 * time.Second, failed: true}})
-	res := simulate(t, c, f, []string{"a", "b", "c"}, exact())
-	for _, r := range res {
-		if r.Err != nil {
-			t.Fatalf("%s: %v", r.TaskID, r.Err)
-		}
-	}
-	for id, want := range map[string]string{"a": "[0s]", "b": "[0s 1s 3s]", "c": "[0s 1s 3s 7s 15s 25s]"} {
-		if got := fmt.Sprint(f.pollsOf(id)); got != want {
-			t.Errorf("%s polled at %s, want %s", id, got, want)
-		}
-	}
-	if res[2].Task.Summary().State != koophone.TaskFailed || res[2].Polls != 6 {
-		t.Errorf("c = %+v", res[2])
-	}
-	if got := c.Now().Sub(t0); got != 25*time.Second {
-		t.Errorf("read ended at %v, want when the last task finished", got)
-	}
-}
-
-func TestTimeoutWithOnlyRunningTasks(t *testing.T) {
-	noLeak(t)
-	c := clock.NewFake(t0)
-	f := newFakeReader(c, map[string]fakeTask{"a": {doneAt: 2 * time.Second}, "b": {doneAt: -1}, "c": {doneAt: -1}})
-	opts := exact()
-	opts.Timeout = 2 * time.Minute
-	res := simulate(t, c, f, []string{"a", "b", "c"}, opts)
-	if res[0].Err != nil {
-		t.Errorf("a: %v", res[0].Err)
-	}
-	for _, r := range res[1:] {
-		var te *poll.TimeoutError
-		if !errors.As(r.Err, &te) || te.LastErr != nil {
-			t.Errorf("%s: %v", r.TaskID, r.Err)
-		}
-		// Polled up to the deadline, the last poll at the deadline at most.
-		if p := f.pollsOf(r.TaskID); p[len(p)-1] > 2*time.Minute {
-			t.Errorf("%s polled after the deadline: %v", r.TaskID, p)
-		}
-	}
-	if got := c.Now().Sub(t0); got != 2*time.Minute {
-		t.Errorf("read ended at %v", got)
-	}
-}
-
-// A read that fails for good (here: credentials rejected on a later poll)
-// ends the wait of every other task at once.
-func TestPermanentFailureAbandonsTheOtherTasks(t *testing.T) {
-	noLeak(t)
-	c := clock.NewFake(t0)
-	f := newFakeReader(c, map[string]fakeTask{"a": {doneAt: 0}, "b": {doneAt: -1}, "c": {doneAt: -1}})
-	f.rejectAfter = map[string]time.Duration{"b": 3 * time.Second}
-	res := simulate(t, c, f, []string{"a", "b", "c"}, exact())
-	if res[0].Err != nil {
-		t.Errorf("a: %v", res[0].Err)
-	}
-	if !errors.Is(res[1].Err, koophone.ErrUnauthorized) || res[1].Abandoned() {
-		t.Errorf("b = %+v", res[1])
-	}
-	if !res[2].Abandoned() || !res[2].Observed {
-		t.Errorf("c = %+v, want abandoned with its last state", res[2])
-	}
-	if got := c.Now().Sub(t0); got != 3*time.Second {
-		t.Errorf("read ended at %v, want at b's failure", got)
-	}
-}
-
-// A task that stays invisible beyond the grace period fails the read.
-func TestNotFoundAfterTheGracePeriod(t *testing.T) {
-	noLeak(t)
-	c := clock.NewFake(t0)
-	f := newFakeReader(c, map[string]fakeTask{"b": {doneAt: -1}})
-	res := simulate(t, c, f, []string{"b", "missing"}, exact())
-	if !errors.Is(res[1].Err, koophone.ErrTaskNotFound) {
-		t.Errorf("missing = %+v", res[1])
-	}
-	if got := fmt.Sprint(f.pollsOf("missing")); got != "[0s 1s 3s 7s 15s 25s 35s]" {
-		t.Errorf("missing polled at %s, want until just after the 30 s grace", got)
-	}
-	if !res[0].Abandoned() {
-		t.Errorf("b = %+v", res[0])
-	}
-}
-
-func TestWaitSurvivesTransientErrorsAndLateVisibility(t *testing.T) {
-	noLeak(t)
-	c := clock.NewFake(t0)
-	f := newFakeReader(c, map[string]fakeTask{
-		"flaky": {doneAt: 5 * time.Second, err: errUnavailable, errUntil: 4 * time.Second},
-		"late":  {doneAt: 0, visibleAt: 10 * time.Second},
-	})
-	var obs recordingObserver
-	opts := exact()
-	opts.Observer = &obs
-	res := simulate(t, c, f, []string{"flaky", "late"}, opts)
-	for _, r := range res {
-		if r.Err != nil {
-			t.Errorf("%s: %v", r.TaskID, r.Err)
-		}
-	}
-	if got := fmt.Sprint(f.pollsOf("flaky")); got != "[0s 1s 3s 7s]" {
-		t.Errorf("flaky polled at %s", got)
-	}
-	if got := fmt.Sprint(f.pollsOf("late")); got != "[0s 1s 3s 7s 15s]" {
-		t.Errorf("late polled at %s", got)
-	}
-	if obs.retries() != 7 {
-		t.Errorf("%d retries observed, want 7 (3 unavailable, 4 not found)", obs.retries())
-	}
-}
-
-// recordingObserver counts what it is told.
+// recordingObserver records what the Observer is told.
 type recordingObserver struct {
 	mu       sync.Mutex
-	polled   []Poll
-	retried  int
-	finished []string
+	changes  []string
+	retries  []time.Duration
+	finished []int
 }
 
 func (o *recordingObserver) TaskContext(ctx context.Context, _ string) context.Context { return ctx }
-
 func (o *recordingObserver) Polled(_ context.Context, p Poll) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.polled = append(o.polled, p)
+	if p.Changed {
+		o.changes = append(o.changes, fmt.Sprintf("%d:%s", p.N, p.Summary.State))
+	}
 }
-
-func (o *recordingObserver) Retrying(context.Context, string, error, time.Duration) {
+func (o *recordingObserver) Retrying(_ context.Context, _ string, _ error, next time.Duration) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.retried++
+	o.retries = append(o.retries, next)
 }
-
-func (o *recordingObserver) Finished(_ context.Context, r Result, ended, total int) {
+func (o *recordingObserver) Finished(_ context.Context, _ Result, ended, _ int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.finished = append(o.finished, fmt.Sprintf("%s %d/%d", r.TaskID, ended, total))
+	o.finished = append(o.finished, ended)
 }
 
-func (o *recordingObserver) retries() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.retried
+// A failed poll costs one request; the wait retries on its own schedule.
+func TestEachPollIsOneRequestAndTransientFailuresKeepPolling(t *testing.T) {
+	c := clockctx.NewAutoClock(t0)
+	f := newFakeReader(c, map[string]script{"t": {doneAt: 20 * time.Second, err: errUnavailable, errUntil: 5 * time.Second}})
+	obs := &recordingObserver{}
+	res := readWithin(c, f, []string{"t"}, 0, Options{Wait: true, Random: exact, Observer: obs})[0]
+	if res.Err != nil || res.Task.Summary().State != koophone.TaskSuccessful {
+		t.Fatalf("result %+v", res)
+	}
+	// Failures at 0, 1 and 3 s, running at 7 and 15 s, done at 25 s.
+	if got := fmt.Sprint(f.pollsOf("t")); got != "[0s 1s 3s 7s 15s 25s]" {
+		t.Errorf("polls at %s", got)
+	}
+	if f.once != 6 || f.retrys != 0 || res.Polls != 6 {
+		t.Errorf("%d polls, %d reads with retries, %d counted; want 6 polls of one request each", f.once, f.retrys, res.Polls)
+	}
+	if fmt.Sprint(obs.retries) != "[1s 2s 4s]" || fmt.Sprint(obs.changes) != "[4:running 6:successful]" || fmt.Sprint(obs.finished) != "[1]" {
+		t.Errorf("observer saw retries %v, changes %v, finished %v", obs.retries, obs.changes, obs.finished)
+	}
 }
 
-func TestObserverHearsProgress(t *testing.T) {
-	noLeak(t)
-	c := clock.NewFake(t0)
-	f := newFakeReader(c, map[string]fakeTask{"a": {doneAt: 2 * time.Second}, "b": {doneAt: 8 * time.Second}})
-	var obs recordingObserver
-	opts := exact()
-	opts.Observer = &obs
-	simulate(t, c, f, []string{"a", "b"}, opts)
-	var changed []string
-	for _, p := range obs.polled {
-		if p.Changed {
-			changed = append(changed, fmt.Sprintf("%s#%d:%s", p.TaskID, p.N, p.Summary.State))
+func TestFailedAndUnknownStatusesEndOrKeepTheWait(t *testing.T) {
+	for _, c := range []struct {
+		status int64
+		done   bool
+		state  koophone.TaskState
+	}{
+		{koophone.StatusFailed, true, koophone.TaskFailed},
+		{koophone.StatusInstallFailed, true, koophone.TaskFailed},
+		{koophone.StatusSucceeded, true, koophone.TaskSuccessful},
+		{koophone.StatusPending, false, koophone.TaskRunning},
+		{42, false, koophone.TaskRunning},
+	} {
+		clk := clockctx.NewAutoClock(t0)
+		f := newFakeReader(clk, map[string]script{"t": {doneAt: 3 * time.Second, status: c.status}})
+		if c.status == koophone.StatusPending {
+			f.scripts["t"] = script{doneAt: 3 * time.Second, pending: true}
+		}
+		res := readWithin(clk, f, []string{"t"}, time.Minute, Options{Wait: true, Random: exact})[0]
+		if got := res.Task.Summary().State; got != c.state {
+			t.Errorf("status %d: state %s, want %s", c.status, got, c.state)
+		}
+		if (res.Err == nil) != c.done {
+			t.Errorf("status %d: err = %v; want the wait to end only on a final status", c.status, res.Err)
 		}
 	}
-	sort.Strings(changed)
-	if got := strings.Join(changed, " "); got != "a#1:running a#3:successful b#1:running b#5:successful" {
-		t.Errorf("changes observed: %s", got)
+}
+
+func TestNotFoundIsToleratedForTheGraceOnly(t *testing.T) {
+	c := clockctx.NewAutoClock(t0)
+	f := newFakeReader(c, nil)
+	res := readWithin(c, f, []string{"never"}, 0, Options{Wait: true, Random: exact})[0]
+	// A task never visible fails at the first poll after the grace: at
+	// 35 s (polls at 0, 1, 3, 7, 15, 25, 35 s).
+	if !errors.Is(res.Err, koophone.ErrTaskNotFound) {
+		t.Fatalf("err = %v, want not found", res.Err)
 	}
-	if fmt.Sprint(obs.finished) != "[a 1/2 b 2/2]" {
-		t.Errorf("finished: %v", obs.finished)
+	if got := fmt.Sprint(f.pollsOf("never")); got != "[0s 1s 3s 7s 15s 25s 35s]" {
+		t.Errorf("polls at %s", got)
 	}
 }
 
-func TestCancellationEndsEveryWait(t *testing.T) {
-	noLeak(t)
-	c := clock.NewFake(t0)
-	f := newFakeReader(c, map[string]fakeTask{"a": {doneAt: -1}, "b": {doneAt: -1}})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan []Result, 1)
-	go func() { done <- Read(ctx, f, []string{"a", "b"}, Options{Clock: c, Wait: true, Timeout: time.Hour}) }()
-	c.BlockUntilWaiters(3) // both tasks pause, plus the deadline
-	cancel()
-	select {
-	case res := <-done:
-		for _, r := range res {
-			var ce *poll.CanceledError
-			if !errors.As(r.Err, &ce) || r.Abandoned() {
-				t.Errorf("%s: %v", r.TaskID, r.Err)
+func TestALateTaskIsWaitedFor(t *testing.T) {
+	c := clockctx.NewAutoClock(t0)
+	f := newFakeReader(c, map[string]script{"late": {visibleAt: 20 * time.Second, doneAt: 22 * time.Second}})
+	res := readWithin(c, f, []string{"late"}, 0, Options{Wait: true, Random: exact})[0]
+	if res.Err != nil || res.Task.Summary().State != koophone.TaskSuccessful {
+		t.Errorf("result %+v", res)
+	}
+}
+
+// A task whose read fails for good ends the read of the others at once.
+func TestAPermanentFailureAbandonsTheOtherTasks(t *testing.T) {
+	c := clockwork.NewFakeClockAt(t0) // never advanced: only the failure can end the waits
+	f := newFakeReader(c, map[string]script{
+		"bad":  {err: errUnauthorized},
+		"slow": {doneAt: -1},
+	})
+	res := readWithin(c, f, []string{"slow", "bad"}, 0, Options{Wait: true})
+	if !errors.Is(res[1].Err, koophone.ErrUnauthorized) {
+		t.Errorf("bad: err = %v", res[1].Err)
+	}
+	if stop := stopOf(t, res[0].Err); stop.Reason != StopAbandoned {
+		t.Errorf("slow: stop reason %s, want abandoned", stop.Reason)
+	}
+	if len(f.pollsOf("bad")) != 1 {
+		t.Errorf("a permanent failure was polled %d times", len(f.pollsOf("bad")))
+	}
+}
+
+func TestATimeoutWithOnlyFailuresSaysWhatFailed(t *testing.T) {
+	c := clockctx.NewAutoClock(t0)
+	f := newFakeReader(c, map[string]script{"t": {err: errUnavailable}})
+	res := readWithin(c, f, []string{"t"}, 20*time.Second, Options{Wait: true, Random: exact})[0]
+	stop := stopOf(t, res.Err)
+	if res.Observed || stop.Reason != StopTimeout || !errors.Is(stop.LastErr, errUnavailable) || stop.Polls != 5 {
+		t.Errorf("result %+v, stop %+v", res, stop)
+	}
+}
+
+// Cancellation (Ctrl-C) ends a pause or a request in flight at once: the
+// clock never moves.
+func TestCancellationEndsAPauseOrARequestAtOnce(t *testing.T) {
+	for _, during := range []string{"pause", "request"} {
+		t.Run(during, func(t *testing.T) {
+			c := clockwork.NewFakeClockAt(t0)
+			f := newFakeReader(c, map[string]script{"t": {doneAt: -1}})
+			f.block = during == "request"
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan Result, 1)
+			go func() { done <- Read(ctx, f, []string{"t"}, Options{Clock: c, Wait: true})[0] }()
+			if during == "pause" {
+				if err := c.BlockUntilContext(ctx, 1); err != nil {
+					t.Fatal(err)
+				}
 			}
-		}
-	case <-time.After(time.Second):
-		t.Fatal("a cancelled read did not end within a second")
+			cancel()
+			res := <-done
+			if stop := stopOf(t, res.Err); stop.Reason != StopCanceled || !errors.Is(res.Err, context.Canceled) {
+				t.Errorf("stop %+v", stop)
+			}
+			if !c.Now().Equal(t0) {
+				t.Error("the clock moved: the wait slept instead of ending")
+			}
+		})
 	}
 }
 
-// When the rate limit is the bottleneck, tasks are polled in turns: every
-// task is polled once before any is polled twice, no task waits much more
-// than one round, the limit holds in every second, and each task is seen
-// finished within a round of finishing.
-func TestFairPollingWhenTheRateLimitIsTheBottleneck(t *testing.T) {
-	noLeak(t)
-	const (
-		tasks = 40
-		rate  = 2.0 // one round of polls takes 20 s, longer than the poll interval
-	)
-	c := clock.NewFake(t0)
-	specs := map[string]fakeTask{}
+func TestReadingWithoutWaitingReadsEachTaskOnceWithTheClientsRetries(t *testing.T) {
+	c := clockwork.NewFakeClockAt(t0)
+	f := newFakeReader(c, map[string]script{"a": {doneAt: -1}, "b": {doneAt: 0}})
+	res := readWithin(c, f, []string{"a", "b"}, 0, Options{})
+	if f.retrys != 2 || f.once != 0 {
+		t.Errorf("%d reads with retries, %d polls; want 2 reads", f.retrys, f.once)
+	}
+	if res[0].Err != nil || res[0].Task.Summary().State != koophone.TaskRunning || res[1].Task.Summary().State != koophone.TaskSuccessful {
+		t.Errorf("results %+v", res)
+	}
+}
+
+func TestAReadWithoutWaitingStoppedByItsDeadlineIsATimeout(t *testing.T) {
+	c := clockwork.NewFakeClockAt(t0)
+	f := newFakeReader(c, map[string]script{"t": {}})
+	f.block = true
+	done := make(chan Result, 1)
+	go func() { done <- readWithin(c, f, []string{"t"}, time.Minute, Options{})[0] }()
+	if err := c.BlockUntilContext(context.Background(), 1); err != nil { // the deadline's timer
+		t.Fatal(err)
+	}
+	c.Advance(time.Minute)
+	if stop := stopOf(t, (<-done).Err); stop.Reason != StopTimeout || stop.LastErr != nil {
+		t.Errorf("stop %+v", stop)
+	}
+}
+
+// Many tasks are polled concurrently, each on its own schedule, and a task
+// that has finished is never polled again. The fake clock moves only when
+// every task still waiting is asleep, so the poll times are exact.
+func TestManyTasksArePolledConcurrentlyAndEachStopsWhenDone(t *testing.T) {
+	const tasks = 50
+	c := clockwork.NewFakeClockAt(t0)
+	scripts := map[string]script{}
 	var ids []string
 	for i := range tasks {
 		id := fmt.Sprintf("t%02d", i)
 		ids = append(ids, id)
-		specs[id] = fakeTask{doneAt: time.Duration(30+i) * time.Second}
+		scripts[id] = script{doneAt: time.Duration(i) * 1500 * time.Millisecond}
 	}
-	f := newFakeReader(c, specs)
-	lim, err := ratelimit.New(rate, ratelimit.Options{Clock: c})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.lim = lim
-	opts := exact()
-	opts.Timeout = 10 * time.Minute
-	res := simulate(t, c, f, ids, opts)
-	for _, r := range res {
-		if r.Err != nil {
-			t.Fatalf("%s: %v", r.TaskID, r.Err)
+	f := newFakeReader(c, scripts)
+	obs := &endSignal{recordingObserver: &recordingObserver{}, ended: make(chan struct{}, tasks)}
+	done := make(chan []Result, 1)
+	go func() {
+		done <- Read(context.Background(), f, ids, Options{Clock: c, Wait: true, Random: exact, Observer: obs})
+	}()
+	res := driveUntilQuiet(c, tasks, obs.ended, done)
+	for i, id := range ids {
+		if res[i].Err != nil || !res[i].Task.Summary().Done() {
+			t.Fatalf("%s: %+v", id, res[i])
+		}
+		polls := f.pollsOf(id)
+		finish := scripts[id].doneAt
+		// Every task is polled at once; its last poll is the first at or
+		// after its finish, within the poll interval of it.
+		if polls[0] != 0 || polls[len(polls)-1] < finish || polls[len(polls)-1]-finish > DefaultPollInterval {
+			t.Errorf("%s (finishing at %v) polled at %v", id, finish, polls)
+		}
+		if len(polls) > 1 && polls[len(polls)-2] >= finish {
+			t.Errorf("%s (finishing at %v) was polled after it was seen finished: %v", id, finish, polls)
 		}
 	}
+}
 
-	type poll struct {
-		id string
-		at time.Duration
-	}
-	var all []poll
-	round := time.Duration(float64(tasks)/rate) * time.Second
-	for _, id := range ids {
-		p := f.pollsOf(id)
-		for i, at := range p {
-			all = append(all, poll{id, at})
-			if i > 0 && at-p[i-1] > round+time.Second {
-				t.Errorf("%s waited %v between polls %d and %d; a round is %v", id, at-p[i-1], i, i+1, round)
-			}
-		}
-		finish := specs[id].doneAt
-		if lag := p[len(p)-1] - finish; lag > round {
-			t.Errorf("%s seen finished %v after it finished", id, lag)
-		}
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].at < all[j].at })
-	first := map[string]bool{}
-	for _, p := range all[:tasks] {
-		if first[p.id] {
-			t.Fatalf("%s polled twice before every task was polled once", p.id)
-		}
-		first[p.id] = true
-	}
-	for i := range all {
-		n := 0
-		for _, p := range all[i:] {
-			if p.at-all[i].at < time.Second {
-				n++
-			}
-		}
-		if n > int(rate) {
-			t.Fatalf("%d polls in the second after %v; the limit is %v/s", n, all[i].at, rate)
+// endSignal tells the test driver when a task's read ends.
+type endSignal struct {
+	*recordingObserver
+	ended chan struct{}
+}
+
+func (e *endSignal) Finished(ctx context.Context, r Result, ended, total int) {
+	e.recordingObserver.Finished(ctx, r, ended, total)
+	e.ended <- struct{}{}
+}
+
+// driveUntilQuiet advances c by 100 ms whenever every one of the running
+// tasks sleeps on it, until done delivers.
+func driveUntilQuiet[T any](c *clockwork.FakeClock, running int, ended <-chan struct{}, done <-chan T) T {
+	for {
+		asleep, stop := clocktest.WhenBlocked(c, running)
+		select {
+		case v := <-done:
+			stop()
+			return v
+		case <-ended:
+			stop()
+			running--
+		case <-asleep:
+			stop()
+			c.Advance(100 * time.Millisecond)
 		}
 	}
 }
