@@ -7,21 +7,24 @@
 // the provider's poller in virtual time:
 //
 //  1. plan overhead: 200 koophone_instance_task reads at 20 ms simulated
-//     latency, against 200 terraform_remote_state reads of a local file;
+//     latency, against 200 reads of the floor provider's data source
+//     (./floor: the same GET, the plainest way), interleaved;
 //  2. wait efficiency, in virtual time: detection lag and requests of the
-//     poller against fixed 10 s polling and 100 ms doubling to 10 s;
-//  3. fleet: 1,000 tasks of 100 jobs in one koophone_instance_tasks read at
-//     rate_limit = 50;
+//     wait engine against fixed 10 s polling and 100 ms doubling to 10 s;
+//  3. fleet: 1,000 tasks of 100 jobs in one koophone_instance_tasks read, at
+//     the defaults, with include_jobs = "all", and under a rate_limit;
 //  4. fan-in: 100 tasks of 30 s through 100 singular data sources against
 //     one plural read;
 //  5. Go benchmarks of response decoding.
 //
 // Usage:
 //
-//	koophone-bench -terraform PATH [-out BENCHMARKS.md] [-only plan,wait,fleet,fanin,go] [-runs 5]
+//	koophone-bench -terraform PATH [-out BENCHMARKS.md] [-only plan,wait,fleet,fanin,go] [-runs 9]
 //
-// Targets are printed next to the measurements; the program does not fail
-// when one is missed (a benchmark reports, a test asserts).
+// Targets are printed next to the measurements, and every verdict and
+// every number of the report is computed from the measurements; the
+// program does not fail when a target is missed (a benchmark reports, a
+// test asserts).
 package main
 
 import (
@@ -64,7 +67,7 @@ func run(ctx context.Context, args []string) error {
 	fs.StringVar(&o.terraform, "terraform", "terraform", "the terraform binary to drive")
 	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "where to write the report (- for stdout)")
 	fs.StringVar(&only, "only", "plan,wait,fleet,fanin,go", "comma-separated benchmarks to run")
-	fs.IntVar(&o.runs, "runs", 5, "timed runs of each plan in the plan-overhead benchmark")
+	fs.IntVar(&o.runs, "runs", 9, "timed runs of each plan in the plan-overhead benchmark")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -87,7 +87,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.token, "token", "", "accepted X-Auth-Token value (default $KOOPHONE_TOKEN)")
 	c.credentials.register(fs)
 	fs.StringVar(&c.seed, "seed", "", `JSON file {"tasks":[TaskSpec...],"faults":[Fault...]} to load at start`)
-	fs.DurationVar(&c.jobDuration, "job-duration", 5*time.Second, "how long jobs of submitted tasks run (negative: finish at once)")
+	fs.DurationVar(&c.jobDuration, "job-duration", 5*time.Second, "how long jobs of submitted tasks take to finish; app installs report 0 (not started) for the first half (negative: finish at once)")
 	fs.StringVar(&instances, "instances", "", "comma-separated known phone ids (default: every id is known)")
 	fs.StringVar(&c.urlFile, "url-file", "", "once listening, atomically write the base URL to this file")
 	fs.BoolVar(&c.quiet, "quiet", false, "do not log each request")
