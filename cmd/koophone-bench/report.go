@@ -197,7 +197,7 @@ func (r *report) planSection(w writer, p *planResult) {
 	row("`floor_task`, no latency", p.FloorFast)
 	met := ours <= limit
 	w("\n| measure | value | target | |\n|---|---|---|---|\n")
-	w("| ratio at %v latency (provider at its defaults) | %.3fx | at most %.2fx (%s) | %s |\n", planLatency, ratio(ours, floor),
+	w("| plan time at the default pacing (no `rate_limit`), as a ratio to the floor's, at %v latency | %.3fx | at most %.2fx (%s) | %s |\n", planLatency, ratio(ours, floor),
 		planTargetRatio, secs(limit), status(met))
 	w("| ratio with no latency, for the record | %.3fx | | |\n", ratio(median(p.OursFast.Wall), median(p.FloorFast.Wall)))
 	w("| the same %d reads at `rate_limit = %d` (the default before this release), for the record | %s | | |\n",
