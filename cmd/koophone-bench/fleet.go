@@ -57,6 +57,10 @@ type fleetResult struct {
 	MaxPolls            int
 	MeanPolls           float64
 	MaxGapFirstToSecond time.Duration
+	// MinGap is the shortest time between two consecutive requests at the
+	// emulator, and Closer how many were closer than 1 / RateLimit.
+	MinGap time.Duration
+	Closer int
 }
 
 // benchFleet runs the fleet read in each of fleetCases.
@@ -157,6 +161,15 @@ output "jobs" {
 		res.PeakPerSecond = max(res.PeakPerSecond, n)
 	}
 	res.PeakSliding, _ = srv.emu.PeakRequests(time.Second)
+	for i := 1; i < len(reqs); i++ {
+		gap := reqs[i].Time.Sub(reqs[i-1].Time)
+		if i == 1 || gap < res.MinGap {
+			res.MinGap = gap
+		}
+		if c.RateLimit > 0 && gap < time.Second/time.Duration(c.RateLimit) {
+			res.Closer++
+		}
+	}
 
 	// Per task: polls, and the lag from finishing to the poll that saw it
 	// finished (its last one: finished tasks are not polled again).

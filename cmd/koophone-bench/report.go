@@ -204,15 +204,14 @@ func (r *report) planSection(w writer, p *planResult) {
 		planReads, planFormerRateLimit, secs(p.FormerDefault))
 	dProv := median(p.Ours.ProviderCPU) - median(p.Floor.ProviderCPU)
 	dTF := (median(p.Ours.TotalCPU) - median(p.Ours.ProviderCPU)) - (median(p.Floor.TotalCPU) - median(p.Floor.ProviderCPU))
-	if met {
-		w("\nThe target is met: the provider's plan takes %s more than the floor's (median), with %s more CPU in the provider "+
-			"process and %s more in Terraform.\n", secs(ours-floor), secs(dProv), secs(dTF))
-	} else {
-		w("\nThe target is missed by %s: the provider's plan takes %s more than the floor's (median), with %s more CPU in "+
-			"the provider process and %s more in Terraform, which encodes, decodes and checks the larger schema of "+
-			"`koophone_instance_task` (%s).\n", secs(ours-limit), secs(ours-floor), secs(dProv), secs(dTF),
-			"its wait arguments, timeouts, counts and state besides `jobs`")
+	verdict := "The target is met"
+	if !met {
+		verdict = fmt.Sprintf("The target is missed by %s", secs(ours-limit))
 	}
+	w("\n%s. Per plan (medians), the provider's wall time minus the floor's is %s; the provider process's CPU minus the "+
+		"floor's is %s, and Terraform's CPU minus its CPU with the floor is %s (Terraform encodes, decodes and checks the "+
+		"larger schema of `koophone_instance_task`: its wait arguments, timeouts, counts and state besides `jobs`).\n",
+		verdict, secs(ours-floor), secs(dProv), secs(dTF))
 }
 
 func (r *report) waitSection(w writer, wr *waitResult) {
@@ -319,8 +318,14 @@ func (r *report) fleetSection(w writer, runs []*fleetResult) {
 		case f.RateLimit > 0:
 			demand := float64(f.Tasks) / f.PollInterval.Seconds()
 			w("\nWith `rate_limit = %d`, the cap is below the steady demand of %d tasks polled every %v (%.0f requests per second): "+
-				"polls queue behind it, and the worst lag is %s instead of %s without a cap, against a `poll_interval` of %v.\n",
+				"polls queue behind it, and the worst lag is %s instead of %s without a cap, against a `poll_interval` of %v.",
 				f.RateLimit, f.Tasks, f.PollInterval, demand, secs(f.MaxLag), secs(f0.MaxLag), f.PollInterval)
+			spacing := time.Second / time.Duration(f.RateLimit)
+			w(" The limiter gives each request a turn %v after the one before (exactly so on a fake clock: "+
+				"`TestACapSpacesRequestsEvenly`); on the wall clock a turn's timer can fire late while the next fires on time, and "+
+				"the requests then cross two processes, so %d of the %d arrived less than %v after the one before (the closest %v "+
+				"after it): the busiest whole second of the emulator's clock counted %d requests, the busiest sliding second %d.\n",
+				spacing, f.Closer, f.Requests, spacing, f.MinGap.Round(time.Microsecond), f.PeakPerSecond, f.PeakSliding)
 		}
 	}
 }
