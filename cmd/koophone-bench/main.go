@@ -19,7 +19,7 @@
 //
 // Usage:
 //
-//	koophone-bench -terraform PATH [-out BENCHMARKS.md] [-only plan,wait,fleet,fanin,go] [-runs 9]
+//	koophone-bench -terraform PATH [-out BENCHMARKS.md] [-only plan,wait,fleet,fanin,go] [-runs 21]
 //
 // Targets are printed next to the measurements, and every verdict and
 // every number of the report is computed from the measurements; the
@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string) error {
 	fs.StringVar(&o.terraform, "terraform", "terraform", "the terraform binary to drive")
 	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "where to write the report (- for stdout)")
 	fs.StringVar(&only, "only", "plan,wait,fleet,fanin,go", "comma-separated benchmarks to run")
-	fs.IntVar(&o.runs, "runs", 9, "timed runs of each plan in the plan-overhead benchmark")
+	fs.IntVar(&o.runs, "runs", 21, "timed runs of each plan in the plan-overhead benchmark")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory")
 	if err := fs.Parse(args); err != nil {
 		return err

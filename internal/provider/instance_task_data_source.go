@@ -63,14 +63,15 @@ func (d *instanceTaskDataSource) Read(ctx context.Context, req datasource.ReadRe
 	if resp.Diagnostics.HasError() || !clientReady(d.data, &resp.Diagnostics) {
 		return
 	}
-	args := readWaitArguments(config.Attributes())
+	attrs := config.Attributes()
+	args := readWaitArguments(attrs)
 	ws, diags := resolveWaitSettings(ctx, &args)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	ctx = withSecretsMasked(ctx, d.data.secrets)
-	taskID := attrOf[types.String](config.Attributes(), "task_id").ValueString()
+	taskID := attrOf[types.String](attrs, "task_id").ValueString()
 	if ws.Wait {
 		tflog.Info(ctx, "Waiting for KooPhone task", map[string]any{
 			"task_id": taskID, "poll_interval": ws.PollInterval.String(), "timeout": ws.Timeout.String(),
