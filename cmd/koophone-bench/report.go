@@ -224,9 +224,13 @@ func (r *report) planSection(w writer, p *planResult) {
 		verdict = fmt.Sprintf("The target is missed by %.1f%% of the floor's plan", 100*(paired-planTargetRatio))
 	}
 	w("\n%s. Per plan (medians), the provider's wall time minus the floor's is %v; the provider process's CPU minus the "+
-		"floor's is %v, and Terraform's CPU minus its CPU with the floor is %v (Terraform encodes, decodes and checks the "+
-		"larger schema of `koophone_instance_task`: its wait arguments, timeouts, counts and state besides `jobs`).\n",
+		"floor's is %v, and Terraform's CPU minus its CPU with the floor is %v",
 		verdict, (ours - floor).Round(time.Millisecond), dProv.Round(time.Millisecond), dTF.Round(time.Millisecond))
+	if dTF > 0 {
+		w(" (Terraform encodes, decodes and checks the larger schema of `koophone_instance_task`: its wait arguments, " +
+			"timeouts, counts and state besides `jobs`)")
+	}
+	w(".\n")
 }
 
 func (r *report) waitSection(w writer, wr *waitResult) {
