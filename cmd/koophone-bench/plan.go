@@ -22,7 +22,7 @@ const (
 	planTargetRatio = 1.05
 )
 
-// planRun is one plan of each kind, with its CPU split.
+// planSeries is the runs of one kind of plan, with their CPU split.
 type planSeries struct {
 	Wall        []time.Duration
 	TotalCPU    []time.Duration // Terraform and every process it started

@@ -13,7 +13,6 @@ package clockctx
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -55,10 +54,4 @@ func WithTimeout(ctx context.Context, c clockwork.Clock, d time.Duration) (conte
 		t.Stop()
 		cancel(context.Canceled)
 	}
-}
-
-// TimedOut reports whether ctx ended because a deadline passed: one made
-// by WithTimeout, or a standard one (context.WithTimeout).
-func TimedOut(ctx context.Context) bool {
-	return ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded)
 }

@@ -12,6 +12,11 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// timedOut reports whether ctx ended because its deadline passed.
+func timedOut(ctx context.Context) bool {
+	return ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded)
+}
+
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func TestSleepEndsWhenTheClockPasses(t *testing.T) {
@@ -59,12 +64,12 @@ func TestWithTimeoutFollowsTheClock(t *testing.T) {
 		t.Fatalf("Err of a live context = %v", err)
 	}
 	c.Advance(59 * time.Second)
-	if ctx.Err() != nil || TimedOut(ctx) {
+	if ctx.Err() != nil || timedOut(ctx) {
 		t.Fatal("ended before its deadline")
 	}
 	c.Advance(time.Second)
 	<-ctx.Done()
-	if !TimedOut(ctx) || !errors.Is(context.Cause(ctx), ErrDeadline) {
+	if !timedOut(ctx) || !errors.Is(context.Cause(ctx), ErrDeadline) {
 		t.Errorf("cause = %v, want ErrDeadline", context.Cause(ctx))
 	}
 }
@@ -74,7 +79,7 @@ func TestWithTimeoutCancelIsNotATimeout(t *testing.T) {
 	ctx, cancel := WithTimeout(context.Background(), c, time.Minute)
 	cancel()
 	<-ctx.Done()
-	if TimedOut(ctx) {
+	if timedOut(ctx) {
 		t.Error("a cancelled context reports a timeout")
 	}
 	// The timer is released: advancing past the deadline changes nothing.
@@ -95,7 +100,7 @@ func TestAutoClockJumpsToEachTimer(t *testing.T) {
 	// A deadline on the way ends the sleep there, as on a real clock.
 	ctx, cancel := WithTimeout(context.Background(), c, time.Minute)
 	defer cancel()
-	if err := Sleep(ctx, c, time.Hour); err == nil || !TimedOut(ctx) {
+	if err := Sleep(ctx, c, time.Hour); err == nil || !timedOut(ctx) {
 		t.Errorf("Sleep = %v, cause %v; want the deadline", err, context.Cause(ctx))
 	}
 	if got := c.Since(t0); got != 91*time.Minute {

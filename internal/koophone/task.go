@@ -73,9 +73,9 @@ type Job struct {
 	ExecuteMsg string
 }
 
-// StateOf maps a numeric job status to its meaning.
-func StateOf(status int64) JobState {
-	switch status {
+// State maps the job's numeric status to its meaning.
+func (j Job) State() JobState {
+	switch j.Status {
 	case StatusPending:
 		return JobPending
 	case StatusRunning:
@@ -88,9 +88,6 @@ func StateOf(status int64) JobState {
 		return JobUnknown
 	}
 }
-
-// State maps the job's numeric status to its meaning.
-func (j Job) State() JobState { return StateOf(j.Status) }
 
 // Summary counts a task's jobs by state and derives the task's state.
 type Summary struct {
@@ -109,7 +106,7 @@ func (s Summary) Done() bool { return s.State != TaskRunning }
 // Finished is the number of jobs that reached a final state.
 func (s Summary) Finished() int { return s.Successful + s.Failed }
 
-// Add counts one more job in the state given.
+// add counts one more job in the state given.
 func (s *Summary) add(state JobState) {
 	s.Jobs++
 	switch state {

@@ -90,15 +90,9 @@ func resolveSettings(m providerModel, env lookupEnv) (settings, diag.Diagnostics
 
 	if !m.RequestTimeout.IsNull() {
 		// Checked at plan time too, unless it was unknown then.
-		d, err := time.ParseDuration(m.RequestTimeout.ValueString())
-		switch {
-		case err != nil:
-			diags.AddAttributeError(path.Root("request_timeout"), "Invalid duration",
-				fmt.Sprintf("request_timeout is %q, which is not a Go duration such as \"30s\".", m.RequestTimeout.ValueString()))
-		case d < minRequestTimeout:
-			diags.AddAttributeError(path.Root("request_timeout"), "Duration too short",
-				fmt.Sprintf("request_timeout is %s, but it must be at least %s.", d, minRequestTimeout))
-		default:
+		d, timeoutDiags := durationAtLeast{min: minRequestTimeout}.parse(path.Root("request_timeout"), m.RequestTimeout.ValueString())
+		diags.Append(timeoutDiags...)
+		if !timeoutDiags.HasError() {
 			s.RequestTimeout = d
 		}
 	}

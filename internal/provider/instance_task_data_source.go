@@ -28,7 +28,7 @@ func newInstanceTaskDataSource() datasource.DataSource {
 
 // instanceTaskType is the type of the data source's configuration and
 // state.
-var instanceTaskType = objectTypeOf(newInstanceTaskDataSource())
+var instanceTaskType = schemaTypeOf(newInstanceTaskDataSource())
 
 func (d *instanceTaskDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_instance_task"

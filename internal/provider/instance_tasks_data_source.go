@@ -38,7 +38,7 @@ func newInstanceTasksDataSource() datasource.DataSource {
 
 // instanceTasksType is the type of the data source's configuration and
 // state.
-var instanceTasksType = objectTypeOf(newInstanceTasksDataSource())
+var instanceTasksType = schemaTypeOf(newInstanceTasksDataSource())
 
 // taskElementAttributes are the attributes of one element of tasks: those
 // of koophone_instance_task's outcome, and task_id.
@@ -51,13 +51,7 @@ func taskElementAttributes() map[string]schema.Attribute {
 }
 
 // taskElementType is the object type of one element of tasks.
-var taskElementType = func() types.ObjectType {
-	attrTypes := map[string]attr.Type{}
-	for name, a := range taskElementAttributes() {
-		attrTypes[name] = a.GetType()
-	}
-	return types.ObjectType{AttrTypes: attrTypes}
-}()
+var taskElementType = objectTypeOf(taskElementAttributes())
 
 func (d *instanceTasksDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_instance_tasks"

@@ -173,13 +173,20 @@ func attrOf[T attr.Value](values map[string]attr.Value, name string) T {
 	return v
 }
 
-// objectTypeOf is the object type of a data source's schema.
-func objectTypeOf(ds datasource.DataSource) types.ObjectType {
-	var resp datasource.SchemaResponse
-	ds.Schema(context.Background(), datasource.SchemaRequest{}, &resp)
-	attrTypes := map[string]attr.Type{}
-	for name, a := range resp.Schema.Attributes {
+// objectTypeOf is the object type of attributes: of a data source's whole
+// schema, or of one element of a nested list.
+func objectTypeOf(attributes map[string]schema.Attribute) types.ObjectType {
+	attrTypes := make(map[string]attr.Type, len(attributes))
+	for name, a := range attributes {
 		attrTypes[name] = a.GetType()
 	}
 	return types.ObjectType{AttrTypes: attrTypes}
+}
+
+// schemaTypeOf is the object type of a data source's schema: of its
+// configuration and of its state.
+func schemaTypeOf(ds datasource.DataSource) types.ObjectType {
+	var resp datasource.SchemaResponse
+	ds.Schema(context.Background(), datasource.SchemaRequest{}, &resp)
+	return objectTypeOf(resp.Schema.Attributes)
 }

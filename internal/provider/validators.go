@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
@@ -103,17 +105,26 @@ func (v durationAtLeast) ValidateString(_ context.Context, req validator.StringR
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	raw := req.ConfigValue.ValueString()
+	_, diags := v.parse(req.Path, req.ConfigValue.ValueString())
+	resp.Diagnostics.Append(diags...)
+}
+
+// parse reads raw, the value of the attribute at p, as a duration of at
+// least v.min; the diagnostics say what is wrong with it otherwise. The
+// provider calls it too, for a value that was unknown at plan time.
+func (v durationAtLeast) parse(p path.Path, raw string) (time.Duration, diag.Diagnostics) {
+	var diags diag.Diagnostics
 	d, err := time.ParseDuration(raw)
 	switch {
 	case err != nil:
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
+		diags.AddAttributeError(p, "Invalid duration",
 			fmt.Sprintf("%s is %q, which is not a Go duration. Use a number with a unit, such as %q or \"1m30s\" (units: ms, s, m, h).",
-				req.Path, raw, (10*v.min).String()))
+				p, raw, (10*v.min).String()))
 	case d < v.min:
-		resp.Diagnostics.AddAttributeError(req.Path, "Duration too short",
-			fmt.Sprintf("%s is %q, but it must be at least %s. Use a Go duration such as %q.", req.Path, raw, v.min, (10*v.min).String()))
+		diags.AddAttributeError(p, "Duration too short",
+			fmt.Sprintf("%s is %q, but it must be at least %s. Use a Go duration such as %q.", p, raw, v.min, (10*v.min).String()))
 	}
+	return d, diags
 }
 
 func capitalize(s string) string {
