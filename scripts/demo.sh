@@ -116,8 +116,15 @@ fi
 heading "Outputs"
 "$tf" -chdir="$work" output
 
-heading "What the emulator saw: the polls of the adb command task while Terraform waited"
-echo "    (the first poll at once, then pauses of 1 s, then poll_interval = 2s, until every phone was done)"
-grep 'GET /v1/instances/tasks/d3m0c0ffee5a4b1e9f00a1b2c3d4e5f6' "$tmp/emulator.log" | sed 's/^/    /' || true
+heading "What the emulator saw: one submit per resource, then the polls while Terraform waited"
+echo "    (each task: the first poll at once, then pauses of 1 s, then poll_interval = 2s, until every phone was done)"
+grep -E 'POST /v1/instances/|GET /v1/instances/tasks/' "$tmp/emulator.log" | sed 's/^/    /' || true
+
+heading "Plan again: the finished tasks are not read again, and nothing is submitted"
+before=$(grep -cE '(GET|POST) /v1/' "$tmp/emulator.log" || true)
+echo "    \$ terraform plan -input=false"
+"$tf" -chdir="$work" plan -input=false
+after=$(grep -cE '(GET|POST) /v1/' "$tmp/emulator.log" || true)
+echo "    API requests during the plan: $((after - before))"
 
 printf '\n==> Done: the emulator is stopped and the temporary files are removed.\n'

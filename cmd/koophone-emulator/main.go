@@ -6,16 +6,21 @@
 //	koophone-emulator [-listen 127.0.0.1:8765] [-token T]
 //	                  [-access-key AK -secret-key SK [-security-token ST]]
 //	                  [-seed FILE] [-job-duration 5s] [-instances a,b,c]
+//	                  [-install-response flat|nested]
 //	                  [-url-file FILE] [-quiet] [-allow-remote]
 //
 // The token defaults to $KOOPHONE_TOKEN. The access key, secret key and
 // security token (accepted AK/SK signatures, SDK-HMAC-SHA256) default to
 // $KOOPHONE_ACCESS_KEY, $KOOPHONE_SECRET_KEY and $KOOPHONE_SECURITY_TOKEN,
 // else to their HW_ counterparts, as in the provider. A token or an access
-// key is needed; with both, either kind is accepted. Seeded task ids are
+// key is needed; with both, either kind is accepted. The seed file's phones
+// are listed by GET /v1/instances/batch-query, and then only their ids (and
+// those of -instances) exist for submitted jobs. Seeded task ids are
 // printed to stdout, one per line; logs go to stderr. The admin API (unauthenticated)
 // lives under /_emulator/, which is why a non-loopback listen address needs
-// -allow-remote.
+// -allow-remote. -install-response picks the shape of the app-install answer:
+// flat data {task_id, cmd_jobs} (the default, as the API answers since Huawei
+// SDK 3.1.207) or nested data {data: {task_id, cmd_jobs}} (earlier versions).
 package main
 
 import (
@@ -75,6 +80,9 @@ type config struct {
 	urlFile     string
 	quiet       bool
 	allowRemote bool
+	// installResponse is emulator.InstallResponseFlat or
+	// emulator.InstallResponseNested.
+	installResponse string
 }
 
 // parseFlags parses the command line; getenv supplies KOOPHONE_TOKEN.
@@ -86,9 +94,11 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:8765", "address to listen on (port 0 picks a free port)")
 	fs.StringVar(&c.token, "token", "", "accepted X-Auth-Token value (default $KOOPHONE_TOKEN)")
 	c.credentials.register(fs)
-	fs.StringVar(&c.seed, "seed", "", `JSON file {"tasks":[TaskSpec...],"faults":[Fault...]} to load at start`)
+	fs.StringVar(&c.seed, "seed", "", `JSON file {"phones":[Phone...],"tasks":[TaskSpec...],"faults":[Fault...]} to load at start`)
 	fs.DurationVar(&c.jobDuration, "job-duration", 5*time.Second, "how long jobs of submitted tasks take to finish; app installs report 0 (not started) for the first half (negative: finish at once)")
-	fs.StringVar(&instances, "instances", "", "comma-separated known phone ids (default: every id is known)")
+	fs.StringVar(&instances, "instances", "", "comma-separated known phone ids, besides the seed's phones (default: every id is known, unless the seed has phones)")
+	fs.StringVar(&c.installResponse, "install-response", emulator.InstallResponseFlat,
+		`shape of the app-install answer: "flat" data {task_id, cmd_jobs} (SDK >= 3.1.207) or "nested" data {data: {...}} (earlier)`)
 	fs.StringVar(&c.urlFile, "url-file", "", "once listening, atomically write the base URL to this file")
 	fs.BoolVar(&c.quiet, "quiet", false, "do not log each request")
 	fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a non-loopback listen address (the admin API has no auth)")
@@ -100,6 +110,10 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if fs.NArg() > 0 {
 		return c, usageError{fmt.Sprintf("unexpected arguments: %q", fs.Args())}
+	}
+	// Checked here, as a usage error, because emulator.New panics on it.
+	if c.installResponse != emulator.InstallResponseFlat && c.installResponse != emulator.InstallResponseNested {
+		return c, usageError{fmt.Sprintf("-install-response %q: want %q or %q", c.installResponse, emulator.InstallResponseFlat, emulator.InstallResponseNested)}
 	}
 	if c.token == "" {
 		c.token = getenv("KOOPHONE_TOKEN")
@@ -168,7 +182,7 @@ type server struct {
 // start builds the emulator, applies the seed file, listens, starts
 // serving and publishes the URL; serveUntil then waits and shuts down.
 func start(cfg config, stdout, stderr io.Writer) (*server, error) {
-	opts := emulator.Options{Token: cfg.token, JobDuration: cfg.jobDuration, Instances: cfg.instances}
+	opts := emulator.Options{Token: cfg.token, JobDuration: cfg.jobDuration, Instances: cfg.instances, InstallResponse: cfg.installResponse}
 	cfg.credentials.apply(&opts)
 	if !cfg.quiet {
 		opts.Logf = log.New(stderr, "", log.LstdFlags|log.Lmicroseconds).Printf
@@ -189,6 +203,9 @@ func start(cfg config, stdout, stderr io.Writer) (*server, error) {
 		}
 		for _, id := range ids {
 			fmt.Fprintln(stdout, id)
+		}
+		if n := len(seed.Phones); n > 0 {
+			fmt.Fprintf(stderr, "koophone-emulator lists %d phones from the seed; jobs for other phone ids fail with CPS0005\n", n)
 		}
 	}
 	if cfg.urlFile != "" {

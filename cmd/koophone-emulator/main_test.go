@@ -32,7 +32,8 @@ func TestParseFlags(t *testing.T) {
 	}{
 		{"defaults with token flag", []string{"-token", "t"}, nil, func(c config) bool {
 			return c.listen == "127.0.0.1:8765" && c.token == "t" && c.jobDuration == 5*time.Second &&
-				c.instances == nil && !c.quiet && !c.allowRemote && c.seed == "" && c.urlFile == ""
+				c.instances == nil && !c.quiet && !c.allowRemote && c.seed == "" && c.urlFile == "" &&
+				c.installResponse == "flat"
 		}, ""},
 		{"token from env", nil, map[string]string{"KOOPHONE_TOKEN": "e"}, func(c config) bool { return c.token == "e" }, ""},
 		{"flag beats env", []string{"-token", "f"}, map[string]string{"KOOPHONE_TOKEN": "e"}, func(c config) bool { return c.token == "f" }, ""},
@@ -64,6 +65,11 @@ func TestParseFlags(t *testing.T) {
 			return c.listen == "[::1]:0" && c.seed == "s.json" && c.jobDuration == 250*time.Millisecond &&
 				strings.Join(c.instances, "|") == "a|b|c" && c.urlFile == "u" && c.quiet
 		}, ""},
+		{"install response flat", []string{"-token", "t", "-install-response", "flat"}, nil, func(c config) bool { return c.installResponse == "flat" }, ""},
+		{"install response nested", []string{"-token", "t", "-install-response", "nested"}, nil, func(c config) bool { return c.installResponse == "nested" }, ""},
+		{"install response unknown", []string{"-token", "t", "-install-response", "deep"}, nil, nil, `-install-response "deep": want "flat" or "nested"`},
+		{"install response is case-sensitive", []string{"-token", "t", "-install-response", "Nested"}, nil, nil, `-install-response "Nested"`},
+		{"install response empty", []string{"-token", "t", "-install-response", ""}, nil, nil, `-install-response ""`},
 		{"localhost", []string{"-token", "t", "-listen", "localhost:0"}, nil, nil, ""},
 		{"127.0.0.2", []string{"-token", "t", "-listen", "127.0.0.2:0"}, nil, nil, ""},
 		{"all interfaces refused", []string{"-token", "t", "-listen", ":8765"}, nil, nil, "all interfaces, not loopback"},
@@ -402,5 +408,39 @@ func TestWriteFileAtomic(t *testing.T) {
 	}
 	if info, _ := os.Stat(p); info.Mode().Perm() != 0o644 {
 		t.Errorf("mode %v", info.Mode())
+	}
+}
+
+// -install-response reaches the emulator: the app-install answer comes in
+// the shape asked for.
+func TestRunInstallResponse(t *testing.T) {
+	install := `{"object_name":"com.example.app","file_name":"app.apk","object_version":"1","object_size":"1",
+		"biz_type":"apk","content_type":"obs","install_package_url":"https://b.obs.example.com/app.apk","instance_id_list":["p1"]}`
+	for _, c := range []struct {
+		args   []string
+		prefix string // of the answer's data
+	}{
+		{nil, `{"error_code":"0","error_msg":"ok","data":{"task_id":"ZGCA`},
+		{[]string{"-install-response", "flat"}, `{"error_code":"0","error_msg":"ok","data":{"task_id":"ZGCA`},
+		{[]string{"-install-response", "nested"}, `{"error_code":"0","error_msg":"ok","data":{"data":{"task_id":"ZGCA`},
+	} {
+		t.Run(strings.Join(append([]string{"args"}, c.args...), " "), func(t *testing.T) {
+			url, _, _, stop := startRun(t, append([]string{"-quiet"}, c.args...))
+			req, _ := http.NewRequest(http.MethodPost, url+"/v1/instances/app/install", strings.NewReader(install))
+			req.Header.Set("X-Auth-Token", token)
+			req.Header.Set("X-Request-Id", "install-1")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !strings.HasPrefix(string(b), c.prefix) {
+				t.Errorf("answer %d %s, want a prefix %s", res.StatusCode, b, c.prefix)
+			}
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

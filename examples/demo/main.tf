@@ -1,6 +1,10 @@
 # The configuration that `make demo` applies against the bundled KooPhone
-# emulator. The emulator was seeded from emulator-seed.json; the provider
-# reads KOOPHONE_ENDPOINT and KOOPHONE_TOKEN from the environment.
+# emulator, seeded from emulator-seed.json. The provider reads
+# KOOPHONE_ENDPOINT and KOOPHONE_TOKEN from the environment.
+#
+# The whole loop: Terraform installs an app on the phones and waits, a gate
+# stops the deployment unless every phone has the app, a command runs after
+# it, and a phone that fails is reported by a check block as a warning.
 
 terraform {
   required_providers {
@@ -12,53 +16,80 @@ terraform {
 
 provider "koophone" {}
 
-# An adb command sent to four phones; each phone takes a few seconds.
-data "koophone_instance_task" "adb_command" {
-  task_id             = "d3m0c0ffee5a4b1e9f00a1b2c3d4e5f6"
-  wait_for_completion = true
+locals {
+  phones = ["phone-001", "phone-002", "phone-003", "phone-004"]
+}
+
+# 1. Install the app on four phones and wait (installs report 0 "not
+#    started", then 1, then 2 or 3).
+resource "koophone_instance_app_install" "game" {
+  object_name         = "com.example.game"
+  file_name           = "game-1.2.3.apk"
+  object_version      = "1.2.3"
+  object_size         = "120"
+  install_package_url = "https://demo-bucket.obs.cn-south-1.myhuaweicloud.com/apps/game-1.2.3.apk"
+  instance_ids        = local.phones
   poll_interval       = "2s"
 
-  timeouts = {
-    read = "2m"
-  }
-
-  # The gate: the apply stops here unless every phone succeeded.
+  # 2. The gate: nothing that depends on the install runs unless every
+  #    phone installed the app.
   lifecycle {
     postcondition {
       condition     = self.state == "successful"
-      error_message = "Task ${self.id} ended ${self.state}: ${self.failed_count} of ${self.job_count} phones failed."
+      error_message = "The install ended ${self.state}: ${self.failed_count} of ${self.job_count} phones failed."
     }
   }
 }
 
-# Stands for the next step of a deployment: it is created only after the
-# gate above has passed.
-resource "terraform_data" "next_step" {
-  input = "ran after ${data.koophone_instance_task.adb_command.successful_count} phones succeeded"
+# 3. Runs only after the gate has passed: it takes its phones from the install.
+resource "koophone_instance_command" "start_game" {
+  command       = "am start -n com.example.game/.MainActivity"
+  instance_ids  = koophone_instance_app_install.game.instance_ids
+  poll_interval = "2s"
 }
 
-# An app install in which one phone was not found. A check block reports it
-# as a warning without blocking the apply.
-check "app_install" {
-  data "koophone_instance_task" "install" {
-    task_id = "ZGCAd3m0a77f1e9c4b2a8d6e0f1a2b3c"
-  }
+# 4. An inventory that includes a phone the tenant does not have. Its
+#    failure is recorded instead of failing the apply ...
+resource "koophone_instance_command" "inventory" {
+  command             = "getprop ro.build.version.release"
+  instance_ids        = concat(local.phones, ["phone-404"])
+  fail_on_job_failure = false
+  poll_interval       = "2s"
+}
 
+# ... and reported by a check block: a warning, not an error.
+check "inventory" {
   assert {
-    condition     = data.koophone_instance_task.install.failed_count == 0
-    error_message = "${data.koophone_instance_task.install.failed_count} of ${data.koophone_instance_task.install.job_count} phones failed the app install."
+    condition = koophone_instance_command.inventory.failed_count == 0
+    error_message = join("; ", [
+      for id, r in koophone_instance_command.inventory.results :
+      "phone ${id} failed: ${r.error_code} ${r.error_msg}" if r.state != "successful"
+    ])
   }
 }
 
-output "adb_command_state" {
-  value = data.koophone_instance_task.adb_command.state
+# Stands for the next step of a deployment.
+resource "terraform_data" "next_step" {
+  input = "the game runs on ${koophone_instance_command.start_game.successful_count} phones"
 }
 
-output "adb_command_jobs" {
-  value = [
-    for job in data.koophone_instance_task.adb_command.jobs :
-    format("%s  %-10s  %s", job.job_id, job.state, job.execute_msg)
-  ]
+output "install" {
+  value = {
+    for id, r in koophone_instance_app_install.game.results : id => "${r.state} (status ${r.status})"
+  }
+}
+
+output "start_game" {
+  value = {
+    for id, r in koophone_instance_command.start_game.results : id => "${r.state}: ${trimspace(r.execute_msg)}"
+  }
+}
+
+output "inventory" {
+  value = {
+    for id, r in koophone_instance_command.inventory.results :
+    id => r.state == "successful" ? "Android ${trimspace(r.execute_msg)}" : "${r.state}: ${r.error_code} ${r.error_msg}"
+  }
 }
 
 output "next_step" {

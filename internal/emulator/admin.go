@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"strings"
 )
 
 const adminPrefix = "/_emulator/"
@@ -21,24 +23,30 @@ func (e *Emulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	if e.logf != nil {
 		defer e.logf("admin %s %s", r.Method, r.URL.Path)
 	}
-	var method string
+	var methods []string
 	switch r.URL.Path {
-	case adminPrefix + "tasks", adminPrefix + "faults", adminPrefix + "reset":
-		method = http.MethodPost
+	case adminPrefix + "tasks":
+		methods = []string{http.MethodGet, http.MethodPost}
+	case adminPrefix + "faults", adminPrefix + "reset":
+		methods = []string{http.MethodPost}
 	case adminPrefix + "requests":
-		method = http.MethodGet
+		methods = []string{http.MethodGet}
 	default:
-		writeJSON(w, http.StatusNotFound, adminError{fmt.Sprintf("no admin endpoint %s (have POST %stasks, POST %sfaults, GET %srequests, POST %sreset)",
+		writeJSON(w, http.StatusNotFound, adminError{fmt.Sprintf("no admin endpoint %s (have GET and POST %stasks, POST %sfaults, GET %srequests, POST %sreset)",
 			r.URL.Path, adminPrefix, adminPrefix, adminPrefix, adminPrefix)})
 		return
 	}
-	if r.Method != method {
-		w.Header().Set("Allow", method)
-		writeJSON(w, http.StatusMethodNotAllowed, adminError{fmt.Sprintf("%s needs method %s, got %s", r.URL.Path, method, r.Method)})
+	if !slices.Contains(methods, r.Method) {
+		w.Header().Set("Allow", strings.Join(methods, ", "))
+		writeJSON(w, http.StatusMethodNotAllowed, adminError{fmt.Sprintf("%s needs method %s, got %s", r.URL.Path, strings.Join(methods, " or "), r.Method)})
 		return
 	}
 	switch r.URL.Path {
 	case adminPrefix + "tasks":
+		if r.Method == http.MethodGet {
+			writeJSON(w, http.StatusOK, e.TaskIDs())
+			return
+		}
 		var spec TaskSpec
 		if !readAdminJSON(w, r, &spec, "a TaskSpec") {
 			return

@@ -105,7 +105,7 @@ func TestAdminErrors(t *testing.T) {
 		{"POST", "/_emulator/faults", `{"kind":"nope"}`, 400, "unknown fault kind"},
 		{"POST", "/_emulator/faults", `{"kind":"delay","delay":"x"}`, 400, "invalid duration"},
 		{"POST", "/_emulator/faults", `[]`, 400, "must be a JSON object"},
-		{"GET", "/_emulator/tasks", ``, 405, "needs method POST"},
+		{"PUT", "/_emulator/tasks", ``, 405, "needs method GET or POST"},
 		{"POST", "/_emulator/requests", ``, 405, "needs method GET"},
 		{"GET", "/_emulator/reset", ``, 405, "needs method POST"},
 		{"GET", "/_emulator/nope", ``, 404, "no admin endpoint"},
@@ -199,5 +199,108 @@ func TestConcurrency(t *testing.T) {
 	}
 	if n := len(v.emu.PendingFaults()); n != 0 {
 		t.Errorf("%d faults left", n)
+	}
+}
+
+// TaskIDs lists every task, seeded or submitted, in creation order; the
+// admin API serves the same list.
+func TestTaskIDs(t *testing.T) {
+	v := newEnv(t, Options{})
+	adminIDs := func() []string {
+		t.Helper()
+		r := v.admin(http.MethodGet, "/_emulator/tasks", "")
+		var ids []string
+		if r.status != http.StatusOK || r.header.Get("Content-Type") != jsonContentType || json.Unmarshal(r.body, &ids) != nil || ids == nil {
+			t.Fatalf("GET /_emulator/tasks: %d %q %s", r.status, r.header.Get("Content-Type"), r.body)
+		}
+		return ids
+	}
+	if ids := v.emu.TaskIDs(); ids == nil || len(ids) != 0 {
+		t.Errorf("empty emulator: TaskIDs %#v, want empty and non-nil", ids)
+	}
+	if r := v.admin(http.MethodGet, "/_emulator/tasks", ""); string(r.body) != "[]" {
+		t.Errorf("empty emulator: admin %s, want []", r.body)
+	}
+
+	// Ids sort differently from creation order, so the order is checked.
+	want := []string{v.addTask(TaskSpec{TaskID: "zz-first"})}
+	id, _ := submitData(t, v.do(http.MethodPost, pathAsync, `{"command":"ls","instance_ids":["a"]}`))
+	want = append(want, id)
+	if r := v.admin(http.MethodPost, "/_emulator/tasks", `{"task_id":"aa-third"}`); r.status != http.StatusCreated {
+		t.Fatalf("admin add: %d %s", r.status, r.body)
+	}
+	want = append(want, "aa-third")
+	id, _ = submitData(t, v.do(http.MethodPost, pathInstall, validInstall()))
+	want = append(want, id)
+	ids, err := v.emu.ApplySeed(Seed{Tasks: []TaskSpec{{TaskID: "mm-fifth"}, {}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, ids...)
+	// Neither a refused submit nor a failed AddTask creates a task.
+	wantErr(t, v.do(http.MethodPost, pathAsync, `{"command":"","instance_ids":["a"]}`), http.StatusBadRequest, "KOOPHONE.API.1000")
+	if _, err := v.emu.AddTask(TaskSpec{TaskID: "zz-first"}); err == nil {
+		t.Fatal("duplicate task id accepted")
+	}
+
+	if got := v.emu.TaskIDs(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("TaskIDs %v, want %v", got, want)
+	}
+	if got := adminIDs(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("GET /_emulator/tasks %v, want %v", got, want)
+	}
+	// The result is a copy.
+	v.emu.TaskIDs()[0] = "changed"
+	if v.emu.TaskIDs()[0] != "zz-first" {
+		t.Error("TaskIDs returned the emulator's own slice")
+	}
+	v.emu.Reset()
+	if got := adminIDs(); len(got) != 0 {
+		t.Errorf("after Reset: %v", got)
+	}
+	r := v.admin(http.MethodDelete, "/_emulator/tasks", "")
+	if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "GET, POST" {
+		t.Errorf("DELETE: %d Allow %q", r.status, r.header.Get("Allow"))
+	}
+}
+
+// Seed files and the admin API accept "process" on a fault, and refuse
+// it where it would change nothing.
+func TestSeedFaultProcess(t *testing.T) {
+	seed, err := ParseSeed([]byte(`{"faults":[
+		{"match":"/v1/instances/async-command","kind":"drop","process":true},
+		{"match":"/v1/instances/app/install","kind":"error","status":502,"process":true,"count":2}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(Options{Token: testToken})
+	if _, err := e.ApplySeed(seed); err != nil {
+		t.Fatal(err)
+	}
+	pf := e.PendingFaults()
+	if len(pf) != 2 || !pf[0].Process || pf[0].Kind != FaultDrop || !pf[1].Process || pf[1].Count != 2 {
+		t.Errorf("pending %+v", pf)
+	}
+	if b, err := json.Marshal(pf[0]); err != nil || !strings.Contains(string(b), `"process":true`) {
+		t.Errorf("marshalled %s %v", b, err)
+	}
+	bad, err := ParseSeed([]byte(`{"faults":[{"kind":"delay","delay":"1s","process":true}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ApplySeed(bad); err == nil || !strings.Contains(err.Error(), "faults[0]") || !strings.Contains(err.Error(), "process") {
+		t.Errorf("process on a delay fault: %v", err)
+	}
+
+	v := newEnv(t, Options{})
+	if r := v.admin(http.MethodPost, "/_emulator/faults", `{"kind":"error","status":503,"process":true}`); r.status != http.StatusNoContent {
+		t.Fatalf("admin fault: %d %s", r.status, r.body)
+	}
+	wantErr(t, v.do(http.MethodPost, pathAsync, `{"command":"ls","instance_ids":["a"]}`), 503, "KOOPHONE.API.9999")
+	if n := len(v.emu.TaskIDs()); n != 1 {
+		t.Errorf("%d tasks, want the one the processed submit created", n)
+	}
+	if r := v.admin(http.MethodPost, "/_emulator/faults", `{"kind":"truncate","process":true}`); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "process") {
+		t.Errorf("admin truncate+process: %d %s", r.status, r.body)
 	}
 }

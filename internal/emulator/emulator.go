@@ -1,10 +1,10 @@
 // Package emulator is a fake of the KooPhone REST API (the parts the
-// provider uses: task query, async command, app install). It exists so the
-// provider's tests and `make demo` can exercise the real HTTP client against
-// a server that speaks the documented wire format, including its odd corners
-// (business errors with HTTP 200, JSON null fields, gateway errors), and so
-// tests can inject failures (faults) and drive job progress with a fake
-// clock instead of sleeping.
+// provider uses: task query, async command, app install, phone list). It
+// exists so the provider's tests and `make demo` can exercise the real HTTP
+// client against a server that speaks the documented wire format,
+// including its odd corners (business errors with HTTP 200, JSON null
+// fields, gateway errors), and so tests can inject failures (faults) and
+// drive job progress with a fake clock instead of sleeping.
 //
 // The emulator deliberately does not import the provider's client package:
 // it has its own wire structs, so a decoding bug in the client cannot be
@@ -79,12 +79,32 @@ type Options struct {
 	JobDuration time.Duration
 	// Instances lists the phone ids that exist. A job submitted for any
 	// other id fails with CPS0005 "Phone not found.". nil or empty means
-	// every id exists.
+	// every id exists, unless there are Phones.
 	Instances []string
+	// Phones are the tenant's phones, listed by GET
+	// /v1/instances/batch-query in this order (see Phone). Their ids also
+	// exist for submitted jobs, with those of Instances. New panics on an
+	// invalid or duplicate instance_id; Seed.Phones and AddPhones add more.
+	Phones []Phone
 	// Logf, if set, receives one line per request (method, path, status,
 	// request id, fault, wall-clock duration). It never receives the token.
 	Logf func(format string, args ...any)
+	// InstallResponse selects the shape of a successful app-install
+	// answer, because Huawei changed it and a client must accept both:
+	// InstallResponseFlat ("" means flat) or InstallResponseNested. New
+	// panics on any other value. The async-command answer is always flat.
+	InstallResponse string
 }
+
+// The values of Options.InstallResponse.
+const (
+	// InstallResponseFlat answers data: {task_id, cmd_jobs}, as the API
+	// does since Huawei SDK 3.1.207 (TaskDataResult).
+	InstallResponseFlat = "flat"
+	// InstallResponseNested answers data: {data: {task_id, cmd_jobs}},
+	// as SDK 3.1.164 to 3.1.206 describe it (RmInstallAppResp).
+	InstallResponseNested = "nested"
+)
 
 // Emulator is an http.Handler serving the fake KooPhone API plus the admin
 // API. It is safe for concurrent use; create it with New.
@@ -92,27 +112,39 @@ type Emulator struct {
 	token       string
 	clock       clockwork.Clock
 	jobDuration time.Duration
-	instances   map[string]bool // nil: every id exists
+	instances   map[string]bool // nil: every id exists; replaced, never updated, by AddPhones
 	logf        func(format string, args ...any)
 
 	// The AK/SK credentials accepted (see auth.go); empty when only a
 	// token is.
 	accessKey, secretKey, securityToken string
 
-	mu       sync.Mutex
-	tasks    map[string]*task
-	faults   []*Fault
-	requests []Request
+	// nestedInstall: answer app installs in the older nested shape.
+	nestedInstall bool
+
+	mu    sync.Mutex
+	tasks map[string]*task
+	// taskOrder holds the ids of tasks in creation order, for TaskIDs
+	// (tasks is a map, so it has none).
+	taskOrder []string
+	faults    []*Fault
+	requests  []Request
+	phones    []Phone // see instances.go
 
 	conns atomic.Int64
 }
 
 // New returns an emulator configured by opts. It panics if opts accepts no
 // credential, or has an access key without its secret key (or the
-// reverse), or a security token without an access key: those are
-// programming errors in a test or in the program's flag handling, which
-// validates its flags first.
+// reverse), or a security token without an access key, or an unknown
+// InstallResponse: those are programming errors in a test or in the
+// program's flag handling, which validates its flags first.
 func New(opts Options) *Emulator {
+	switch opts.InstallResponse {
+	case "", InstallResponseFlat, InstallResponseNested:
+	default:
+		panic(fmt.Sprintf("emulator: Options.InstallResponse %q: want %q or %q", opts.InstallResponse, InstallResponseFlat, InstallResponseNested))
+	}
 	switch {
 	case opts.Token == "" && opts.AccessKey == "" && opts.SecretKey == "":
 		panic("emulator: Options.Token or Options.AccessKey must be set")
@@ -129,6 +161,7 @@ func New(opts Options) *Emulator {
 		tasks:       make(map[string]*task),
 	}
 	e.accessKey, e.secretKey, e.securityToken = opts.AccessKey, opts.SecretKey, opts.SecurityToken
+	e.nestedInstall = opts.InstallResponse == InstallResponseNested
 	if e.clock == nil {
 		e.clock = clockwork.NewRealClock()
 	}
@@ -142,6 +175,9 @@ func New(opts Options) *Emulator {
 		for _, id := range opts.Instances {
 			e.instances[id] = true
 		}
+	}
+	if err := e.AddPhones(opts.Phones...); err != nil {
+		panic(err.Error())
 	}
 	return e
 }
@@ -170,6 +206,8 @@ type Request struct {
 	SignedHeaders []string `json:"signed_headers,omitempty"`
 	// ProjectID is the X-Project-Id header, "" if none.
 	ProjectID string `json:"project_id,omitempty"`
+	// Query is the raw query string, "" if none.
+	Query string `json:"query,omitempty"`
 	// Status is the HTTP status sent, or 0 when no response was written
 	// (a drop fault, or a delay fault ended by the request's context).
 	Status int `json:"status"`
@@ -192,8 +230,26 @@ func (e *Emulator) Reset() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.tasks = make(map[string]*task)
+	e.taskOrder = nil
 	e.faults = nil
 	e.requests = nil
+}
+
+// TaskIDs returns the ids of all tasks, seeded (AddTask, ApplySeed, the
+// admin API) or submitted through the POST APIs, in the order they were
+// created, so a test can prove that one submit created exactly one task
+// (e.g. that a retried or failed submit did not create a second one).
+func (e *Emulator) TaskIDs() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string{}, e.taskOrder...) // [] rather than null in JSON
+}
+
+// storeTask adds t under id and notes the creation order. The caller
+// holds e.mu and has made sure id is new.
+func (e *Emulator) storeTask(id string, t *task) {
+	e.tasks[id] = t
+	e.taskOrder = append(e.taskOrder, id)
 }
 
 // ConnState counts new TCP connections. Assign it to http.Server.ConnState
@@ -212,6 +268,7 @@ func (e *Emulator) Connections() int { return int(e.conns.Load()) }
 // (paths under /_emulator/):
 //
 //	POST /_emulator/tasks   TaskSpec JSON -> 201 {"task_id": "..."}
+//	GET  /_emulator/tasks                 -> 200 JSON array of task ids (see TaskIDs)
 //	POST /_emulator/faults  Fault JSON    -> 204
 //	GET  /_emulator/requests              -> 200 JSON array of Request
 //	POST /_emulator/reset                 -> 204
@@ -233,6 +290,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			UserAgent: r.UserAgent(),
 			HasToken:  r.Header.Get("X-Auth-Token") != "",
 			ProjectID: r.Header.Get("X-Project-Id"),
+			Query:     r.URL.RawQuery,
 		},
 	}
 	x.respID = x.rec.RequestID
@@ -313,12 +371,14 @@ const (
 	routeGetTask
 	routeAsyncCommand
 	routeInstallApp
+	routeListInstances
 )
 
 const (
-	pathTasksPrefix  = "/v1/instances/tasks/"
-	pathAsyncCommand = "/v1/instances/async-command"
-	pathInstallApp   = "/v1/instances/app/install"
+	pathTasksPrefix   = "/v1/instances/tasks/"
+	pathAsyncCommand  = "/v1/instances/async-command"
+	pathInstallApp    = "/v1/instances/app/install"
+	pathListInstances = "/v1/instances/batch-query"
 )
 
 // matchRoute maps method+path to a route; routeNone for anything else
@@ -335,6 +395,8 @@ func matchRoute(method, path string) (route, string) {
 		return routeAsyncCommand, ""
 	case path == pathInstallApp && method == http.MethodPost:
 		return routeInstallApp, ""
+	case path == pathListInstances && method == http.MethodGet:
+		return routeListInstances, ""
 	}
 	return routeNone, ""
 }
@@ -387,6 +449,8 @@ func (e *Emulator) answer(w http.ResponseWriter, r *http.Request, rt route, task
 		e.handleAsyncCommand(w, r, respID)
 	case routeInstallApp:
 		e.handleInstallApp(w, r, respID)
+	case routeListInstances:
+		e.handleListInstances(w, r)
 	default:
 		panic(fmt.Sprintf("emulator: unhandled route %d", rt))
 	}

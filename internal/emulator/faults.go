@@ -17,10 +17,10 @@ import (
 // client survives each failure mode of a real network and gateway.
 type FaultKind string
 
-// The fault kinds. Kinds that answer "normally" (delay, truncate,
+// The fault kinds. Kinds that answer "normally" (delay, truncate, reset,
 // wrong_content_type) run the real handler, with its side effects (a POST
-// creates its task, a GET counts as a read); the others do not reach the
-// handler at all.
+// creates its task, a GET counts as a read); the others replace the answer
+// and do not reach the handler at all, unless the fault sets Process.
 const (
 	// FaultError answers {"error_code":Code,"error_msg":Message,
 	// "request_id":...} with HTTP Status (default 500; 200 allowed, as the
@@ -43,7 +43,10 @@ const (
 	// Go's http.Transport transparently retries an idempotent request
 	// (e.g. a GET) once when a reused keep-alive connection is closed
 	// without a response; only a drop on a fresh connection, or a second
-	// consecutive drop, surfaces as a client error.
+	// consecutive drop, surfaces as a client error. The Transport never
+	// retries a POST by itself (unless it carries an Idempotency-Key or
+	// X-Idempotency-Key header), so a dropped submit always surfaces as
+	// a client error.
 	FaultDrop FaultKind = "drop"
 	// FaultDelay waits Delay on the emulator clock (ending early, with no
 	// response, if the request's context ends) and then answers normally.
@@ -66,6 +69,12 @@ const (
 var faultKinds = map[FaultKind]bool{
 	FaultError: true, FaultHTML: true, FaultMalformed: true, FaultTruncate: true, FaultReset: true, FaultDrop: true,
 	FaultDelay: true, FaultEmpty: true, FaultOversize: true, FaultWrongContentType: true, FaultRaw: true,
+}
+
+// handlerRuns holds the kinds that deliver (a mangled or late version of)
+// the normal answer, so they always run the real handler.
+var handlerRuns = map[FaultKind]bool{
+	FaultDelay: true, FaultTruncate: true, FaultReset: true, FaultWrongContentType: true,
 }
 
 // Fault is a programmable failure applied to upcoming API requests. Each
@@ -99,6 +108,17 @@ type Fault struct {
 	// Body is the exact response body of a FaultRaw, sent byte for byte
 	// (a Go string may hold bytes that are not valid UTF-8).
 	Body string `json:"body,omitempty"`
+	// Process makes the real handler run first, with all its side effects
+	// (a POST creates its task, a GET counts as a read), and then throws
+	// its answer away and misbehaves as Kind says: "the submit succeeded
+	// but the client never learnt it", e.g. an HTTP 502 or a dropped
+	// connection after the task was created, which is what makes a retried
+	// submit run a command twice. It applies to the kinds that replace the
+	// answer (error, html, malformed, raw, empty, oversize, drop); delay,
+	// truncate, reset and wrong_content_type always run the handler, so
+	// AddFault rejects it for them rather than let it look like it
+	// changes something.
+	Process bool `json:"process,omitempty"`
 }
 
 var defaultCodeByStatus = map[int]string{
@@ -202,6 +222,9 @@ func normalizeFault(f *Fault) error {
 			}
 		}
 	}
+	if f.Process && handlerRuns[f.Kind] {
+		return fmt.Errorf("emulator: fault process applies only to kinds that replace the answer (error, html, malformed, raw, empty, oversize, drop), not %s, which always runs the handler", f.Kind)
+	}
 	switch {
 	case f.Kind == FaultDelay && f.Delay <= 0:
 		return fmt.Errorf("emulator: fault kind delay needs a positive delay, got %s", f.Delay)
@@ -239,6 +262,13 @@ const htmlGatewayPage = `<html><head><title>502 Bad Gateway</title></head><body>
 const oversizeExecuteMsg = 17 << 20
 
 func (e *Emulator) applyFault(w *statusWriter, r *http.Request, x *exchange, rt route, taskID string, f Fault) {
+	if f.Process {
+		// Run the handler to completion into a buffer and discard its
+		// answer: its side effects are done before the fault's answer
+		// starts, so a client that sees the failure can already find
+		// the task (e.g. through TaskIDs or a GET).
+		e.answer(newBufferWriter(), r, rt, taskID, x.respID)
+	}
 	if f.RetryAfter != "" {
 		w.Header().Set("Retry-After", f.RetryAfter)
 	}

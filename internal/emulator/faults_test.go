@@ -447,6 +447,11 @@ func TestAddFaultValidation(t *testing.T) {
 		{"negative delay", Fault{Kind: FaultDelay, Delay: -1}, "positive delay"},
 		{"delay for error", Fault{Kind: FaultError, Delay: Duration(time.Second)}, "delay applies only"},
 		{"header injection", Fault{Kind: FaultError, RetryAfter: "1\r\nX-Evil: 1"}, "line breaks"},
+		// These kinds always run the handler: process would change nothing.
+		{"process for delay", Fault{Kind: FaultDelay, Delay: Duration(time.Second), Process: true}, "fault process applies only to kinds that replace the answer"},
+		{"process for truncate", Fault{Kind: FaultTruncate, Process: true}, "not truncate, which always runs the handler"},
+		{"process for reset", Fault{Kind: FaultReset, Process: true}, "not reset"},
+		{"process for wrong_content_type", Fault{Kind: FaultWrongContentType, Process: true}, "not wrong_content_type"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -461,6 +466,11 @@ func TestAddFaultValidation(t *testing.T) {
 	for _, k := range []FaultKind{FaultError, FaultHTML, FaultMalformed, FaultTruncate, FaultReset, FaultRaw, FaultDrop, FaultEmpty, FaultOversize, FaultWrongContentType} {
 		if err := e.AddFault(Fault{Kind: k}); err != nil {
 			t.Errorf("%s: %v", k, err)
+		}
+	}
+	for _, k := range []FaultKind{FaultError, FaultHTML, FaultMalformed, FaultRaw, FaultDrop, FaultEmpty, FaultOversize} {
+		if err := e.AddFault(Fault{Kind: k, Process: true}); err != nil {
+			t.Errorf("%s with process: %v", k, err)
 		}
 	}
 	pf := e.PendingFaults()
@@ -532,5 +542,162 @@ func TestFaultsOverHTTP2(t *testing.T) {
 	reqs := e.Requests()
 	if len(reqs) != 3 || reqs[1].Fault != FaultDrop || reqs[1].Status != 0 || reqs[2].Fault != FaultTruncate || reqs[2].Status != 200 {
 		t.Errorf("requests %+v", reqs)
+	}
+}
+
+// A fault with Process set runs the real handler first (a submit creates
+// its task, as it would without the fault) and then misbehaves anyway:
+// the "submitted, but the client never learnt it" cases a retried submit
+// must not turn into a second command.
+func TestFaultProcess(t *testing.T) {
+	submitAsync := `{"command":"ls -l /system","instance_ids":["p1"]}`
+	cases := []struct {
+		name      string
+		fault     Fault
+		path      string
+		body      any
+		opts      []reqOpt
+		wantTasks int // tasks the request created
+		check     func(t *testing.T, r resp, err error)
+	}{
+		{
+			name: "error 500 after an async command", fault: Fault{Kind: FaultError, Process: true},
+			path: pathAsync, body: submitAsync, wantTasks: 1,
+			check: func(t *testing.T, r resp, err error) { wantErr(t, r, 500, "KOOPHONE.API.9999") },
+		},
+		{
+			name: "error 502 after an app install", fault: Fault{Kind: FaultError, Status: 502, Process: true},
+			path: pathInstall, body: validInstall(), wantTasks: 1,
+			check: func(t *testing.T, r resp, err error) { wantErr(t, r, 502, "KOOPHONE.API.9999") },
+		},
+		{
+			name: "error 503 after an async command", fault: Fault{Kind: FaultError, Status: 503, Process: true},
+			path: pathAsync, body: submitAsync, wantTasks: 1,
+			check: func(t *testing.T, r resp, err error) { wantErr(t, r, 503, "KOOPHONE.API.9999") },
+		},
+		{
+			name: "html after an app install", fault: Fault{Kind: FaultHTML, Process: true},
+			path: pathInstall, body: validInstall(), wantTasks: 1,
+			check: func(t *testing.T, r resp, err error) {
+				if r.status != 502 || r.header.Get("Content-Type") != "text/html" || r.body[0] != '<' {
+					t.Errorf("got %d %q %s", r.status, r.header.Get("Content-Type"), r.body)
+				}
+			},
+		},
+		{
+			name: "empty after an async command", fault: Fault{Kind: FaultEmpty, Process: true},
+			path: pathAsync, body: submitAsync, wantTasks: 1,
+			check: func(t *testing.T, r resp, err error) {
+				if r.status != 200 || len(r.body) != 0 {
+					t.Errorf("got %d %q", r.status, r.body)
+				}
+			},
+		},
+		{
+			name: "drop after an async command", fault: Fault{Kind: FaultDrop, Process: true},
+			path: pathAsync, body: submitAsync, wantTasks: 1,
+			check: func(t *testing.T, r resp, err error) {
+				if err == nil {
+					t.Errorf("the client got a response: %d %s", r.status, r.body)
+				}
+			},
+		},
+		{
+			name: "drop after an app install", fault: Fault{Kind: FaultDrop, Process: true},
+			path: pathInstall, body: validInstall(), wantTasks: 1,
+			check: func(t *testing.T, r resp, err error) {
+				if err == nil {
+					t.Errorf("the client got a response: %d %s", r.status, r.body)
+				}
+			},
+		},
+		// The handler runs exactly as without the fault: a request it
+		// refuses creates nothing.
+		{
+			name: "error after an invalid command", fault: Fault{Kind: FaultError, Status: 503, Process: true},
+			path: pathAsync, body: `{"command":"ls\n","instance_ids":["p1"]}`, wantTasks: 0,
+			check: func(t *testing.T, r resp, err error) { wantErr(t, r, 503, "KOOPHONE.API.9999") },
+		},
+		{
+			name: "error after a submit without x-request-id", fault: Fault{Kind: FaultError, Process: true},
+			path: pathAsync, body: submitAsync, opts: []reqOpt{noRequestID()}, wantTasks: 0,
+			check: func(t *testing.T, r resp, err error) { wantErr(t, r, 500, "KOOPHONE.API.9999") },
+		},
+		// Without Process the fault keeps the request from the handler.
+		{
+			name: "error without process", fault: Fault{Kind: FaultError},
+			path: pathAsync, body: submitAsync, wantTasks: 0,
+			check: func(t *testing.T, r resp, err error) { wantErr(t, r, 500, "KOOPHONE.API.9999") },
+		},
+		{
+			name: "drop without process", fault: Fault{Kind: FaultDrop},
+			path: pathInstall, body: validInstall(), wantTasks: 0,
+			check: func(t *testing.T, r resp, err error) {
+				if err == nil {
+					t.Errorf("the client got a response: %d %s", r.status, r.body)
+				}
+			},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := newEnv(t, Options{Instances: []string{"p1", "p2"}, JobDuration: -1})
+			// A plain client, as the provider's: no retries of its own,
+			// and the Transport does not retry a POST.
+			v.client = &http.Client{}
+			seeded := v.addTask(TaskSpec{})
+			c.fault.Match = c.path
+			v.addFault(c.fault)
+			r, err := v.send(http.MethodPost, c.path, c.body, c.opts...)
+			if c.fault.Kind != FaultDrop && err != nil {
+				t.Fatalf("send: %v", err)
+			}
+			c.check(t, r, err)
+
+			ids := v.emu.TaskIDs()
+			if len(ids) != 1+c.wantTasks || ids[0] != seeded {
+				t.Fatalf("TaskIDs %v: want the seeded task and %d new", ids, c.wantTasks)
+			}
+			if c.wantTasks == 1 {
+				// The task is complete and queryable by the time the
+				// client has seen the failure.
+				for _, j := range jobsOf(t, v.getTask(ids[1])) {
+					if j["status"] != json.Number("2") {
+						t.Errorf("job %v", j)
+					}
+				}
+			}
+			reqs := v.emu.Requests()
+			if len(reqs) == 0 {
+				t.Fatal("no requests recorded")
+			}
+			rq := reqs[0]
+			wantStatus := r.status
+			if c.fault.Kind == FaultDrop {
+				wantStatus = 0 // nothing was written
+			}
+			if rq.Path != c.path || rq.Fault != c.fault.Kind || rq.Status != wantStatus {
+				t.Errorf("recorded %+v, want fault %s status %d", rq, c.fault.Kind, wantStatus)
+			}
+			if len(v.emu.PendingFaults()) != 0 {
+				t.Error("the fault was not used up")
+			}
+		})
+	}
+}
+
+// Process on a task query counts a read although the client gets the
+// fault's answer.
+func TestFaultProcessGetCountsRead(t *testing.T) {
+	v := newEnv(t, Options{})
+	id := v.addTask(TaskSpec{Jobs: []JobSpec{{Status: 2, AfterPolls: 1}}})
+	v.addFault(Fault{Kind: FaultError, Status: 503, Match: id, Process: true})
+	wantErr(t, v.getTask(id), 503, "KOOPHONE.API.9999")
+	if n := v.emu.Reads(id); n != 1 {
+		t.Errorf("Reads %d, want 1", n)
+	}
+	// The processed read was the first; this one is final.
+	if s := jobsOf(t, v.getTask(id))[0]["status"]; s != json.Number("2") {
+		t.Errorf("status %v", s)
 	}
 }

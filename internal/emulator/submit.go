@@ -117,6 +117,9 @@ func readRequest(w http.ResponseWriter, r *http.Request, respID string, v any) b
 		return false
 	}
 	if err == nil {
+		err = checkUTF8(b)
+	}
+	if err == nil {
 		err = decodeStrict(b, v)
 	}
 	if err != nil {
@@ -126,23 +129,50 @@ func readRequest(w http.ResponseWriter, r *http.Request, respID string, v any) b
 	return true
 }
 
+// checkUTF8 refuses a body that is not valid UTF-8, as JSON text must be
+// (RFC 8259). What the real service does with such bytes is unknown, but
+// encoding/json would silently turn each into U+FFFD and so accept a
+// command the provider promises never to send (see validateCommand) as a
+// different one.
+func checkUTF8(b []byte) error {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return fmt.Errorf("request body is not valid UTF-8: byte %#x at byte %d", b[i], i)
+		}
+		i += size
+	}
+	return nil
+}
+
 func writeParamError(w http.ResponseWriter, msg string) {
 	writeJSON(w, http.StatusBadRequest, envelope{ErrorCode: "KOOPHONE.API.1000", ErrorMsg: msg})
 }
 
-// validateCommand enforces the documented command rules (plus space, which
-// every documented example uses).
+// validateCommand accepts exactly the commands the provider promises to
+// send as written: 1 to 1024 bytes of valid UTF-8 without control
+// characters (C0, i.e. below U+0020, and DEL). Everything else (| ; = $
+// quotes, non-ASCII) is allowed. The documented character set ("letters,
+// digits, _ . / : -") cannot be the real rule: it has no space, yet every
+// documented example ("ls -l /system") contains one, and an adb shell
+// command without spaces, pipes or quotes is of little use. The emulator
+// enforces the provider's promise to its users, so a test against it
+// fails if the provider ever sends what it said it would refuse.
 func validateCommand(cmd string) error {
 	if len(cmd) == 0 || len(cmd) > maxCommandBytes {
 		return fmt.Errorf("command: must be 1 to %d bytes, got %d", maxCommandBytes, len(cmd))
 	}
-	for i := 0; i < len(cmd); i++ {
-		c := cmd[i]
-		if isAlnum(c) || strings.IndexByte(" _./:-", c) >= 0 {
-			continue
+	for i, r := range cmd {
+		switch {
+		case r == utf8.RuneError:
+			// An encoded U+FFFD is fine; an invalid byte decodes to
+			// RuneError of width 1.
+			if _, size := utf8.DecodeRuneInString(cmd[i:]); size == 1 {
+				return fmt.Errorf("command: byte %#x at byte %d is not valid UTF-8", cmd[i], i)
+			}
+		case r < 0x20 || r == 0x7f:
+			return fmt.Errorf("command: control character %q at byte %d is not allowed (no C0 control characters such as newline, tab or NUL, and no DEL)", r, i)
 		}
-		r, _ := utf8.DecodeRuneInString(cmd[i:])
-		return fmt.Errorf("command: character %q at byte %d is not allowed (allowed: letters, digits, space and _ . / : -)", r, i)
 	}
 	return nil
 }
@@ -191,7 +221,7 @@ func (e *Emulator) handleAsyncCommand(w http.ResponseWriter, r *http.Request, re
 		writeParamError(w, err.Error())
 		return
 	}
-	data := e.submit(newTaskID(), req.InstanceIDs, false, func(instance string) string {
+	data := e.submit(newTaskID, req.InstanceIDs, false, func(instance string) string {
 		return commandOutput(req.Command, instance)
 	})
 	writeJSON(w, http.StatusOK, envelope{ErrorCode: "0", ErrorMsg: "ok", Data: data})
@@ -214,7 +244,11 @@ func (e *Emulator) handleInstallApp(w http.ResponseWriter, r *http.Request, resp
 		})
 		return
 	}
-	data := e.submit(newInstallTaskID(), req.InstanceIDList, true, func(string) string { return "Success" })
+	data := e.submit(newInstallTaskID, req.InstanceIDList, true, func(string) string { return "Success" })
+	if e.nestedInstall {
+		writeJSON(w, http.StatusOK, envelope{ErrorCode: "0", ErrorMsg: "ok", Data: wireNestedSubmitData{Data: data}})
+		return
+	}
 	writeJSON(w, http.StatusOK, envelope{ErrorCode: "0", ErrorMsg: "ok", Data: data})
 }
 
@@ -267,19 +301,22 @@ func validatePackageURL(s string) error {
 	return nil
 }
 
-// submit creates the task for a successful POST: one job per instance,
-// which finishes after JobDuration, succeeding with successMsg(instance)
-// or, for an unknown instance, failing with CPS0005. App-install jobs
+// submit creates the task for a successful POST, with an id from newID
+// that is not in use yet: one job per instance, which finishes after
+// JobDuration, succeeding with successMsg(instance) or, for an unknown
+// instance, failing with CPS0005. App-install jobs
 // report the install statuses: 0 (not started) for the first half of
 // JobDuration, then 1, then 2 or 3; command jobs 1, then 2 or -1.
-func (e *Emulator) submit(taskID string, instances []string, install bool, successMsg func(instance string) string) wireSubmitData {
-	spec := TaskSpec{TaskID: taskID, Jobs: make([]JobSpec, len(instances))}
-	data := wireSubmitData{TaskID: taskID, CmdJobs: make([]wireCmdJob, len(instances))}
+func (e *Emulator) submit(newID func() string, instances []string, install bool, successMsg func(instance string) string) wireSubmitData {
+	spec := TaskSpec{Jobs: make([]JobSpec, len(instances))}
+	data := wireSubmitData{CmdJobs: make([]wireCmdJob, len(instances))}
 	failed := StatusFailed
 	var start Duration
 	if install {
 		failed, start = StatusInstallFailed, Duration(e.jobDuration/2)
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	for i, inst := range instances {
 		j := JobSpec{JobID: newJobID(), InstanceID: inst, After: Duration(e.jobDuration), StartAfter: start}
 		if e.instances == nil || e.instances[inst] {
@@ -293,9 +330,14 @@ func (e *Emulator) submit(taskID string, instances []string, install bool, succe
 		spec.Jobs[i] = j
 		data.CmdJobs[i] = wireCmdJob{InstanceID: inst, JobID: j.JobID}
 	}
-	e.mu.Lock()
-	e.tasks[taskID] = &task{spec: spec, created: e.clock.Now()}
-	e.mu.Unlock()
+	taskID := newID()
+	for e.tasks[taskID] != nil {
+		// Practically impossible with random ids, but a reused id
+		// would silently replace an existing task.
+		taskID = newID()
+	}
+	spec.TaskID, data.TaskID = taskID, taskID
+	e.storeTask(taskID, &task{spec: spec, created: e.clock.Now()})
 	return data
 }
 

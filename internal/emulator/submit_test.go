@@ -145,10 +145,7 @@ func TestAsyncCommandValidation(t *testing.T) {
 		{"missing command", map[string]any{"instance_ids": []string{"a"}}, "command: must be 1 to 1024 bytes, got 0"},
 		{"empty command", map[string]any{"command": "", "instance_ids": []string{"a"}}, "command:"},
 		{"1025 bytes", map[string]any{"command": strings.Repeat("a", 1025), "instance_ids": []string{"a"}}, "got 1025"},
-		{"semicolon", map[string]any{"command": "ls; rm", "instance_ids": []string{"a"}}, `command: character ';' at byte 2`},
-		{"pipe", map[string]any{"command": "ls | wc", "instance_ids": []string{"a"}}, "'|'"},
-		{"unicode", map[string]any{"command": "echo é", "instance_ids": []string{"a"}}, "'é'"},
-		{"newline", map[string]any{"command": "ls\nrm", "instance_ids": []string{"a"}}, `'\n'`},
+		{"newline", map[string]any{"command": "ls\nrm", "instance_ids": []string{"a"}}, `command: control character '\n' at byte 2`},
 		{"missing ids", map[string]any{"command": "ls"}, "instance_ids: must contain 1 to 100 instance ids, got 0"},
 		{"empty ids", map[string]any{"command": "ls", "instance_ids": []string{}}, "got 0"},
 		{"101 ids", map[string]any{"command": "ls", "instance_ids": ids(101)}, "got 101"},
@@ -390,5 +387,178 @@ func TestCommandOutput(t *testing.T) {
 	}
 	if got := truncateUTF8("aé", 2); got != "a" {
 		t.Errorf("truncateUTF8 split a rune: %q", got)
+	}
+}
+
+// The emulator accepts exactly the commands the provider promises to send
+// as written (see validateCommand): anything but control characters and
+// invalid UTF-8, up to 1024 bytes.
+func TestCommandRules(t *testing.T) {
+	v := newEnv(t, Options{})
+	cases := []struct {
+		name string
+		cmd  string
+		want string // substring of the validation error; "" means accepted
+	}{
+		{"space", "ls -l /system", ""},
+		{"pipe and redirection", "ps -A | grep phone > /sdcard/ps.txt", ""},
+		{"semicolon, ampersand, dollar", "cd /sdcard; ls && echo $HOME", ""},
+		{"quotes", `echo "it's" 'ok' \"x\"`, ""},
+		{"equals and brackets", "settings put global a=b; [ -f x ] && (echo {y})", ""},
+		{"unicode", "echo 日本語 é 🙂", ""},
+		{"encoded U+FFFD", "echo \uFFFD", ""},
+		{"C1 control", "echo \u0085", ""},
+		{"exactly 1024 bytes", strings.Repeat("é", 512), ""},
+		{"empty", "", "command: must be 1 to 1024 bytes, got 0"},
+		{"1025 bytes", strings.Repeat("a", 1025), "command: must be 1 to 1024 bytes, got 1025"},
+		{"newline", "ls\nrm -rf /", `command: control character '\n' at byte 2`},
+		{"carriage return", "ls\r", `'\r' at byte 2`},
+		{"tab", "ls\t-l", `'\t' at byte 2`},
+		{"NUL", "ls\x00", `'\x00' at byte 2`},
+		{"escape", "echo \x1b[31m", `'\x1b' at byte 5`},
+		{"unit separator", "a\x1f", `'\x1f' at byte 1`},
+		{"DEL", "ls\x7f", `'\x7f' at byte 2`},
+		{"control after multibyte", "é\n", `'\n' at byte 2`},
+		{"invalid UTF-8", "echo \xff", "command: byte 0xff at byte 5 is not valid UTF-8"},
+		{"truncated sequence", "echo \xc3", "command: byte 0xc3 at byte 5 is not valid UTF-8"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := validateCommand(c.cmd)
+			if c.want == "" {
+				if err != nil {
+					t.Fatalf("validateCommand(%q) = %v, want accepted", c.cmd, err)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("validateCommand(%q) = %v, want containing %q", c.cmd, err, c.want)
+			}
+			// Over the wire: encoding/json would turn invalid UTF-8 into
+			// U+FFFD, so build the body by hand to send the bytes as they are.
+			body := `{"command":"` + jsonEscapeKeepInvalid(c.cmd) + `","instance_ids":["a"]}`
+			r := v.do(http.MethodPost, pathAsync, body)
+			switch {
+			case c.want == "":
+				submitData(t, r)
+			case !utf8.ValidString(c.cmd):
+				m := wantErr(t, r, http.StatusBadRequest, "KOOPHONE.API.1000")
+				if msg := str(t, m["error_msg"]); !strings.Contains(msg, "request body is not valid UTF-8: byte ") {
+					t.Errorf("error_msg %q", msg)
+				}
+			default:
+				m := wantErr(t, r, http.StatusBadRequest, "KOOPHONE.API.1000")
+				if msg := str(t, m["error_msg"]); !strings.Contains(msg, c.want) {
+					t.Errorf("error_msg %q, want containing %q", msg, c.want)
+				}
+			}
+		})
+	}
+}
+
+// jsonEscapeKeepInvalid returns s as the inside of a JSON string, escaping
+// what JSON requires but leaving bytes that are not valid UTF-8 as they are.
+func jsonEscapeKeepInvalid(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20:
+			fmt.Fprintf(&b, `\u%04x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// Both shapes of the app-install answer (Huawei changed it in SDK
+// 3.1.207); the async-command answer stays flat either way.
+func TestInstallResponseShapes(t *testing.T) {
+	cases := []struct {
+		opt    string
+		nested bool
+	}{
+		{"", false},
+		{InstallResponseFlat, false},
+		{InstallResponseNested, true},
+	}
+	for _, c := range cases {
+		t.Run("option "+c.opt, func(t *testing.T) {
+			v := newEnv(t, Options{InstallResponse: c.opt})
+			r := v.do(http.MethodPost, pathInstall, validInstall())
+			var env struct {
+				ErrorCode string          `json:"error_code"`
+				Data      json.RawMessage `json:"data"`
+			}
+			if err := json.Unmarshal(r.body, &env); err != nil || r.status != http.StatusOK || env.ErrorCode != "0" {
+				t.Fatalf("%d %s: %v", r.status, r.body, err)
+			}
+			type submit struct {
+				TaskID  string       `json:"task_id"`
+				CmdJobs []wireCmdJob `json:"cmd_jobs"`
+			}
+			var outer struct {
+				submit
+				Data *submit `json:"data"`
+			}
+			if err := json.Unmarshal(env.Data, &outer); err != nil {
+				t.Fatalf("data %s: %v", env.Data, err)
+			}
+			got := outer.submit
+			if c.nested {
+				if outer.TaskID != "" || outer.CmdJobs != nil || outer.Data == nil {
+					t.Fatalf("nested: want only data.data, got %s", env.Data)
+				}
+				got = *outer.Data
+			} else if outer.Data != nil {
+				t.Fatalf("flat: unexpected data.data in %s", env.Data)
+			}
+			if !installRe.MatchString(got.TaskID) || len(got.CmdJobs) != 2 || got.CmdJobs[1].InstanceID != "p2" {
+				t.Fatalf("submit data %+v from %s", got, r.body)
+			}
+			if ids := v.emu.TaskIDs(); len(ids) != 1 || ids[0] != got.TaskID {
+				t.Errorf("TaskIDs %v, want [%s]", ids, got.TaskID)
+			}
+			if jobs := jobsOf(t, v.getTask(got.TaskID)); len(jobs) != 2 || jobs[0]["job_id"] != got.CmdJobs[0].JobID {
+				t.Errorf("task jobs %v, cmd_jobs %+v", jobs, got.CmdJobs)
+			}
+			// The async-command answer is flat whatever the option.
+			taskID, cmdJobs := submitData(t, v.do(http.MethodPost, pathAsync, map[string]any{"command": "ls", "instance_ids": []string{"a"}}))
+			if !hex32Re.MatchString(taskID) || len(cmdJobs) != 1 {
+				t.Errorf("async-command answer: task %q, cmd_jobs %v", taskID, cmdJobs)
+			}
+		})
+	}
+}
+
+func TestInstallResponseOptionPanics(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), `Options.InstallResponse "Nested"`) {
+			t.Errorf("recovered %v, want a panic naming the bad value", r)
+		}
+	}()
+	New(Options{Token: testToken, InstallResponse: "Nested"})
+}
+
+// A submit for a phone that is not among Options.Instances is accepted
+// and gives a job that fails with CPS0005, for commands (-1) and installs
+// (3) alike.
+func TestSubmitUnknownInstanceFails(t *testing.T) {
+	v := newEnv(t, Options{Instances: []string{"known"}, JobDuration: -1})
+	for _, c := range []struct {
+		path       string
+		body       any
+		wantStatus string
+	}{
+		{pathAsync, map[string]any{"command": "ls", "instance_ids": []string{"ghost"}}, "-1"},
+		{pathInstall, func() map[string]any { m := validInstall(); m["instance_id_list"] = []string{"ghost"}; return m }(), "3"},
+	} {
+		id, _ := submitData(t, v.do(http.MethodPost, c.path, c.body))
+		r := v.getTask(id)
+		j := jobsOf(t, r)[0]
+		if fmt.Sprint(j["status"]) != c.wantStatus || j["error_code"] != "CPS0005" || j["error_msg"] != "Phone not found." {
+			t.Errorf("%s: job %s", c.path, jobJSON(t, r, 0))
+		}
 	}
 }

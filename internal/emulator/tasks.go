@@ -156,7 +156,7 @@ func (e *Emulator) AddTask(spec TaskSpec) (string, error) {
 	if _, dup := e.tasks[spec.TaskID]; dup {
 		return "", fmt.Errorf("emulator: task %s already exists", spec.TaskID)
 	}
-	e.tasks[spec.TaskID] = &task{spec: spec, created: e.clock.Now()}
+	e.storeTask(spec.TaskID, &task{spec: spec, created: e.clock.Now()})
 	return spec.TaskID, nil
 }
 
@@ -217,18 +217,25 @@ func (e *Emulator) readTask(taskID string) ([]wireJob, bool) {
 	return jobs, true
 }
 
-// Seed is the format of the program's -seed file: tasks to create and
-// faults to queue at start-up, so a script or demo can start the emulator
-// in a known state.
+// Seed is the format of the program's -seed file: phones to list, tasks
+// to create and faults to queue at start-up, so a script or demo can start
+// the emulator in a known state.
 type Seed struct {
+	// Phones are added with AddPhones: the tenant's phones, in listing
+	// order, and (with Options.Instances) the ids that exist for jobs.
+	Phones []Phone    `json:"phones"`
 	Tasks  []TaskSpec `json:"tasks"`
 	Faults []Fault    `json:"faults"`
 }
 
-// ApplySeed adds the seed's tasks (in order) and then its faults, and
-// returns the task ids. It stops at the first invalid entry, reporting its
-// index; entries before it stay applied.
+// ApplySeed adds the seed's phones (all of them, or none when one is
+// invalid), then its tasks (in order) and then its faults, and returns the
+// task ids. It stops at the first invalid entry, reporting its index;
+// entries before it stay applied.
 func (e *Emulator) ApplySeed(s Seed) ([]string, error) {
+	if err := e.AddPhones(s.Phones...); err != nil {
+		return nil, err
+	}
 	ids := make([]string, 0, len(s.Tasks))
 	for i, spec := range s.Tasks {
 		id, err := e.AddTask(spec)

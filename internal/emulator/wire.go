@@ -45,6 +45,12 @@ type wireSubmitData struct {
 	CmdJobs []wireCmdJob `json:"cmd_jobs"`
 }
 
+// wireNestedSubmitData is the older app-install answer's data (Huawei SDK
+// 3.1.164 to 3.1.206, RmInstallAppResp): the flat data one level deeper.
+type wireNestedSubmitData struct {
+	Data wireSubmitData `json:"data"`
+}
+
 type asyncCommandRequest struct {
 	Command     string   `json:"command"`
 	InstanceIDs []string `json:"instance_ids"`

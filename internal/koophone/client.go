@@ -1,16 +1,19 @@
 package koophone
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -296,19 +299,49 @@ func (c *Client) resolve(segments ...string) *url.URL {
 	return &u
 }
 
-// do sends a request, retrying transient failures up to maxRetries times,
-// and returns the decoded envelope of a successful answer (HTTP 2xx and
-// error_code "0").
+// request is one API call: what to send, and whether sending it twice is
+// safe.
+type request struct {
+	method string
+	target *url.URL
+	// query, when set, gives the raw query string of an attempt from its
+	// x-request-id, for APIs that want the id in the query too.
+	query func(requestID string) string
+	// body is the JSON request body; nil for none.
+	body []byte
+	// submit marks a call that creates work and is not idempotent: it is
+	// sent again only when the API certainly did not act on it (see
+	// retryable), and an attempt that may have reached the API without an
+	// answer saying what happened ends in an *OutcomeUnknownError.
+	submit bool
+}
+
+// do sends a request without a body, retrying transient failures up to
+// maxRetries times, and returns the decoded envelope of a successful answer
+// (HTTP 2xx and error_code "0").
 func (c *Client) do(ctx context.Context, method string, target *url.URL, maxRetries int) (envelope, string, error) {
+	return c.send(ctx, request{method: method, target: target}, maxRetries)
+}
+
+// send is do for any request.
+func (c *Client) send(ctx context.Context, r request, maxRetries int) (envelope, string, error) {
+	env, reqID, err := c.sendAttempts(ctx, r, maxRetries)
+	if err != nil && r.submit && mayHaveActed(err) {
+		err = &OutcomeUnknownError{RequestID: reqID, Err: err}
+	}
+	return env, reqID, err
+}
+
+func (c *Client) sendAttempts(ctx context.Context, r request, maxRetries int) (envelope, string, error) {
 	var lastErr error
 	for attempt := 0; ; attempt++ {
-		env, reqID, err := c.paced(ctx, method, target, attempt)
+		env, reqID, err := c.paced(ctx, r, attempt)
 		if err == nil {
 			return env, reqID, nil
 		}
 		if lastErr != nil && reqID == "" {
 			// Stopped while waiting for a turn: the last answer is the news.
-			return envelope{}, RequestIDOf(lastErr), fmt.Errorf("%w (while waiting to retry after: %v)", err, lastErr)
+			return envelope{}, RequestIDOf(lastErr), &waitStopped{stop: err, last: lastErr}
 		}
 		lastErr = err
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -317,9 +350,9 @@ func (c *Client) do(ctx context.Context, method string, target *url.URL, maxRetr
 			if errors.Is(err, ctxErr) {
 				return envelope{}, reqID, err
 			}
-			return envelope{}, reqID, fmt.Errorf("%w (last attempt: %v)", ctxErr, err)
+			return envelope{}, reqID, &gaveUpError{ctxErr: ctxErr, last: err}
 		}
-		if !IsTransient(err) {
+		if !retryable(r, err) {
 			return envelope{}, reqID, err
 		}
 		delay := c.retryDelay(attempt, err)
@@ -330,8 +363,8 @@ func (c *Client) do(ctx context.Context, method string, target *url.URL, maxRetr
 			// the limiter like any other request.
 			c.limiter.Throttled(delay)
 			c.logger.Warn(ctx, "KooPhone API throttled the request; the provider's requests slow down", map[string]any{
-				"method":      method,
-				"path":        target.Path,
+				"method":      r.method,
+				"path":        r.target.Path,
 				"attempt":     attempt + 1,
 				"pause_ms":    delay.Milliseconds(),
 				"error":       err.Error(),
@@ -349,14 +382,14 @@ func (c *Client) do(ctx context.Context, method string, target *url.URL, maxRetr
 			continue
 		}
 		c.logger.Warn(ctx, "KooPhone request failed transiently; retrying", map[string]any{
-			"method":      method,
-			"path":        target.Path,
+			"method":      r.method,
+			"path":        r.target.Path,
 			"attempt":     attempt + 1,
 			"retry_in_ms": delay.Milliseconds(),
 			"error":       err.Error(),
 		})
 		if err := clockctx.Sleep(ctx, c.clock, delay); err != nil {
-			return envelope{}, reqID, fmt.Errorf("%w (while waiting to retry after: %v)", err, lastErr)
+			return envelope{}, reqID, &waitStopped{stop: err, last: lastErr}
 		}
 	}
 }
@@ -364,24 +397,26 @@ func (c *Client) do(ctx context.Context, method string, target *url.URL, maxRetr
 // paced sends one attempt once a slot among the requests in flight is free
 // and the limiter lets it go. An error before the request was sent has no
 // request id.
-func (c *Client) paced(ctx context.Context, method string, target *url.URL, attempt int) (envelope, string, error) {
+func (c *Client) paced(ctx context.Context, r request, attempt int) (envelope, string, error) {
 	if err := c.slots.Acquire(ctx, 1); err != nil {
-		return envelope{}, "", err
+		return envelope{}, "", &notSentError{err: err}
 	}
 	defer c.slots.Release(1)
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return envelope{}, "", err
+			return envelope{}, "", &notSentError{err: err}
 		}
 	}
-	return c.attempt(ctx, method, target, attempt)
+	return c.attempt(ctx, r, attempt)
 }
 
 // attempt sends the request once and logs the exchange.
-func (c *Client) attempt(ctx context.Context, method string, target *url.URL, attempt int) (env envelope, reqID string, err error) {
+func (c *Client) attempt(ctx context.Context, r request, attempt int) (env envelope, reqID string, err error) {
 	reqID = uuid.NewString()
 	start := time.Now()
-	fields := map[string]any{"method": method, "path": target.Path, "attempt": attempt + 1}
+	// The body is not logged: a command may carry anything its author put
+	// in it, secrets included.
+	fields := map[string]any{"method": r.method, "path": r.target.Path, "attempt": attempt + 1, "request_bytes": len(r.body)}
 	defer func() {
 		fields["request_id"] = reqID
 		fields["duration_ms"] = time.Since(start).Milliseconds()
@@ -396,24 +431,48 @@ func (c *Client) attempt(ctx context.Context, method string, target *url.URL, at
 
 	attemptCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(attemptCtx, method, target.String(), nil)
+	// A connection handed to the request is the point after which the API
+	// may have received it; before that, a failure means it was not sent.
+	var gotConn atomic.Bool
+	attemptCtx = httptrace.WithClientTrace(attemptCtx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) },
+	})
+	var payload io.Reader
+	if r.body != nil {
+		payload = bytes.NewReader(r.body)
+	}
+	target := *r.target
+	if r.query != nil {
+		target.RawQuery = r.query(reqID)
+	}
+	req, err := http.NewRequestWithContext(attemptCtx, r.method, target.String(), payload)
 	if err != nil {
-		return envelope{}, reqID, fmt.Errorf("build request: %w", err)
+		return envelope{}, reqID, &notSentError{err: fmt.Errorf("build request: %w", err)}
 	}
 	req.Header.Set("Accept", "application/json")
+	if r.body != nil {
+		req.Header.Set("Content-Type", "application/json;charset=UTF-8")
+	}
 	req.Header.Set("x-request-id", reqID)
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
 	if err := c.creds.Apply(req); err != nil {
-		return envelope{}, reqID, err
+		return envelope{}, reqID, &notSentError{err: err}
 	}
 	fields["request_headers"] = redactedHeaders(req.Header)
 	redactables := withSignature(c.redactables, req)
 
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return envelope{}, reqID, c.transportFailure("send request", reqID, ctx, attemptCtx, err)
+		err = c.transportFailure("send request", reqID, ctx, attemptCtx, err)
+		var tErr *TransportError
+		if errors.As(err, &tErr) {
+			tErr.NotSent = !gotConn.Load()
+		} else if !gotConn.Load() {
+			err = &notSentError{err: err}
+		}
+		return envelope{}, reqID, err
 	}
 	defer resp.Body.Close()
 	headerID := resp.Header.Get("X-Request-Id")

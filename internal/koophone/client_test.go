@@ -1,6 +1,7 @@
 package koophone
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -60,9 +61,14 @@ func newTestServer(t *testing.T, handlers ...http.HandlerFunc) *testServer {
 	t.Helper()
 	ts := &testServer{handlers: handlers}
 	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Keep the body for the test to read after the request is over.
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		kept := r.Clone(context.Background())
+		kept.Body = io.NopCloser(bytes.NewReader(body))
 		ts.mu.Lock()
 		n := len(ts.requests)
-		ts.requests = append(ts.requests, r.Clone(context.Background()))
+		ts.requests = append(ts.requests, kept)
 		h := ts.handlers[min(n, len(ts.handlers)-1)]
 		ts.mu.Unlock()
 		h(w, r)
@@ -731,15 +737,21 @@ func TestConnectionsAreReused(t *testing.T) {
 	}
 }
 
-func TestConnectionRefusedIsTransient(t *testing.T) {
+// refusingEndpoint is an endpoint on which nothing listens.
+func refusingEndpoint(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
-	c, _ := newTestClient(t, "http://"+addr, func(c *Config) { c.MaxRetries = 2 })
-	_, err = c.GetTask(context.Background(), "t")
+	return "http://" + addr
+}
+
+func TestConnectionRefusedIsTransient(t *testing.T) {
+	c, _ := newTestClient(t, refusingEndpoint(t), func(c *Config) { c.MaxRetries = 2 })
+	_, err := c.GetTask(context.Background(), "t")
 	var tErr *TransportError
 	var retryErr *RetryError
 	if !errors.As(err, &tErr) || !errors.As(err, &retryErr) || retryErr.Attempts != 3 {

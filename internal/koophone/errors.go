@@ -165,6 +165,10 @@ type TransportError struct {
 	// Certificate is true when the server's TLS certificate could not be
 	// verified: sending again cannot help.
 	Certificate bool
+	// NotSent is true when the failure came before the request had a
+	// connection (a refused dial, a DNS or TLS failure): the API cannot
+	// have seen it.
+	NotSent bool
 	// Err is the underlying error.
 	Err error
 }

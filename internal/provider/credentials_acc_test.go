@@ -35,12 +35,15 @@ const (
 )
 
 // newAccEnvWith is newAccEnv with emulator options of the test's choosing
-// (the clock and job duration are set here), its handler optionally
-// wrapped.
+// (the clock is set here, and the job duration when it is zero), its
+// handler optionally wrapped.
 func newAccEnvWith(t *testing.T, opts emulator.Options, wrap ...func(http.Handler) http.Handler) *accEnv {
 	t.Helper()
 	c := clocktest.Scaled(t, accTimeScale)
-	opts.Clock, opts.JobDuration = c, 30*time.Second
+	opts.Clock = c
+	if opts.JobDuration == 0 {
+		opts.JobDuration = 30 * time.Second
+	}
 	emu := emulator.New(opts)
 	var h http.Handler = emu
 	for _, w := range wrap {

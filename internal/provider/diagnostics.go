@@ -38,13 +38,7 @@ func taskReadDiagnostic(f readFailure) diag.Diagnostic {
 }
 
 func describeReadFailure(f readFailure) (string, string) {
-	var (
-		stop     *taskwait.StopError
-		apiErr   *koophone.APIError
-		respErr  *koophone.ResponseError
-		transErr *koophone.TransportError
-		retryErr *koophone.RetryError
-	)
+	var stop *taskwait.StopError
 	switch {
 	case errors.As(f.Err, &stop) && stop.Reason == taskwait.StopTimeout && f.Waiting:
 		return "Timed out waiting for KooPhone task", timeoutDetail(f, stop)
@@ -75,42 +69,61 @@ func describeReadFailure(f readFailure) (string, string) {
 		}
 		return "KooPhone task not found", detail
 
-	case errors.Is(f.Err, koophone.ErrUnauthorized):
+	default:
+		return describeAPIFailure(fmt.Sprintf("Reading task %q", f.TaskID), f.Err, f.Endpoint, f.Auth)
+	}
+}
+
+// describeAPIFailure explains a failed call to the API: a summary, and a
+// detail that says what failed (what, such as `Reading task "x"`), what the
+// API or the network said (code, message, request id) and what to do. Each
+// caller handles the failures that mean something of their own first.
+func describeAPIFailure(what string, err error, endpoint string, auth authSummary) (string, string) {
+	var (
+		apiErr   *koophone.APIError
+		respErr  *koophone.ResponseError
+		transErr *koophone.TransportError
+		retryErr *koophone.RetryError
+	)
+	switch {
+	case errors.Is(err, koophone.ErrUnauthorized):
 		return "KooPhone rejected the credentials", fmt.Sprintf(
-			"Reading task %q was refused by the KooPhone API gateway (%s).\n\n%s", f.TaskID, apiRef(f.Err), f.Auth.rejectionAdvice())
+			"%s was refused by the KooPhone API gateway (%s).\n\n%s", what, apiRef(err), auth.rejectionAdvice())
 
-	case errors.As(f.Err, &apiErr) && apiErr.Code == koophone.CodeGatewayNotFound:
+	case errors.As(err, &apiErr) && apiErr.Code == koophone.CodeGatewayNotFound:
 		return "KooPhone API not found at this endpoint", fmt.Sprintf(
-			"The API gateway at %s does not know the task API (%s).\n\n"+
+			"%s failed: the API gateway at %s does not know the API (%s).\n\n"+
 				"Check the provider's endpoint argument or the KOOPHONE_ENDPOINT environment variable: it should be the base URL of the "+
-				"KooPhone API, such as %q, without the /v1/... path.", f.Endpoint, apiRef(f.Err), koophone.DefaultEndpoint)
+				"KooPhone API, such as %q, without the /v1/... path.", what, endpoint, apiRef(err), koophone.DefaultEndpoint)
 
-	case errors.As(f.Err, &retryErr):
+	case errors.As(err, &retryErr):
 		return "KooPhone API unavailable", fmt.Sprintf(
-			"Reading task %q failed %d times in a row with transient errors; the last one was: %v.\n\n"+
+			"%s failed %d times in a row with transient errors; the last one was: %v.\n\n"+
 				"The API may be overloaded or down. Try again later, or raise the provider's max_retries.",
-			f.TaskID, retryErr.Attempts, retryErr.Last)
+			what, retryErr.Attempts, retryErr.Last)
 
-	case errors.As(f.Err, &apiErr):
-		return "KooPhone API error", fmt.Sprintf("Reading task %q failed: the API answered %s.", f.TaskID, apiRef(f.Err))
+	case errors.As(err, &apiErr):
+		return "KooPhone API error", fmt.Sprintf("%s failed: the API answered %s.\n\n"+
+			"Look the error code up in the KooPhone error codes (https://support.huaweicloud.com/intl/en-us/api-koophone/ErrorCode.html); "+
+			"KooPhone support can trace the request by its id.", what, apiRef(err))
 
-	case errors.As(f.Err, &respErr):
+	case errors.As(err, &respErr):
 		return "Unexpected response from the KooPhone API", fmt.Sprintf(
-			"Reading task %q failed: %v.\n\nCheck that the endpoint (%s) is the KooPhone API and not a proxy or another service.",
-			f.TaskID, respErr, f.Endpoint)
+			"%s failed: %v.\n\nCheck that the endpoint (%s) is the KooPhone API and not a proxy or another service.",
+			what, respErr, endpoint)
 
-	case errors.As(f.Err, &transErr) && koophone.IsCertificateError(f.Err):
+	case errors.As(err, &transErr) && koophone.IsCertificateError(err):
 		return "KooPhone endpoint's TLS certificate is not trusted", fmt.Sprintf(
-			"Reading task %q failed: %v.\n\nIf the endpoint (%s) is behind a proxy or a private CA, set ca_cert_pem or ca_cert_file "+
-				"to the CA certificate that signed it.", f.TaskID, transErr, f.Endpoint)
+			"%s failed: %v.\n\nIf the endpoint (%s) is behind a proxy or a private CA, set ca_cert_pem or ca_cert_file "+
+				"to the CA certificate that signed it.", what, transErr, endpoint)
 
-	case errors.As(f.Err, &transErr):
+	case errors.As(err, &transErr):
 		return "Cannot reach the KooPhone API", fmt.Sprintf(
-			"Reading task %q failed: %v.\n\nCheck the endpoint (%s), the network and any proxy (HTTPS_PROXY); raise request_timeout if the API is slow.",
-			f.TaskID, transErr, f.Endpoint)
+			"%s failed: %v.\n\nCheck the endpoint (%s), the network and any proxy (HTTPS_PROXY); raise request_timeout if the API is slow.",
+			what, transErr, endpoint)
 
 	default:
-		return "Failed to read KooPhone task", fmt.Sprintf("Reading task %q failed: %v.", f.TaskID, f.Err)
+		return "KooPhone request failed", fmt.Sprintf("%s failed: %v.", what, err)
 	}
 }
 

@@ -54,7 +54,7 @@ func TestDescribeReadFailure(t *testing.T) {
 		},
 		{
 			"unclassified", readFailure{TaskID: "t1", Err: errors.New("boom")},
-			"Failed to read KooPhone task", []string{"boom"},
+			"KooPhone request failed", []string{"boom"},
 		},
 	}
 	for _, c := range cases {

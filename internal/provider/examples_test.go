@@ -108,35 +108,49 @@ func TestAccExamples_provider(t *testing.T) {
 	})
 }
 
+// applyDemoSeed seeds the emulator as `make demo` does, and returns the
+// seed.
+func (e *accEnv) applyDemoSeed() emulator.Seed {
+	e.t.Helper()
+	seed, err := os.ReadFile(filepath.Join(examplesDir, "demo", "emulator-seed.json"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	parsed, err := emulator.ParseSeed(seed)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.emu.ApplySeed(parsed); err != nil {
+		e.t.Fatal(err)
+	}
+	return parsed
+}
+
 // The demo configuration applies against the demo seed, as `make demo`
 // does, so the demo cannot rot unnoticed.
 func TestAccExamples_demo(t *testing.T) {
 	e := newAccEnv(t)
-	seed, err := os.ReadFile(filepath.Join(examplesDir, "demo", "emulator-seed.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsed, err := emulator.ParseSeed(seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.emu.ApplySeed(parsed); err != nil {
-		t.Fatal(err)
-	}
+	parsed := e.applyDemoSeed()
 	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "koophone")
 	e.configureFromEnvironment()
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		Steps: []resource.TestStep{{
-			Config:             readExamples(t, "demo"),
-			ExpectNonEmptyPlan: true, // the check block's data source, as above
+			Config: readExamples(t, "demo"),
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownOutputValue("adb_command_state", knownvalue.StringExact("successful")),
-				statecheck.ExpectKnownOutputValue("adb_command_jobs", knownvalue.ListSizeExact(4)),
-				statecheck.ExpectKnownOutputValue("next_step", knownvalue.StringExact("ran after 4 phones succeeded")),
-				statecheck.ExpectKnownValue("data.koophone_instance_task.install", at("failed_count"), knownvalue.Int64Exact(1)),
-				statecheck.ExpectKnownValue("data.koophone_instance_task.install", at("jobs").AtSliceIndex(1).AtMapKey("status"), knownvalue.Int64Exact(3)),
+				statecheck.ExpectKnownOutputValue("install", knownvalue.MapExact(map[string]knownvalue.Check{
+					"phone-001": knownvalue.StringExact("successful (status 2)"),
+					"phone-002": knownvalue.StringExact("successful (status 2)"),
+					"phone-003": knownvalue.StringExact("successful (status 2)"),
+					"phone-004": knownvalue.StringExact("successful (status 2)"),
+				})),
+				statecheck.ExpectKnownOutputValue("start_game", knownvalue.MapSizeExact(4)),
+				statecheck.ExpectKnownOutputValue("next_step", knownvalue.StringExact("the game runs on 4 phones")),
+				statecheck.ExpectKnownValue("koophone_instance_command.inventory", at("failed_count"), knownvalue.Int64Exact(1)),
+				statecheck.ExpectKnownValue("koophone_instance_command.inventory", phone("phone-404", "error_code"), knownvalue.StringExact("CPS0005")),
 			},
+			// One submit per resource: the install, the command after it, the inventory.
+			Check: e.expectCounts(3, 3+len(parsed.Tasks)),
 		}},
 	})
 }

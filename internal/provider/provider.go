@@ -1,7 +1,8 @@
 // Package provider implements the koophone Terraform provider with
 // terraform-plugin-framework: the provider configuration (this file, with
 // its arguments resolved in config.go, credentials.go and
-// transport_config.go) and one file per data source.
+// transport_config.go), one file per data source, and one per resource
+// (the two resources share task_resource.go).
 package provider
 
 import (
@@ -306,12 +307,13 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 }
 
 func (p *koophoneProvider) Resources(context.Context) []func() resource.Resource {
-	return nil
+	return []func() resource.Resource{newInstanceCommandResource, newInstanceAppInstallResource}
 }
 
 func (p *koophoneProvider) DataSources(context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{
 		newInstanceTaskDataSource,
 		newInstanceTasksDataSource,
+		newInstancesDataSource,
 	}
 }

@@ -13,13 +13,13 @@ func clientReady(data *providerData, diags *diag.Diagnostics) bool {
 	switch {
 	case data == nil:
 		diags.AddError("KooPhone provider not configured",
-			"The data source was read before the provider was configured. This is a bug in the provider or in Terraform; please report it.")
+			"The provider was used before it was configured. This is a bug in the provider or in Terraform; please report it.")
 		return false
 	case data.client == nil:
 		diags.AddError("KooPhone provider configuration not known yet",
 			fmt.Sprintf("The provider's %s depend(s) on values that are only known after apply, so the KooPhone API cannot be called during this plan.\n\n"+
-				"Make the data source depend on the same values (or on the resources that produce them, with depends_on), "+
-				"so that Terraform reads it during apply, when the provider configuration is known.",
+				"Make the data source or resource depend on the same values (or on the resources that produce them, with depends_on), "+
+				"so that Terraform uses it during apply, when the provider configuration is known.",
 				strings.Join(data.unknown, ", ")))
 		return false
 	}

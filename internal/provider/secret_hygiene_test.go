@@ -61,6 +61,12 @@ resource "terraform_data" "gate" {
   input = data.koophone_instance_task.t.jobs
 }
 
+resource "koophone_instance_command" "c" {
+  command       = "echo hello"
+  instance_ids  = ["phone-1"]
+  poll_interval = "1s"
+}
+
 output "jobs" {
   value = data.koophone_instance_task.t.jobs
 }
@@ -95,7 +101,7 @@ output "jobs" {
 	for _, want := range []string{
 		"KooPhone request", `method=GET`, `status=503`, `status=200`, "attempt=1", "duration_ms=", "request_id=",
 		"X-Auth-Token: [REDACTED]", "KooPhone task poll failed transiently; polling goes on",
-		"Polled KooPhone task", "KooPhone task progress",
+		"Polled KooPhone task", "KooPhone task progress", `method=POST`, "Submitted KooPhone adb command",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the log lacks %q", want)

@@ -42,51 +42,66 @@ var jobAttrTypes = map[string]attr.Type{
 
 var jobObjectType = types.ObjectType{AttrTypes: jobAttrTypes}
 
+// jobDescription describes an attribute of one job, wherever one appears:
+// an element of a data source's jobs, a phone of a resource's results. It
+// is a function, not a map variable, because schemas are built during
+// package initialization through interface calls, which Go's
+// initialization order does not follow.
+func jobDescription(name string) string {
+	switch name {
+	case "job_id":
+		return "Job id. The API does not return the instance id: map job ids to phones with the `cmd_jobs` of the call that created the task."
+	case "status":
+		return "Numeric status as returned by the API: `0` not started (app installs), `1` running, `2` succeeded, " +
+			"`3` (app installs) or `-1` (commands) failed; other values are kept as returned."
+	case "state":
+		return "Meaning of `status`: `pending`, `running`, `successful`, `failed`, or `unknown` for any other value."
+	case "error_code":
+		return "The job's error code, such as `CPS0005`; empty when there is none."
+	case "error_msg":
+		return "The job's error description; empty when there is none."
+	case "execute_msg":
+		return "The command's output (at most 1,024 bytes), for successful and failed jobs alike; empty when there is none."
+	}
+	panic("koophone provider bug: no description of job attribute " + name)
+}
+
 // jobAttributes are the attributes of one element of jobs.
 func jobAttributes() map[string]schema.Attribute {
+	text := func(name string) schema.Attribute {
+		return schema.StringAttribute{MarkdownDescription: jobDescription(name), Computed: true}
+	}
 	return map[string]schema.Attribute{
-		"job_id": schema.StringAttribute{
-			MarkdownDescription: "Job id. The API does not return the instance id: map job ids to phones with the `cmd_jobs` of the call that created the task.",
-			Computed:            true,
-		},
-		"status": schema.Int64Attribute{
-			MarkdownDescription: "Numeric status as returned by the API: `0` not started (app installs), `1` running, `2` succeeded, " +
-				"`3` (app installs) or `-1` (commands) failed; other values are kept as returned.",
-			Computed: true,
-		},
-		"state": schema.StringAttribute{
-			MarkdownDescription: "Meaning of `status`: `pending`, `running`, `successful`, `failed`, or `unknown` for any other value.",
-			Computed:            true,
-		},
-		"error_code": schema.StringAttribute{
-			MarkdownDescription: "The job's error code, such as `CPS0005`; empty when there is none.",
-			Computed:            true,
-		},
-		"error_msg": schema.StringAttribute{
-			MarkdownDescription: "The job's error description; empty when there is none.",
-			Computed:            true,
-		},
-		"execute_msg": schema.StringAttribute{
-			MarkdownDescription: "The command's output (at most 1,024 bytes), for successful and failed jobs alike; empty when there is none.",
-			Computed:            true,
-		},
+		"job_id":      text("job_id"),
+		"status":      schema.Int64Attribute{MarkdownDescription: jobDescription("status"), Computed: true},
+		"state":       text("state"),
+		"error_code":  text("error_code"),
+		"error_msg":   text("error_msg"),
+		"execute_msg": text("execute_msg"),
+	}
+}
+
+// countDescriptions describe the job counts of a task, or (with of = "of
+// all tasks ") of many.
+func countDescriptions(of string) map[string]string {
+	return map[string]string{
+		"job_count":        "Number of jobs " + of + "(one per cloud phone).",
+		"pending_count":    "Number of jobs " + of + "that have not started yet (`status` 0, app installs). They count as not finished.",
+		"running_count":    "Number of jobs " + of + "still running (`status` 1).",
+		"successful_count": "Number of jobs " + of + "that succeeded (`status` 2).",
+		"failed_count":     "Number of jobs " + of + "that failed (`status` 3 or -1).",
+		"unknown_count":    "Number of jobs " + of + "whose `status` is none of 0, 1, 2, 3 and -1. They count as not finished.",
 	}
 }
 
 // countAttributes are the job counts of a task, or (with of = "of all
 // tasks ") of many.
 func countAttributes(of string) map[string]schema.Attribute {
-	count := func(desc string) schema.Attribute {
-		return schema.Int64Attribute{MarkdownDescription: desc, Computed: true}
+	attrs := make(map[string]schema.Attribute)
+	for name, desc := range countDescriptions(of) {
+		attrs[name] = schema.Int64Attribute{MarkdownDescription: desc, Computed: true}
 	}
-	return map[string]schema.Attribute{
-		"job_count":        count("Number of jobs " + of + "(one per cloud phone)."),
-		"pending_count":    count("Number of jobs " + of + "that have not started yet (`status` 0, app installs). They count as not finished."),
-		"running_count":    count("Number of jobs " + of + "still running (`status` 1)."),
-		"successful_count": count("Number of jobs " + of + "that succeeded (`status` 2)."),
-		"failed_count":     count("Number of jobs " + of + "that failed (`status` 3 or -1)."),
-		"unknown_count":    count("Number of jobs " + of + "whose `status` is none of 0, 1, 2, 3 and -1. They count as not finished."),
-	}
+	return attrs
 }
 
 // taskStateDescription explains the aggregate state of a task.
@@ -166,16 +181,22 @@ func setCountValues(values map[string]attr.Value, sum koophone.Summary) {
 // attrOf returns the value of attribute name as T, the type its schema
 // gives it; any other type is a bug in the provider.
 func attrOf[T attr.Value](values map[string]attr.Value, name string) T {
-	v, ok := values[name].(T)
-	if !ok {
-		panic(fmt.Sprintf("koophone provider bug: attribute %q is %T", name, values[name]))
-	}
-	return v
+	return valueAs[T](name, values[name])
 }
 
-// objectTypeOf is the object type of attributes: of a data source's whole
-// schema, or of one element of a nested list.
-func objectTypeOf(attributes map[string]schema.Attribute) types.ObjectType {
+// valueAs returns v, the value of attribute name (or of one of its
+// elements), as T, the type its schema gives it.
+func valueAs[T attr.Value](name string, v attr.Value) T {
+	t, ok := v.(T)
+	if !ok {
+		panic(fmt.Sprintf("koophone provider bug: attribute %q is %T", name, v))
+	}
+	return t
+}
+
+// objectTypeOf is the object type of attributes: of a data source's or a
+// resource's whole schema, or of one element of a nested list.
+func objectTypeOf[A interface{ GetType() attr.Type }](attributes map[string]A) types.ObjectType {
 	attrTypes := make(map[string]attr.Type, len(attributes))
 	for name, a := range attributes {
 		attrTypes[name] = a.GetType()

@@ -1,0 +1,23 @@
+# List the phones of one pool, in the order the API returns them. Every
+# page is read, so a pool of any size comes back whole.
+data "koophone_instances" "game_test" {
+  pool_name = "game-test"
+}
+
+output "game_test_phone_count" {
+  value = data.koophone_instances.game_test.total_count
+}
+
+# The first three phones of the pool, say for a canary.
+output "game_test_canary" {
+  value = slice(data.koophone_instances.game_test.ids, 0, min(3, data.koophone_instances.game_test.total_count))
+}
+
+# The phones of the demo pool that nobody is assigned to.
+data "koophone_instances" "demo" {
+  pool_name = "demo"
+}
+
+output "demo_unassigned" {
+  value = [for phone in data.koophone_instances.demo.instances : phone.instance_id if phone.assign_user == ""]
+}

@@ -1,0 +1,311 @@
+package koophone
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
+)
+
+// InstancePageSize is how many phones ListInstances asks for per page of
+// GET /v1/instances/batch-query. The largest page the API accepts is not
+// documented; 100 is the limit of every other KooPhone list and is safe.
+const InstancePageSize = 100
+
+// MaxInstancePages bounds one ListInstances: 1,000 pages are 100,000
+// phones. A server that keeps answering full pages past it (a total that
+// never comes, a page number it ignores) gets an error instead of an
+// endless read.
+const MaxInstancePages = 1000
+
+// maxInstancePages is MaxInstancePages, lowered by tests.
+var maxInstancePages = MaxInstancePages
+
+// InstanceFilter selects the phones ListInstances returns. Each non-empty
+// field is sent as the query parameter of the same name and narrows the
+// list; the zero value lists every phone of the tenant. How the API
+// matches each one (exactly, or instance_name as a part of the name) is
+// the API's business: the client passes the values through.
+type InstanceFilter struct {
+	InstanceID   string
+	InstanceName string
+	PoolName     string
+	PoolSceneTag string
+}
+
+// Instance is one cloud phone as GET /v1/instances/batch-query reports it.
+// Strings the API sent as null are empty; numbers it sent as null or left
+// out are 0, and numbers it quoted are read as numbers. The status numbers
+// are passed through as the API returns them: their meanings differ
+// between versions of the API documentation.
+type Instance struct {
+	InstanceID   string
+	InstanceName string
+	// Region is the region code, such as cn-north-4.
+	Region string
+	// InstanceSKU is a display string, such as "pro | 8 cores | 16GB | ...".
+	InstanceSKU   string
+	FrozenStatus  int64
+	RunningStatus int64
+	LoginStatus   int64
+	AssignStatus  int64
+	AssignUser    string
+	BillingMode   string
+	ProjectID     string
+	ProjectName   string
+	PhoneID       string
+	MemberName    string
+	AccountName   string
+	RegionName    string
+	RegionNameEn  string
+	// BackupStatus and RestoreStatus: 0 preparing, 1 running, 2
+	// successful, 3 failed, 4 other (per the SDK's documentation).
+	BackupStatus  int64
+	BackupTime    string
+	RestoreStatus int64
+	RestoreTime   string
+}
+
+// InstanceList is the outcome of ListInstances.
+type InstanceList struct {
+	// Instances are the phones in the order the API returned them, each
+	// instance id once: never nil, empty when no phone matched.
+	Instances []Instance
+	// Pages is how many pages were read successfully.
+	Pages int
+	// TotalCount is the total_count of the last page read, as the API
+	// reported it; -1 when no page reported one. It can differ from
+	// len(Instances) when phones came or went during the read.
+	TotalCount int64
+	// Duplicates counts the phones left out because an earlier page had
+	// already listed their instance id: the list shifted between two
+	// pages (a phone created or deleted while they were read).
+	Duplicates int
+	// Unidentified counts the items left out because they had no
+	// instance_id.
+	Unidentified int
+}
+
+// ListInstances lists the tenant's phones that match f: GET
+// /v1/instances/batch-query, page after page of InstancePageSize, each
+// through the client's pacing and with its retries. It reads until a page
+// holds fewer than InstancePageSize phones or the phones read reach the
+// total_count of the last page, and fails after MaxInstancePages full
+// pages. An error code inside data (the answer has one besides the
+// top-level one) is an *APIError like a top-level one, retried when it is
+// transient.
+//
+// On error, the list holds what the pages before the failing one gave,
+// and Pages says how many there were.
+func (c *Client) ListInstances(ctx context.Context, f InstanceFilter) (InstanceList, error) {
+	list := InstanceList{Instances: []Instance{}, TotalCount: -1}
+	seen := make(map[string]bool)
+	var read int64 // items on the pages read, duplicates included
+	for pageNo := 1; ; pageNo++ {
+		page, reqID, err := c.instancePage(ctx, f, pageNo)
+		if err != nil {
+			return list, err
+		}
+		list.Pages++
+		for _, w := range page.Result {
+			id := string(w.InstanceID)
+			switch {
+			case id == "":
+				list.Unidentified++
+			case seen[id]:
+				list.Duplicates++
+			default:
+				seen[id] = true
+				list.Instances = append(list.Instances, w.instance())
+			}
+		}
+		read += int64(len(page.Result))
+		if page.TotalCount != nil {
+			list.TotalCount = int64(*page.TotalCount)
+		}
+		if len(page.Result) < InstancePageSize || (page.TotalCount != nil && read >= int64(*page.TotalCount)) {
+			return list, nil
+		}
+		if pageNo == maxInstancePages {
+			return list, &ResponseError{
+				HTTPStatus: http.StatusOK,
+				Reason: fmt.Sprintf("GET /v1/instances/batch-query gave %d full pages of %d phones (%d phones) without reaching the end "+
+					"of the list (total_count %d); the listing stopped there", pageNo, InstancePageSize, read, list.TotalCount),
+				RequestID: reqID,
+			}
+		}
+	}
+}
+
+// instancePage reads one page, retrying an error inside data that is
+// transient as the client retries any other (errors outside data are
+// retried by do).
+func (c *Client) instancePage(ctx context.Context, f InstanceFilter, pageNo int) (wireInstancePage, string, error) {
+	for attempt := 0; ; attempt++ {
+		page, reqID, inData, err := c.readInstancePage(ctx, f, pageNo)
+		if err == nil || !inData || !IsTransient(err) {
+			return page, reqID, err
+		}
+		if attempt >= c.maxRetries {
+			if c.maxRetries == 0 {
+				return page, reqID, err
+			}
+			return page, reqID, &RetryError{Attempts: attempt + 1, Last: err}
+		}
+		delay := c.retryDelay(attempt, err)
+		c.logger.Warn(ctx, "KooPhone request failed transiently; retrying", map[string]any{
+			"method":      http.MethodGet,
+			"path":        "/v1/instances/batch-query",
+			"page_no":     pageNo,
+			"attempt":     attempt + 1,
+			"retry_in_ms": delay.Milliseconds(),
+			"error":       err.Error(),
+		})
+		if sleepErr := clockctx.Sleep(ctx, c.clock, delay); sleepErr != nil {
+			return page, reqID, fmt.Errorf("%w (while waiting to retry after: %v)", sleepErr, err)
+		}
+	}
+}
+
+// readInstancePage sends one request for a page (with the client's own
+// retries) and checks the error code inside data; inData tells an error
+// found there.
+func (c *Client) readInstancePage(ctx context.Context, f InstanceFilter, pageNo int) (page wireInstancePage, reqID string, inData bool, err error) {
+	env, reqID, err := c.send(ctx, request{
+		method: http.MethodGet,
+		target: c.resolve("v1", "instances", "batch-query"),
+		query:  func(requestID string) string { return instanceQuery(f, pageNo, requestID) },
+	}, c.maxRetries)
+	if err != nil {
+		return page, reqID, false, err
+	}
+	page, err = decodeInstancePage(env.Data)
+	if err != nil {
+		return page, reqID, false, &ResponseError{HTTPStatus: http.StatusOK, Reason: err.Error(), RequestID: reqID}
+	}
+	if code := string(page.ErrorCode); code != "" && code != CodeOK {
+		return wireInstancePage{}, reqID, true, &APIError{
+			HTTPStatus: http.StatusOK,
+			Code:       code,
+			Message:    redact(string(page.ErrorMsg), c.redactables),
+			RequestID:  reqID,
+		}
+	}
+	return page, reqID, false, nil
+}
+
+// instanceQuery is the query string of one page: the parameters sorted by
+// name, each value escaped as the AK/SK signature's canonical query escapes
+// it (a space is %20, never +), so what is sent is exactly what is signed.
+// x-request-id is a query parameter too, as the Huawei SDK sends it, with
+// the value of the attempt's header of the same name.
+func instanceQuery(f InstanceFilter, pageNo int, requestID string) string {
+	params := map[string]string{
+		"page_no":      strconv.Itoa(pageNo),
+		"page_size":    strconv.Itoa(InstancePageSize),
+		"x-request-id": requestID,
+	}
+	for name, v := range map[string]string{
+		"instance_id":    f.InstanceID,
+		"instance_name":  f.InstanceName,
+		"pool_name":      f.PoolName,
+		"pool_scene_tag": f.PoolSceneTag,
+	} {
+		if v != "" {
+			params[name] = v
+		}
+	}
+	names := make([]string, 0, len(params))
+	for name := range params {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	pairs := make([]string, len(names))
+	for i, name := range names {
+		pairs[i] = signerEscape(name) + "=" + signerEscape(params[name])
+	}
+	return strings.Join(pairs, "&")
+}
+
+// wireInstancePage is the data member of a batch-query answer. It carries
+// an error code of its own, besides the envelope's.
+type wireInstancePage struct {
+	Result   []wireInstance `json:"result"`
+	PageNo   flexInt        `json:"page_no"`
+	PageSize flexInt        `json:"page_size"`
+	// TotalCount is nil when the answer has none (or null): the listing
+	// then ends at the first page that is not full.
+	TotalCount *flexInt   `json:"total_count"`
+	ErrorCode  flexString `json:"error_code"`
+	ErrorMsg   flexString `json:"error_msg"`
+}
+
+type wireInstance struct {
+	InstanceID    flexString `json:"instance_id"`
+	InstanceName  flexString `json:"instance_name"`
+	Region        flexString `json:"region"`
+	InstanceSKU   flexString `json:"instance_sku"`
+	FrozenStatus  flexInt    `json:"frozen_status"`
+	RunningStatus flexInt    `json:"running_status"`
+	LoginStatus   flexInt    `json:"login_status"`
+	AssignStatus  flexInt    `json:"assign_status"`
+	AssignUser    flexString `json:"assign_user"`
+	BillingMode   flexString `json:"billing_mode"`
+	ProjectID     flexString `json:"project_id"`
+	ProjectName   flexString `json:"project_name"`
+	PhoneID       flexString `json:"phone_id"`
+	MemberName    flexString `json:"member_name"`
+	AccountName   flexString `json:"account_name"`
+	RegionName    flexString `json:"region_name"`
+	RegionNameEn  flexString `json:"region_name_en"`
+	BackupStatus  flexInt    `json:"backup_status"`
+	BackupTime    flexString `json:"backup_time"`
+	RestoreStatus flexInt    `json:"restore_status"`
+	RestoreTime   flexString `json:"restore_time"`
+}
+
+func (w wireInstance) instance() Instance {
+	return Instance{
+		InstanceID:    string(w.InstanceID),
+		InstanceName:  string(w.InstanceName),
+		Region:        string(w.Region),
+		InstanceSKU:   string(w.InstanceSKU),
+		FrozenStatus:  int64(w.FrozenStatus),
+		RunningStatus: int64(w.RunningStatus),
+		LoginStatus:   int64(w.LoginStatus),
+		AssignStatus:  int64(w.AssignStatus),
+		AssignUser:    string(w.AssignUser),
+		BillingMode:   string(w.BillingMode),
+		ProjectID:     string(w.ProjectID),
+		ProjectName:   string(w.ProjectName),
+		PhoneID:       string(w.PhoneID),
+		MemberName:    string(w.MemberName),
+		AccountName:   string(w.AccountName),
+		RegionName:    string(w.RegionName),
+		RegionNameEn:  string(w.RegionNameEn),
+		BackupStatus:  int64(w.BackupStatus),
+		BackupTime:    string(w.BackupTime),
+		RestoreStatus: int64(w.RestoreStatus),
+		RestoreTime:   string(w.RestoreTime),
+	}
+}
+
+// decodeInstancePage parses the data member of a batch-query answer.
+func decodeInstancePage(raw json.RawMessage) (wireInstancePage, error) {
+	var page wireInstancePage
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 || bytes.Equal(trimmed, []byte("null")) {
+		return page, errors.New("the response has no data member")
+	}
+	if err := json.Unmarshal(trimmed, &page); err != nil {
+		return wireInstancePage{}, fmt.Errorf("the data member is not a page of phones: %w", err)
+	}
+	return page, nil
+}

@@ -1,0 +1,291 @@
+package provider
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
+	"github.com/koophone/terraform-provider-koophone/internal/koophone"
+)
+
+var (
+	_ datasource.DataSource              = (*instancesDataSource)(nil)
+	_ datasource.DataSourceWithConfigure = (*instancesDataSource)(nil)
+)
+
+// Filter lengths checked at plan time. instance_id is at most 32
+// characters everywhere in the API; the API documents no limit for the
+// others, so theirs only catches a mistake (a whole file pasted in).
+const (
+	maxInstanceIDLength = 32
+	maxFilterLength     = 255
+)
+
+// instancesDataSource lists the tenant's phones.
+type instancesDataSource struct {
+	data *providerData
+}
+
+func newInstancesDataSource() datasource.DataSource {
+	return &instancesDataSource{}
+}
+
+// instancesType is the type of the data source's configuration and state.
+var instancesType = schemaTypeOf(newInstancesDataSource())
+
+// instanceElementType is the object type of one element of instances.
+var instanceElementType = objectTypeOf(instanceAttributes())
+
+func (d *instancesDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_instances"
+}
+
+// instanceAttributes are the attributes of one phone, as GET
+// /v1/instances/batch-query returns it.
+func instanceAttributes() map[string]schema.Attribute {
+	str := func(desc string) schema.Attribute {
+		return schema.StringAttribute{MarkdownDescription: desc + " Empty when the API gives none.", Computed: true}
+	}
+	status := func(desc string) schema.Attribute {
+		return schema.Int64Attribute{MarkdownDescription: desc + " `0` when the API gives none.", Computed: true}
+	}
+	const asReturned = "a number passed through as the API returns it: its meanings are not documented, or differ between versions of the KooPhone documentation."
+	return map[string]schema.Attribute{
+		"instance_id": schema.StringAttribute{
+			MarkdownDescription: "The phone's instance id, as the KooPhone job APIs take it (`instance_ids` of an async command, `instance_id_list` of an app install).",
+			Computed:            true,
+		},
+		"instance_name":  str("The phone's name."),
+		"region":         str("Region code, such as `cn-north-4`."),
+		"instance_sku":   str("The phone's specification, as a display string such as `pro | 8 cores | 16GB | ...`."),
+		"running_status": status("Running status, " + asReturned),
+		"frozen_status":  status("Frozen status, " + asReturned),
+		"login_status":   status("Login status, " + asReturned),
+		"assign_status":  status("Assignment status, " + asReturned),
+		"assign_user":    str("The user the phone is assigned to."),
+		"billing_mode":   str("Billing mode, as the API names it."),
+		"project_id":     str("Id of the project the phone belongs to."),
+		"project_name":   str("Name of the project the phone belongs to."),
+		"phone_id":       str("The phone id of the underlying cloud phone (the API's `phone_id`)."),
+		"member_name":    str("Member name, as the API returns it."),
+		"account_name":   str("Account name, as the API returns it."),
+		"region_name":    str("Display name of the region."),
+		"region_name_en": str("English display name of the region, such as `CN North-Beijing4`."),
+		"backup_status":  status("Status of the phone's backup: `0` preparing, `1` running, `2` successful, `3` failed, `4` other."),
+		"backup_time":    str("When the backup status last changed, as the API formats it."),
+		"restore_status": status("Status of the phone's restore: `0` preparing, `1` running, `2` successful, `3` failed, `4` other."),
+		"restore_time":   str("When the restore status last changed, as the API formats it."),
+	}
+}
+
+func (d *instancesDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	filter := func(desc string, maxLen int) schema.Attribute {
+		return schema.StringAttribute{
+			MarkdownDescription: fmt.Sprintf("%s 1 to %d characters; unset lists phones whatever their value.", desc, maxLen),
+			Optional:            true,
+			Validators:          []validator.String{stringvalidator.LengthBetween(1, maxLen)},
+		}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Lists the tenant's KooPhone cloud phones (`GET /v1/instances/batch-query`), all of them or those " +
+			"that match the filters, in the order the API returns them, reading every page. Feed `ids` to the job APIs, " +
+			"in waves of at most 100 phones each.",
+		Attributes: map[string]schema.Attribute{
+			"instance_id": filter("Only the phone with this instance id.", maxInstanceIDLength),
+			"instance_name": filter("Only the phones with this name. Whether the API matches it exactly or as a part of the "+
+				"name is not documented (the bundled emulator matches a part, case-sensitively): check `instances` when it matters.", maxFilterLength),
+			"pool_name":      filter("Only the phones of this pool (node group).", maxFilterLength),
+			"pool_scene_tag": filter("Only the phones of pools with this scene tag, such as `CLOUD_PHONE` or `CLOUD_APP`.", maxFilterLength),
+			"timeouts":       timeouts.Attributes(ctx),
+			"instances": schema.ListNestedAttribute{
+				MarkdownDescription: "The phones, in the order the API returns them, each once. Never null: `[]` when no phone matches.",
+				Computed:            true,
+				NestedObject:        schema.NestedAttributeObject{Attributes: instanceAttributes()},
+			},
+			"ids": schema.ListAttribute{
+				MarkdownDescription: "The `instance_id` of each element of `instances`, in the same order. Never null: `[]` when no phone matches.",
+				ElementType:         types.StringType,
+				Computed:            true,
+			},
+			"total_count": schema.Int64Attribute{
+				MarkdownDescription: "Number of phones listed: the length of `instances` and `ids`. It is counted by the " +
+					"provider, not taken from the API's `total_count`, which may differ when phones are created or deleted " +
+					"while the pages are read (a phone that a shift of the pages shows twice is listed once).",
+				Computed: true,
+			},
+			"id": schema.StringAttribute{
+				MarkdownDescription: "An identifier of the filters: the same for the same filters, different for others.",
+				Computed:            true,
+			},
+		},
+	}
+}
+
+func (d *instancesDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = configuredData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *instancesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var config types.Object
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() || !clientReady(d.data, &resp.Diagnostics) {
+		return
+	}
+	attrs := config.Attributes()
+	tv := attrOf[timeouts.Value](attrs, "timeouts")
+	timeout, diags := tv.Read(ctx, defaultReadTimeout)
+	resp.Diagnostics.Append(diags...)
+	if !diags.HasError() && timeout <= 0 {
+		resp.Diagnostics.AddAttributeError(path.Root("timeouts").AtName("read"), "Invalid read timeout",
+			fmt.Sprintf("timeouts.read is %s, but it must be positive, such as \"5m\".", timeout))
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	filter := koophone.InstanceFilter{
+		InstanceID:   attrOf[types.String](attrs, "instance_id").ValueString(),
+		InstanceName: attrOf[types.String](attrs, "instance_name").ValueString(),
+		PoolName:     attrOf[types.String](attrs, "pool_name").ValueString(),
+		PoolSceneTag: attrOf[types.String](attrs, "pool_scene_tag").ValueString(),
+	}
+
+	ctx = withSecretsMasked(ctx, d.data.secrets)
+	tflog.Info(ctx, "Listing KooPhone phones", map[string]any{"filters": describeFilter(filter), "timeout": timeout.String()})
+	readCtx, cancel := clockctx.WithTimeout(ctx, d.data.clock, timeout)
+	defer cancel()
+	list, err := d.data.client.ListInstances(readCtx, filter)
+	if err != nil {
+		resp.Diagnostics.AddError(describeListFailure(listFailure{
+			Err: err, List: list, Filter: filter, Timeout: timeout,
+			TimedOut: readCtx.Err() != nil && ctx.Err() == nil, Interrupted: ctx.Err() != nil,
+			Endpoint: d.data.client.Endpoint(), Auth: d.data.auth,
+		}))
+		return
+	}
+	fields := map[string]any{
+		"phones": len(list.Instances), "pages": list.Pages, "api_total_count": list.TotalCount,
+		"duplicates_dropped": list.Duplicates, "items_without_id": list.Unidentified,
+	}
+	if list.Duplicates > 0 || list.Unidentified > 0 {
+		tflog.Warn(ctx, "The KooPhone phone list changed while it was read, or had items without an instance_id: those were left out; "+
+			"phones created or deleted during the read may be missing", fields)
+	}
+	tflog.Info(ctx, "Listed KooPhone phones", fields)
+
+	elems := make([]attr.Value, len(list.Instances))
+	ids := make([]attr.Value, len(list.Instances))
+	for i, in := range list.Instances {
+		elems[i] = instanceValue(in)
+		ids[i] = types.StringValue(in.InstanceID)
+	}
+	state := map[string]attr.Value{
+		"instance_id":    attrs["instance_id"],
+		"instance_name":  attrs["instance_name"],
+		"pool_name":      attrs["pool_name"],
+		"pool_scene_tag": attrs["pool_scene_tag"],
+		"timeouts":       tv,
+		"instances":      types.ListValueMust(instanceElementType, elems),
+		"ids":            types.ListValueMust(types.StringType, ids),
+		"total_count":    types.Int64Value(int64(len(list.Instances))),
+		"id":             types.StringValue(filterID(filter)),
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, types.ObjectValueMust(instancesType.AttrTypes, state))...)
+}
+
+// instanceValue is one element of instances.
+func instanceValue(in koophone.Instance) attr.Value {
+	return types.ObjectValueMust(instanceElementType.AttrTypes, map[string]attr.Value{
+		"instance_id":    types.StringValue(in.InstanceID),
+		"instance_name":  types.StringValue(in.InstanceName),
+		"region":         types.StringValue(in.Region),
+		"instance_sku":   types.StringValue(in.InstanceSKU),
+		"running_status": types.Int64Value(in.RunningStatus),
+		"frozen_status":  types.Int64Value(in.FrozenStatus),
+		"login_status":   types.Int64Value(in.LoginStatus),
+		"assign_status":  types.Int64Value(in.AssignStatus),
+		"assign_user":    types.StringValue(in.AssignUser),
+		"billing_mode":   types.StringValue(in.BillingMode),
+		"project_id":     types.StringValue(in.ProjectID),
+		"project_name":   types.StringValue(in.ProjectName),
+		"phone_id":       types.StringValue(in.PhoneID),
+		"member_name":    types.StringValue(in.MemberName),
+		"account_name":   types.StringValue(in.AccountName),
+		"region_name":    types.StringValue(in.RegionName),
+		"region_name_en": types.StringValue(in.RegionNameEn),
+		"backup_status":  types.Int64Value(in.BackupStatus),
+		"backup_time":    types.StringValue(in.BackupTime),
+		"restore_status": types.Int64Value(in.RestoreStatus),
+		"restore_time":   types.StringValue(in.RestoreTime),
+	})
+}
+
+// filterID is the data source's id: a hash of the filters, so that it is
+// stable for the same filters and tells different ones apart.
+func filterID(f koophone.InstanceFilter) string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{f.InstanceID, f.InstanceName, f.PoolName, f.PoolSceneTag}, "\x00")))
+	return fmt.Sprintf("instances-%x", sum[:8])
+}
+
+// describeFilter names the filters in force, for messages: `pool_name
+// "game-test"`, or "no filter".
+func describeFilter(f koophone.InstanceFilter) string {
+	var parts []string
+	for _, p := range []struct{ name, value string }{
+		{"instance_id", f.InstanceID}, {"instance_name", f.InstanceName}, {"pool_name", f.PoolName}, {"pool_scene_tag", f.PoolSceneTag},
+	} {
+		if p.value != "" {
+			parts = append(parts, fmt.Sprintf("%s %q", p.name, p.value))
+		}
+	}
+	if len(parts) == 0 {
+		return "no filter"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// listFailure describes why a listing failed, for turning into a
+// diagnostic.
+type listFailure struct {
+	Err error
+	// List is what the pages before the failing one gave.
+	List    koophone.InstanceList
+	Filter  koophone.InstanceFilter
+	Timeout time.Duration
+	// TimedOut: timeouts.read passed. Interrupted: Terraform cancelled the
+	// read (Ctrl-C).
+	TimedOut, Interrupted bool
+	Endpoint              string
+	Auth                  authSummary
+}
+
+// describeListFailure turns a failed listing into the summary and detail
+// of an error diagnostic: what happened, what the API said (code, message,
+// request id) and what to do, in the manner of describeReadFailure.
+func describeListFailure(f listFailure) (string, string) {
+	where := fmt.Sprintf("page %d", f.List.Pages+1)
+	if f.List.Pages > 0 {
+		where += fmt.Sprintf(", after %d pages and %d phones", f.List.Pages, len(f.List.Instances))
+	}
+	what := fmt.Sprintf("Listing phones (GET /v1/instances/batch-query, %s) on %s", describeFilter(f.Filter), where)
+	switch {
+	case f.TimedOut:
+		return "Timed out listing KooPhone phones", fmt.Sprintf("%s did not finish within timeouts.read (%s): %v.\n\n"+
+			"Raise timeouts.read (for example timeouts = { read = \"30m\" }), or list fewer phones with a filter.", what, f.Timeout, f.Err)
+	case f.Interrupted:
+		return "Listing KooPhone phones interrupted", what + " was interrupted."
+	}
+	return describeAPIFailure(what, f.Err, f.Endpoint, f.Auth)
+}

@@ -1,0 +1,506 @@
+package provider
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/koophone/terraform-provider-koophone/internal/emulator"
+)
+
+const (
+	commandAddr = "koophone_instance_command.c"
+	installAddr = "koophone_instance_app_install.a"
+)
+
+func commandConfig(e *accEnv, body string) string {
+	return e.providerBlock() + fmt.Sprintf("resource \"koophone_instance_command\" \"c\" {\n%s\n}\n", body)
+}
+
+// installBody is a valid app install to phones; each line of extra sets
+// one more argument or replaces a default one.
+func installBody(phones string, extra string) string {
+	args := [][2]string{
+		{"object_name", `"com.example.game"`},
+		{"file_name", `"game-1.2.3.apk"`},
+		{"object_version", `"1.2.3"`},
+		{"object_size", `"120"`},
+		{"install_package_url", `"https://apps.obs.cn-south-1.myhuaweicloud.com/game-1.2.3.apk"`},
+		{"instance_ids", "[" + phones + "]"},
+		{"poll_interval", `"1s"`},
+	}
+	for _, line := range strings.Split(extra, "\n") {
+		name, value, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		replaced := false
+		for i := range args {
+			if args[i][0] == name {
+				args[i][1], replaced = value, true
+			}
+		}
+		if !replaced {
+			args = append(args, [2]string{name, value})
+		}
+	}
+	var b strings.Builder
+	for _, a := range args {
+		fmt.Fprintf(&b, "  %s = %s\n", a[0], a[1])
+	}
+	return b.String()
+}
+
+func installConfig(e *accEnv, body string) string {
+	return e.providerBlock() + fmt.Sprintf("resource \"koophone_instance_app_install\" \"a\" {\n%s\n}\n", body)
+}
+
+func phone(id, attr string) tfjsonpath.Path {
+	return tfjsonpath.New("results").AtMapKey(id).AtMapKey(attr)
+}
+
+// submits counts the submit requests the emulator received.
+func (e *accEnv) submits() int {
+	return e.apiRequests("/async-command") + e.apiRequests("/app/install")
+}
+
+// taskReads counts the task reads the emulator received.
+func (e *accEnv) taskReads() int {
+	n := 0
+	for _, r := range e.emu.Requests() {
+		if strings.HasPrefix(r.Path, "/v1/instances/tasks/") {
+			n++
+		}
+	}
+	return n
+}
+
+// expectCounts checks how many submits the emulator received and how many
+// tasks it holds.
+func (e *accEnv) expectCounts(submits, tasks int) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if n := e.submits(); n != submits {
+			return fmt.Errorf("%d submit requests, want %d", n, submits)
+		}
+		if n := len(e.emu.TaskIDs()); n != tasks {
+			return fmt.Errorf("%d tasks in the emulator, want %d", n, tasks)
+		}
+		return nil
+	}
+}
+
+// expectTaskID checks that the resource records the emulator's n-th task.
+func (e *accEnv) expectTaskID(addr string, n int) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		ids := e.emu.TaskIDs()
+		if len(ids) <= n {
+			return fmt.Errorf("the emulator has %d tasks", len(ids))
+		}
+		return resource.ComposeTestCheckFunc(
+			resource.TestCheckResourceAttr(addr, "task_id", ids[n]),
+			resource.TestCheckResourceAttr(addr, "id", ids[n]),
+		)(s)
+	}
+}
+
+// One submit per run: apply submits once and waits; reordering the phones,
+// refreshing a finished task and changing how to wait send nothing;
+// triggers submit again; destroy calls nothing.
+func TestAccInstanceCommand_lifecycle(t *testing.T) {
+	e := newAccEnv(t)
+	body := func(phones, extra string) string {
+		if !strings.Contains(extra, "poll_interval") {
+			extra += "\n  poll_interval = \"1s\""
+		}
+		return fmt.Sprintf("  command = \"getprop ro.build.version.release\"\n  instance_ids = [%s]\n  %s", phones, extra)
+	}
+	var requestsBeforeDestroy int
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		CheckDestroy: func(*terraform.State) error {
+			if n := len(e.emu.Requests()); n != requestsBeforeDestroy {
+				return fmt.Errorf("destroy sent %d API requests, want none", n-requestsBeforeDestroy)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: commandConfig(e, body(`"phone-2", "phone-1"`, "")),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(commandAddr, at("state"), knownvalue.StringExact("successful")),
+					statecheck.ExpectKnownValue(commandAddr, at("job_count"), knownvalue.Int64Exact(2)),
+					statecheck.ExpectKnownValue(commandAddr, at("successful_count"), knownvalue.Int64Exact(2)),
+					statecheck.ExpectKnownValue(commandAddr, at("failed_count"), knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownValue(commandAddr, at("wait_for_completion"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(commandAddr, at("fail_on_job_failure"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(commandAddr, at("request_id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f-]{36}$`))),
+					statecheck.ExpectKnownValue(commandAddr, phone("phone-1", "state"), knownvalue.StringExact("successful")),
+					statecheck.ExpectKnownValue(commandAddr, phone("phone-1", "status"), knownvalue.Int64Exact(2)),
+					statecheck.ExpectKnownValue(commandAddr, phone("phone-2", "execute_msg"), knownvalue.StringRegexp(regexp.MustCompile(`^1[0-4]\n$`))),
+					statecheck.ExpectKnownValue(commandAddr, phone("phone-2", "job_id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{32}$`))),
+				},
+				Check: resource.ComposeTestCheckFunc(e.expectCounts(1, 1), e.expectTaskID(commandAddr, 0)),
+			},
+			{
+				// Same phones in another order, and a refresh of a finished
+				// task: no change, no request at all.
+				PreConfig: func() { requestsBeforeDestroy = len(e.emu.Requests()) },
+				Config:    commandConfig(e, body(`"phone-1", "phone-2"`, "")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: func(*terraform.State) error {
+					if n := len(e.emu.Requests()); n != requestsBeforeDestroy {
+						return fmt.Errorf("refreshing a finished task sent %d requests, want none", n-requestsBeforeDestroy)
+					}
+					return nil
+				},
+			},
+			{
+				// Wait arguments change in place, and submit nothing.
+				Config: commandConfig(e, body(`"phone-1", "phone-2"`, "poll_interval = \"2s\"\n  timeouts = { create = \"30m\" }")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(commandAddr, plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.ComposeTestCheckFunc(e.expectCounts(1, 1), e.expectTaskID(commandAddr, 0)),
+			},
+			{
+				// Triggers run the command again.
+				Config: commandConfig(e, body(`"phone-1", "phone-2"`, "triggers = { build = \"2\" }")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(commandAddr, plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				Check: resource.ComposeTestCheckFunc(e.expectCounts(2, 2), e.expectTaskID(commandAddr, 1),
+					func(*terraform.State) error { requestsBeforeDestroy = len(e.emu.Requests()); return nil }),
+			},
+			{
+				ResourceName:  commandAddr,
+				ImportState:   true,
+				ImportStateId: "6837531fd3f54550927b930180a706bf",
+				ExpectError:   errRE("Import not supported", "koophone_instance_task data source"),
+			},
+		},
+	})
+}
+
+// A failed phone fails the apply, and the resource stays in state, tainted,
+// with its task id and results: the next apply submits again.
+func TestAccInstanceCommand_failedPhoneTaints(t *testing.T) {
+	e := newAccEnvWith(t, emulator.Options{Token: accToken, Instances: []string{"phone-1"}})
+	body := "  command = \"pm list packages\"\n  instance_ids = [\"phone-1\", \"phone-404\"]\n  poll_interval = \"1s\"\n  %s"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config:      commandConfig(e, fmt.Sprintf(body, "")),
+				ExpectError: errRE("adb command failed on 1 phone", "phone-404: failed (status -1)", `error_code "CPS0005"`, `"Phone not found."`, "tainted", "untaint"),
+			},
+			{
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true, // tainted
+				Check: resource.ComposeTestCheckFunc(
+					e.expectTaskID(commandAddr, 0),
+					resource.TestCheckResourceAttr(commandAddr, "state", "failed"),
+					resource.TestCheckResourceAttr(commandAddr, "results.phone-404.state", "failed"),
+					resource.TestCheckResourceAttr(commandAddr, "results.phone-404.error_code", "CPS0005"),
+					resource.TestCheckResourceAttr(commandAddr, "results.phone-1.state", "successful"),
+				),
+			},
+			{
+				// Tainted: the next apply replaces it, submitting again.
+				Config: commandConfig(e, fmt.Sprintf(body, "fail_on_job_failure = false")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(commandAddr, plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(commandAddr, at("state"), knownvalue.StringExact("failed")),
+					statecheck.ExpectKnownValue(commandAddr, at("failed_count"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue(commandAddr, at("successful_count"), knownvalue.Int64Exact(1)),
+				},
+				Check: resource.ComposeTestCheckFunc(e.expectCounts(2, 2), e.expectTaskID(commandAddr, 1)),
+			},
+		},
+	})
+}
+
+// A create that runs out of time keeps the task, tainted, and says which
+// phones had not finished.
+func TestAccInstanceCommand_createTimeoutTaints(t *testing.T) {
+	e := newAccEnvWith(t, emulator.Options{Token: accToken, JobDuration: 10 * time.Hour})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config: commandConfig(e, `  command = "reboot"
+  instance_ids = ["phone-1"]
+  timeouts = { create = "2m" }`),
+				ExpectError: errRE("Timed out waiting for KooPhone adb command", "timeouts.create is 2m0s", "Not finished:", "phone-1: running (status 1)", "untaint"),
+			},
+			{
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true, // tainted
+				Check: resource.ComposeTestCheckFunc(e.expectTaskID(commandAddr, 0), e.expectCounts(1, 1),
+					resource.TestCheckResourceAttr(commandAddr, "state", "running")),
+			},
+		},
+	})
+}
+
+// A submit is sent again only when the API certainly did not act on it.
+func TestAccInstanceCommand_submitFaults(t *testing.T) {
+	cases := []struct {
+		name           string
+		fault          emulator.Fault
+		wantErr        []string
+		submits, tasks int
+	}{
+		{
+			name:    "HTTP 502 after the task was created",
+			fault:   emulator.Fault{Kind: emulator.FaultError, Status: http.StatusBadGateway, Process: true},
+			wantErr: []string{"Outcome of the KooPhone adb command unknown", "does not send it again", "request id"},
+			submits: 1, tasks: 1,
+		},
+		{
+			name:    "connection dropped after the task was created",
+			fault:   emulator.Fault{Kind: emulator.FaultDrop, Process: true},
+			wantErr: []string{"Outcome of the KooPhone adb command unknown", "request id"},
+			submits: 1, tasks: 1,
+		},
+		{
+			name:    "throttled, then accepted",
+			fault:   emulator.Fault{Kind: emulator.FaultError, Status: http.StatusTooManyRequests, RetryAfter: "2"},
+			submits: 2, tasks: 1,
+		},
+		{
+			name:    "refused",
+			fault:   emulator.Fault{Kind: emulator.FaultError, Status: http.StatusOK, Code: "KOOPHONE.API.1001", Message: "No permission to operate the instance."},
+			wantErr: []string{"KooPhone API error", "adb command to 1 phone(s) failed", "KOOPHONE.API.1001", "No permission", "Nothing was submitted"},
+			submits: 1, tasks: 0,
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newAccEnv(t)
+			c.fault.Match = "/v1/instances/async-command"
+			e.addFault(c.fault)
+			step := resource.TestStep{
+				Config: commandConfig(e, "  command = \"reboot\"\n  instance_ids = [\"phone-1\"]\n  poll_interval = \"1s\""),
+				Check:  e.expectCounts(c.submits, c.tasks),
+			}
+			if c.wantErr != nil {
+				step.ExpectError = errRE(c.wantErr...)
+			}
+			resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: e.factories(), Steps: []resource.TestStep{step}})
+			if err := e.expectCounts(c.submits, c.tasks)(nil); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// The install answer's two shapes give the same resource.
+func TestAccInstanceAppInstall_responseShapes(t *testing.T) {
+	for _, shape := range []string{emulator.InstallResponseFlat, emulator.InstallResponseNested} {
+		t.Run(shape, func(t *testing.T) {
+			e := newAccEnvWith(t, emulator.Options{Token: accToken, InstallResponse: shape})
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: e.factories(),
+				Steps: []resource.TestStep{{
+					Config: installConfig(e, installBody(`"phone-1", "phone-2"`, "fast_install = true")),
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue(installAddr, at("state"), knownvalue.StringExact("successful")),
+						statecheck.ExpectKnownValue(installAddr, at("successful_count"), knownvalue.Int64Exact(2)),
+						statecheck.ExpectKnownValue(installAddr, at("biz_type"), knownvalue.StringExact("apk")),
+						statecheck.ExpectKnownValue(installAddr, at("content_type"), knownvalue.StringExact("application/octet-stream")),
+						statecheck.ExpectKnownValue(installAddr, phone("phone-1", "status"), knownvalue.Int64Exact(2)),
+						statecheck.ExpectKnownValue(installAddr, phone("phone-2", "job_id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{32}$`))),
+					},
+					Check: resource.ComposeTestCheckFunc(e.expectCounts(1, 1), e.expectTaskID(installAddr, 0),
+						resource.TestMatchResourceAttr(installAddr, "task_id", regexp.MustCompile(`^ZGCA`))),
+				}},
+			})
+		})
+	}
+}
+
+// Install statuses: 0 (not started) is read as pending, 3 as failed.
+func TestAccInstanceAppInstall_statuses(t *testing.T) {
+	t.Run("pending, then a forgotten task stays in state", func(t *testing.T) {
+		e := newAccEnvWith(t, emulator.Options{Token: accToken, JobDuration: 10 * time.Hour})
+		resource.ParallelTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: e.factories(),
+			Steps: []resource.TestStep{
+				{
+					// Not waiting: the task is submitted, not read.
+					Config: installConfig(e, installBody(`"phone-1"`, "wait_for_completion = false")),
+					ConfigStateChecks: []statecheck.StateCheck{
+						statecheck.ExpectKnownValue(installAddr, at("state"), knownvalue.StringExact("running")),
+						statecheck.ExpectKnownValue(installAddr, at("unknown_count"), knownvalue.Int64Exact(1)),
+						statecheck.ExpectKnownValue(installAddr, phone("phone-1", "status"), knownvalue.Null()),
+						statecheck.ExpectKnownValue(installAddr, phone("phone-1", "state"), knownvalue.StringExact("unknown")),
+					},
+				},
+				{
+					// A refresh reads the running task once.
+					RefreshState: true,
+					Check: resource.ComposeTestCheckFunc(
+						resource.TestCheckResourceAttr(installAddr, "results.phone-1.status", "0"),
+						resource.TestCheckResourceAttr(installAddr, "results.phone-1.state", "pending"),
+						resource.TestCheckResourceAttr(installAddr, "pending_count", "1"),
+						resource.TestCheckResourceAttr(installAddr, "state", "running"),
+					),
+				},
+				{
+					// The API forgets the task: it stays in state as it was.
+					PreConfig:    e.emu.Reset,
+					RefreshState: true,
+					Check: resource.ComposeTestCheckFunc(
+						resource.TestCheckResourceAttr(installAddr, "results.phone-1.state", "pending"),
+						resource.TestCheckResourceAttr(installAddr, "state", "running"),
+						resource.TestMatchResourceAttr(installAddr, "task_id", regexp.MustCompile(`^ZGCA`)),
+						func(*terraform.State) error {
+							if n := e.taskReads(); n == 0 {
+								return fmt.Errorf("the refresh did not read the task")
+							}
+							return nil
+						},
+					),
+				},
+			},
+		})
+	})
+	t.Run("failed install, not failing the apply", func(t *testing.T) {
+		e := newAccEnvWith(t, emulator.Options{Token: accToken, Instances: []string{"phone-1"}})
+		resource.ParallelTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: e.factories(),
+			Steps: []resource.TestStep{{
+				Config: installConfig(e, installBody(`"phone-1", "phone-404"`, "fail_on_job_failure = false")),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(installAddr, at("state"), knownvalue.StringExact("failed")),
+					statecheck.ExpectKnownValue(installAddr, at("failed_count"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue(installAddr, phone("phone-404", "status"), knownvalue.Int64Exact(3)),
+					statecheck.ExpectKnownValue(installAddr, phone("phone-404", "state"), knownvalue.StringExact("failed")),
+					statecheck.ExpectKnownValue(installAddr, phone("phone-404", "error_code"), knownvalue.StringExact("CPS0005")),
+					statecheck.ExpectKnownValue(installAddr, phone("phone-1", "state"), knownvalue.StringExact("successful")),
+				},
+			}},
+		})
+	})
+}
+
+// Turning waiting on for a running task waits in the update, and submits
+// nothing.
+func TestAccInstanceAppInstall_updateWaits(t *testing.T) {
+	e := newAccEnvWith(t, emulator.Options{Token: accToken, JobDuration: 10 * time.Minute})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config: installConfig(e, installBody(`"phone-1"`, "wait_for_completion = false")),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(installAddr, at("state"), knownvalue.StringExact("running")),
+				},
+			},
+			{
+				Config: installConfig(e, installBody(`"phone-1"`, "wait_for_completion = true")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(installAddr, plancheck.ResourceActionUpdate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(installAddr, at("state"), knownvalue.StringExact("successful")),
+					statecheck.ExpectKnownValue(installAddr, phone("phone-1", "status"), knownvalue.Int64Exact(2)),
+				},
+				Check: resource.ComposeTestCheckFunc(e.expectCounts(1, 1), e.expectTaskID(installAddr, 0)),
+			},
+		},
+	})
+}
+
+// Every argument is checked at plan time, before any request.
+func TestAccTaskResources_planTimeValidation(t *testing.T) {
+	e := newAccEnv(t)
+	ids101 := make([]string, 101)
+	for i := range ids101 {
+		ids101[i] = fmt.Sprintf("%q", fmt.Sprintf("phone-%d", i))
+	}
+	command := func(cmd, extra string) string {
+		return commandConfig(e, fmt.Sprintf("  command = %s\n  instance_ids = [\"phone-1\"]\n  %s", cmd, extra))
+	}
+	install := func(extra string) string {
+		return installConfig(e, installBody(`"phone-1"`, extra))
+	}
+	cases := []struct {
+		config  string
+		wantErr []string
+	}{
+		{command(`"echo a\nreboot"`, ""), []string{"Invalid character in command", `'\n' at byte 6`, "&&"}},
+		{command(`"echo\ta"`, ""), []string{"Invalid character in command", `'\t' at byte 4`}},
+		{command(`""`, ""), []string{"Invalid command length", "0 bytes long"}},
+		{command(fmt.Sprintf("%q", strings.Repeat("a", 1025)), ""), []string{"Invalid command length", "1025 bytes"}},
+		{commandConfig(e, "  command = \"reboot\"\n  instance_ids = []"), []string{"instance_ids", "at least 1"}},
+		{commandConfig(e, "  command = \"reboot\"\n  instance_ids = ["+strings.Join(ids101, ",")+"]"), []string{"instance_ids", "100"}},
+		{commandConfig(e, "  command = \"reboot\"\n  instance_ids = [\""+strings.Repeat("p", 33)+"\"]"), []string{"instance_ids", "between 1 and 32"}},
+		{command(`"reboot"`, `poll_interval = "500ms"`), []string{"Duration too short", "at least 1s"}},
+		{command(`"reboot"`, `poll_interval = "soon"`), []string{"Invalid duration", "not a Go duration"}},
+		{command(`"reboot"`, `timeouts = { create = "forever" }`), []string{"Time Duration", `"forever" must be`}},
+		{install(`object_size = "12.5"`), []string{"object_size", "whole MB"}},
+		{install(`install_package_url = "http://apps.example.com/game.apk"`), []string{"Invalid package URL", "https"}},
+		{install(`biz_type = "xapk"`), []string{"biz_type", "apk"}},
+		{install(`content_type = ""`), []string{"content_type", "between 1 and 64"}},
+		{install(`content_md5 = ""`), []string{"content_md5", "between 1 and 200"}},
+		{install(`object_name = "` + strings.Repeat("n", 101) + `"`), []string{"object_name", "between 1 and 100"}},
+	}
+	steps := make([]resource.TestStep, len(cases))
+	for i, c := range cases {
+		steps[i] = resource.TestStep{Config: c.config, PlanOnly: true, ExpectError: errRE(c.wantErr...)}
+	}
+	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: e.factories(), Steps: steps})
+	e.checkNoRequests()
+}
+
+// A phone that the submit's answer does not list is reported, not dropped,
+// and counts as failed; a job the answer does not list is left out.
+func TestAccInstanceCommand_phoneMissingFromAnswer(t *testing.T) {
+	e := newAccEnv(t)
+	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{
+		{JobID: "job1", InstanceID: "phone-1", Status: emulator.StatusSucceeded, ExecuteMsg: str("ok")},
+		{JobID: "job9", InstanceID: "phone-9", Status: emulator.StatusSucceeded},
+	}})
+	e.addFault(emulator.Fault{Match: "/v1/instances/async-command", Kind: emulator.FaultRaw,
+		Body: fmt.Sprintf(`{"error_code":"0","error_msg":"ok","data":{"task_id":%q,"cmd_jobs":[{"instance_id":"phone-1","job_id":"job1"}]}}`, id)})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config:      commandConfig(e, "  command = \"reboot\"\n  instance_ids = [\"phone-1\", \"phone-2\"]\n  poll_interval = \"1s\""),
+				ExpectError: errRE("adb command failed on 1 phone", "phone-2: missing from the submit's answer"),
+			},
+			{
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true, // tainted
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr(commandAddr, "task_id", id),
+					resource.TestCheckResourceAttr(commandAddr, "state", "failed"),
+					resource.TestCheckResourceAttr(commandAddr, "job_count", "2"),
+					resource.TestCheckResourceAttr(commandAddr, "failed_count", "1"),
+					resource.TestCheckResourceAttr(commandAddr, "results.%", "2"),
+					resource.TestCheckResourceAttr(commandAddr, "results.phone-1.state", "successful"),
+					resource.TestCheckResourceAttr(commandAddr, "results.phone-2.state", "missing"),
+					resource.TestCheckResourceAttr(commandAddr, "results.phone-2.job_id", ""),
+					resource.TestCheckNoResourceAttr(commandAddr, "results.phone-2.status"),
+				),
+			},
+		},
+	})
+}
