@@ -10,11 +10,13 @@
 #      The SHA256SUMS file is signed as a release's is: with the key in
 #      GPG_FINGERPRINT when it is set, else with a throwaway key made in a
 #      temporary GNUPGHOME (skipped, with a note, when gpg is not installed).
-#   3. Lists the artifacts and checks them: every platform's zip is there,
-#      SHA256SUMS matches the files, the signature verifies, the manifest is
-#      terraform-registry-manifest.json, and the linux/amd64 binary - run with
-#      -version - reports the snapshot's version and commit, and was built
-#      static (CGO_ENABLED=0) and with -trimpath.
+#   3. Lists the artifacts and checks them: every platform's provider zip and
+#      emulator zip (koophone-emulator_*) is there, SHA256SUMS lists exactly
+#      those zips and the manifest and matches them, the signature verifies,
+#      the manifest is terraform-registry-manifest.json, and the linux/amd64
+#      provider and emulator binaries - run with -version - report the
+#      snapshot's version and commit, and were built static (CGO_ENABLED=0)
+#      and with -trimpath; the emulator zip holds the reference seed.json.
 #
 # Nothing is published: --snapshot never releases.
 set -euo pipefail
@@ -36,6 +38,14 @@ die() {
 	exit 1
 }
 step() { printf '\n==> %s\n' "$*"; }
+# check_static BINARY: it was built static (CGO_ENABLED=0) and with -trimpath.
+check_static() {
+	local buildinfo
+	buildinfo=$(go version -m "$1")
+	grep -q $'build\tCGO_ENABLED=0' <<<"$buildinfo" || die "$1 was not built with CGO_ENABLED=0"
+	grep -q $'build\t-trimpath=true' <<<"$buildinfo" || die "$1 was not built with -trimpath"
+	echo "    built by $(head -n 1 <<<"$buildinfo" | awk '{print $2}') with CGO_ENABLED=0 and -trimpath"
+}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/koophone-release.XXXXXX")
 cleanup() {
@@ -119,6 +129,7 @@ version=$(sed -n 's/.*"version":"\([^"]*\)".*/\1/p' dist/metadata.json | head -n
 [ -n "$version" ] || die "no version in dist/metadata.json"
 commit=$(git rev-parse HEAD)
 prefix="terraform-provider-koophone_${version}"
+emulator_prefix="koophone-emulator_${version}"
 (cd dist && find . -maxdepth 1 -type f ! -name '*.json' ! -name '*.yaml' -printf '%f\n' | LC_ALL=C sort | while read -r f; do
 	printf '    %-72s %10d bytes\n' "$f" "$(stat -c %s "$f")"
 done)
@@ -126,32 +137,43 @@ done)
 step "Checks"
 missing=0
 for p in $PLATFORMS; do
-	[ -f "dist/${prefix}_${p}.zip" ] || { log "missing dist/${prefix}_${p}.zip"; missing=1; }
+	for zip in "dist/${prefix}_${p}.zip" "dist/${emulator_prefix}_${p}.zip"; do
+		[ -f "$zip" ] || { log "missing $zip"; missing=1; }
+	done
 done
 zips=$(find dist -maxdepth 1 -name "${prefix}_*.zip" | wc -l)
+emulator_zips=$(find dist -maxdepth 1 -name "${emulator_prefix}_*.zip" | wc -l)
 [ "$missing" -eq 0 ] || die "platform zips are missing"
-echo "    $zips platform zips: $(printf '%s' "$PLATFORMS" | tr -s ' \n' ',')"
+echo "    $zips provider zips and $emulator_zips emulator zips: $(printf '%s' "$PLATFORMS" | tr -s ' \n' ',')"
 
 sums="dist/${prefix}_SHA256SUMS"
 [ -f "$sums" ] || die "no $sums"
 # Every line: the zips are in dist/; the manifest is uploaded from
 # terraform-registry-manifest.json under its release name (see release.extra_files).
-listed=0 manifest_listed=no
+listed=0 manifest_listed=no emulator_listed=0
 while read -r sum name; do
-	if [ "$name" = "${prefix}_manifest.json" ]; then
+	case "$name" in
+	"${prefix}_manifest.json")
 		file=terraform-registry-manifest.json
 		manifest_listed=yes
-	else
+		;;
+	"${prefix}_"*.zip) file="dist/$name" ;;
+	"${emulator_prefix}_"*.zip)
 		file="dist/$name"
-	fi
+		emulator_listed=$((emulator_listed + 1))
+		;;
+	*) die "SHA256SUMS lists $name, which is neither a zip of this release nor its manifest" ;;
+	esac
 	[ -f "$file" ] || die "SHA256SUMS lists $name, but there is no $file"
 	[ "$(sha256sum "$file" | awk '{print $1}')" = "$sum" ] || die "SHA256SUMS does not match $file"
 	listed=$((listed + 1))
 done <"$sums"
 [ "$manifest_listed" = yes ] || die "SHA256SUMS does not cover ${prefix}_manifest.json"
-[ "$listed" -eq "$((zips + 1))" ] || die "SHA256SUMS lists $listed files, want $((zips + 1)) (the zips and the manifest)"
-echo "    SHA256SUMS lists $listed files, the $zips zips and ${prefix}_manifest.json"
-echo "    (terraform-registry-manifest.json, protocol_versions 6.0), and matches them"
+[ "$emulator_listed" -eq "$emulator_zips" ] || die "SHA256SUMS lists $emulator_listed emulator zips, want $emulator_zips"
+want_listed=$((zips + emulator_zips + 1))
+[ "$listed" -eq "$want_listed" ] || die "SHA256SUMS lists $listed files, want $want_listed (the provider and emulator zips and the manifest)"
+echo "    SHA256SUMS lists $listed files, the $zips provider zips, the $emulator_zips emulator zips and"
+echo "    ${prefix}_manifest.json (terraform-registry-manifest.json, protocol_versions 6.0), and matches them"
 
 if [ "$signed" = yes ]; then
 	[ -f "$sums.sig" ] || die "no signature $sums.sig"
@@ -174,9 +196,22 @@ echo "    \$ terraform-provider-koophone_v${version} -version"
 echo "    $got"
 [ "$got" = "$want" ] || die "the version stamp is wrong: got '$got', want '$want'"
 echo "    version stamp OK: version $version, commit $commit"
-buildinfo=$(go version -m "$binary")
-grep -q $'build\tCGO_ENABLED=0' <<<"$buildinfo" || die "the binary was not built with CGO_ENABLED=0"
-grep -q $'build\t-trimpath=true' <<<"$buildinfo" || die "the binary was not built with -trimpath"
-echo "    built by $(head -n 1 <<<"$buildinfo" | awk '{print $2}') with CGO_ENABLED=0 and -trimpath"
+check_static "$binary"
 
-printf '\nrelease-snapshot: OK: %s, %d zips in dist/\n' "$version" "$zips"
+# The emulator: the same checks on its linux/amd64 binary, and its zip
+# holds the reference seed file.
+mkdir -p "$tmp/emulator_linux_amd64"
+(cd "$tmp/emulator_linux_amd64" && unzip -q "$repo_root/dist/${emulator_prefix}_linux_amd64.zip")
+emulator="$tmp/emulator_linux_amd64/koophone-emulator"
+[ -x "$emulator" ] || die "the linux/amd64 emulator zip has no executable koophone-emulator: $(ls "$tmp/emulator_linux_amd64")"
+echo "    linux/amd64 emulator zip holds: $(find "$tmp/emulator_linux_amd64" -type f -printf '%f\n' | LC_ALL=C sort | tr '\n' ' ')"
+cmp -s "$tmp/emulator_linux_amd64/seed.json" examples/emulator/seed.json ||
+	die "the emulator zip's seed.json is not examples/emulator/seed.json"
+want="koophone-emulator ${version} (commit ${commit})"
+got=$("$emulator" -version)
+echo "    \$ koophone-emulator -version"
+echo "    $got"
+[ "$got" = "$want" ] || die "the emulator's version stamp is wrong: got '$got', want '$want'"
+check_static "$emulator"
+
+printf '\nrelease-snapshot: OK: %s, %d provider zips and %d emulator zips in dist/\n' "$version" "$zips" "$emulator_zips"

@@ -21,6 +21,9 @@
 #   ...
 #   test-compat: 102 passed, 0 failed, 0 skipped
 #
+# Then it runs scripts/test-modules.sh (`terraform test` / `tofu test` on the
+# example modules, against the emulator) on every CLI.
+#
 # Counts are of top-level tests. The raw `go test -json` logs are kept in
 # bin/test-compat/. The race detector is left to `make test`: here the point
 # is the CLI, and the suite runs three times.
@@ -214,8 +217,20 @@ for entry in "${clis[@]}"; do
 	total_skip=$((total_skip + s))
 done
 
+# The example modules' own tests (`terraform test` / `tofu test`) on every CLI.
+cli_paths=()
+for entry in "${clis[@]}"; do
+	cli_paths+=("${entry#*$'\t'}")
+done
+modules_line="test-modules: passed on every CLI"
+if ! "$script_dir/test-modules.sh" "${cli_paths[@]}"; then
+	failures=$((failures + 1))
+	modules_line="test-modules: FAILED (see above)"
+fi
+
 echo
 echo "==> Acceptance suite per CLI (supported: Terraform >= 1.6, OpenTofu >= 1.6)"
+printf '%s\n' "$modules_line"
 printf '%s\n' "${rows[@]}"
 printf 'test-compat: %d passed, %d failed, %d skipped\n' "$total_pass" "$total_fail" "$total_skip"
 if [ "$failures" -ne 0 ]; then

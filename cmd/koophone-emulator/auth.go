@@ -25,9 +25,9 @@ func (a *akskFlags) register(fs *flag.FlagSet) {
 
 // resolve fills unset values from the environment, as the provider does:
 // the flags if any is given, else the KOOPHONE_ variables if any is set,
-// else the HW_ ones, never mixing two places. haveToken says whether a
-// token is configured: without one, an access key is required.
-func (a *akskFlags) resolve(getenv func(string) string, haveToken bool) error {
+// else the HW_ ones, never mixing two places. It leaves them empty when
+// none is set: the seed file may have some (see useSeed).
+func (a *akskFlags) resolve(getenv func(string) string) error {
 	if a.accessKey != "" || a.secretKey != "" || a.securityToken != "" {
 		a.source = "flags"
 		return a.check("-access-key", "-secret-key", "-security-token")
@@ -41,11 +41,18 @@ func (a *akskFlags) resolve(getenv func(string) string, haveToken bool) error {
 			return a.check(prefix+"ACCESS_KEY", prefix+"SECRET_KEY", prefix+"SECURITY_TOKEN")
 		}
 	}
-	if !haveToken {
-		return usageError{"no credentials: pass -token (or set KOOPHONE_TOKEN), or -access-key and -secret-key " +
-			"(or set KOOPHONE_ACCESS_KEY and KOOPHONE_SECRET_KEY, or HW_ACCESS_KEY and HW_SECRET_KEY)"}
-	}
 	return nil
+}
+
+// useSeed takes the seed file's access key, secret key and security token
+// (which emulator.ParseSeed has checked go together) when neither the flags
+// nor the environment set any.
+func (a *akskFlags) useSeed(c *emulator.Credentials) {
+	if a.source != "" || c == nil || c.AccessKey == "" {
+		return
+	}
+	a.accessKey, a.secretKey, a.securityToken = c.AccessKey, c.SecretKey, c.SecurityToken
+	a.source = "the seed file"
 }
 
 func (a *akskFlags) check(ak, sk, st string) error {
@@ -65,11 +72,12 @@ func (a *akskFlags) apply(opts *emulator.Options) {
 	opts.AccessKey, opts.SecretKey, opts.SecurityToken = a.accessKey, a.secretKey, a.securityToken
 }
 
-// describeAuth says which credential kinds are accepted, without any value.
-func describeAuth(token bool, a akskFlags) string {
+// describeAuth says which credential kinds are accepted and where they
+// come from, without any value. tokenSource is "" when no token is.
+func describeAuth(tokenSource string, a akskFlags) string {
 	var kinds []string
-	if token {
-		kinds = append(kinds, "X-Auth-Token")
+	if tokenSource != "" {
+		kinds = append(kinds, "X-Auth-Token (from "+tokenSource+")")
 	}
 	if a.accessKey != "" {
 		kind := "AK/SK signatures (access key from " + a.source + ")"

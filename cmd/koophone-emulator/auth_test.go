@@ -47,7 +47,7 @@ func TestRunAcceptsSignedRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := stderr.String()
-	if !strings.Contains(log, "koophone-emulator accepts X-Auth-Token and temporary AK/SK signatures with X-Security-Token (from flags)") {
+	if !strings.Contains(log, "koophone-emulator accepts X-Auth-Token (from KOOPHONE_TOKEN) and temporary AK/SK signatures with X-Security-Token (from flags)") {
 		t.Errorf("stderr does not say what it accepts:\n%s", log)
 	}
 	for _, secret := range []string{sk, st, token} {

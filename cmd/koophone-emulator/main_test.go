@@ -18,6 +18,18 @@ import (
 
 const token = "prog-token-123"
 
+// runMainEnv, set to 1, makes the test binary run the program's main
+// instead of the tests, so a test can run the real program (signals, exit
+// status) without building it.
+const runMainEnv = "KOOPHONE_EMULATOR_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		main() // exits
+	}
+	os.Exit(m.Run())
+}
+
 func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
@@ -33,11 +45,16 @@ func TestParseFlags(t *testing.T) {
 		{"defaults with token flag", []string{"-token", "t"}, nil, func(c config) bool {
 			return c.listen == "127.0.0.1:8765" && c.token == "t" && c.jobDuration == 5*time.Second &&
 				c.instances == nil && !c.quiet && !c.allowRemote && c.seed == "" && c.urlFile == "" &&
-				c.installResponse == "flat"
+				c.envFile == "" && !c.showVersion && c.installResponse == "flat"
 		}, ""},
-		{"token from env", nil, map[string]string{"KOOPHONE_TOKEN": "e"}, func(c config) bool { return c.token == "e" }, ""},
-		{"flag beats env", []string{"-token", "f"}, map[string]string{"KOOPHONE_TOKEN": "e"}, func(c config) bool { return c.token == "f" }, ""},
-		{"no credentials", nil, nil, nil, "no credentials: pass -token (or set KOOPHONE_TOKEN), or -access-key and -secret-key"},
+		{"token from env", nil, map[string]string{"KOOPHONE_TOKEN": "e"}, func(c config) bool { return c.token == "e" && c.tokenSource == "KOOPHONE_TOKEN" }, ""},
+		{"flag beats env", []string{"-token", "f"}, map[string]string{"KOOPHONE_TOKEN": "e"}, func(c config) bool { return c.token == "f" && c.tokenSource == "-token" }, ""},
+		// The seed file may have them: start checks (TestRunErrors).
+		{"no credentials yet", nil, nil, func(c config) bool { return c.token == "" && c.credentials == akskFlags{} }, ""},
+		{"version", []string{"-version"}, nil, func(c config) bool { return c.showVersion }, ""},
+		{"version needs nothing else", []string{"-version", "-listen", ":1", "-install-response", "x"}, nil, func(c config) bool { return c.showVersion }, ""},
+		{"env file", []string{"-token", "t", "-env-file", "e"}, nil, func(c config) bool { return c.envFile == "e" }, ""},
+		{"env file is not the url file", []string{"-token", "t", "-env-file", "f", "-url-file", "f"}, nil, nil, "must be different files"},
 		{"access key flags", []string{"-access-key", "a", "-secret-key", "s"}, nil, func(c config) bool {
 			return c.token == "" && c.credentials == akskFlags{accessKey: "a", secretKey: "s", source: "flags"}
 		}, ""},
@@ -136,8 +153,16 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startRun runs the program in the background and returns its base URL.
+// startRun runs the program in the background, with KOOPHONE_TOKEN set to
+// token, and returns its base URL.
 func startRun(t *testing.T, args []string) (url string, stdout, stderr *syncBuffer, stop func() error) {
+	t.Helper()
+	return startRunEnv(t, args, map[string]string{"KOOPHONE_TOKEN": token})
+}
+
+// startRunEnv runs the program in the background with the environment
+// vars, and returns its base URL.
+func startRunEnv(t *testing.T, args []string, vars map[string]string) (url string, stdout, stderr *syncBuffer, stop func() error) {
 	t.Helper()
 	dir := t.TempDir()
 	urlFile := filepath.Join(dir, "url")
@@ -149,7 +174,7 @@ func startRun(t *testing.T, args []string) (url string, stdout, stderr *syncBuff
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"-listen", "127.0.0.1:0", "-url-file", urlFile}, args...), env(map[string]string{"KOOPHONE_TOKEN": token}), stdout, stderr)
+		done <- run(ctx, append([]string{"-listen", "127.0.0.1:0", "-url-file", urlFile}, args...), env(vars), stdout, stderr)
 	}()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -371,8 +396,14 @@ func TestRunErrors(t *testing.T) {
 		{"seed typo", []string{"-seed", write("typo.json", `{"taks":[]}`)}, `unknown field "taks"`},
 		{"seed invalid task", []string{"-seed", write("dup.json", `{"tasks":[{"task_id":"a"},{"task_id":"a"}]}`)}, "tasks[1]"},
 		{"seed invalid fault", []string{"-seed", write("fault.json", `{"faults":[{"kind":"boom"}]}`)}, "faults[0]"},
+		{"seed invalid rule", []string{"-seed", write("rule.json", `{"rules":[{"kind":"command","status":2},{"kind":"app_install","status":3},{"kind":"command","command":"(","status":-1}]}`)},
+			"seed file " + filepath.Join(dir, "rule.json") + `: rules[2].command: invalid regular expression "(": missing closing )`},
+		{"seed nested typo", []string{"-seed", write("nested.json", `{"tasks":[{"jobs":[{"stauts":2}]}]}`)},
+			"seed file " + filepath.Join(dir, "nested.json") + `: tasks[0].jobs[0]: unknown field "stauts"`},
+		{"seed invalid credentials", []string{"-seed", write("creds.json", `{"credentials":{"access_key":"a"}}`)}, "credentials.secret_key: required with access_key"},
 		{"port in use", []string{"-listen", busy.Addr().String()}, "address already in use"},
 		{"url file dir missing", []string{"-listen", "127.0.0.1:0", "-url-file", filepath.Join(dir, "no", "such", "url")}, "url file"},
+		{"env file dir missing", []string{"-listen", "127.0.0.1:0", "-env-file", filepath.Join(dir, "no", "such", "env")}, "env file"},
 		{"no credentials", []string{"-token", ""}, "no credentials"},
 	}
 	for _, c := range cases {
@@ -396,7 +427,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "f")
 	for _, content := range []string{"one\n", "two\n"} {
-		if err := writeFileAtomic(p, content); err != nil {
+		if err := writeFileAtomic(p, content, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if b, _ := os.ReadFile(p); string(b) != content {

@@ -54,7 +54,7 @@ func TestRunRejectsAnInvalidSeedPhone(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = start(cfg, &syncBuffer{}, &syncBuffer{})
-	if err == nil || !strings.Contains(err.Error(), `phones[1].instance_id "a" duplicates phones[0]`) {
+	if err == nil || !strings.Contains(err.Error(), `seed file `+seed+`: phones[1].instance_id: "a" duplicates phones[0]`) {
 		t.Fatalf("start: %v", err)
 	}
 }

@@ -98,7 +98,7 @@ func TestAdminErrors(t *testing.T) {
 		{"POST", "/_emulator/tasks", `{"task_id":`, 400, "not valid JSON"},
 		{"POST", "/_emulator/tasks", ``, 400, "empty"},
 		{"POST", "/_emulator/tasks", `{"taskid":"x"}`, 400, `unknown field "taskid"`},
-		{"POST", "/_emulator/tasks", `{"jobs":[{"after":5}]}`, 400, "jobs.after: must be a JSON string"},
+		{"POST", "/_emulator/tasks", `{"jobs":[{"after":5}]}`, 400, "jobs[0].after: must be a JSON string, got number"},
 		{"POST", "/_emulator/tasks", `{"jobs":[{"after":"soon"}]}`, 400, "invalid duration"},
 		{"POST", "/_emulator/tasks", `{"task_id":"dup"}`, 400, "already exists"},
 		{"POST", "/_emulator/tasks", `{"task_id":"a b"}`, 400, "not allowed"},

@@ -1,10 +1,12 @@
 // Package emulator is a fake of the KooPhone REST API (the parts the
 // provider uses: task query, async command, app install, phone list). It
-// exists so the provider's tests and `make demo` can exercise the real HTTP
+// exists so the provider's tests, `make demo` and users testing their own
+// modules (through cmd/koophone-emulator) can exercise the real HTTP
 // client against a server that speaks the documented wire format,
 // including its odd corners (business errors with HTTP 200, JSON null
-// fields, gateway errors), and so tests can inject failures (faults) and
-// drive job progress with a fake clock instead of sleeping.
+// fields, gateway errors), and so tests can decide how submitted jobs end
+// (rules), inject failures (faults) and drive job progress with a fake
+// clock instead of sleeping.
 //
 // The emulator deliberately does not import the provider's client package:
 // it has its own wire structs, so a decoding bug in the client cannot be
@@ -72,14 +74,16 @@ type Options struct {
 	// nil means the wall clock.
 	Clock clockwork.Clock
 	// JobDuration is how long (in emulator time) the jobs of tasks created
-	// through the public POST APIs take to finish: command jobs report 1
-	// (running) until then; app-install jobs report 0 (not started) for
-	// the first half and 1 for the second, as the real API's do.
+	// through the public POST APIs take to finish, unless a Rule says
+	// otherwise: command jobs report 1 (running) until then; app-install
+	// jobs report 0 (not started) for the first half and 1 for the
+	// second, as the real API's do.
 	// 0 means 5s; a negative value means they finish at once.
 	JobDuration time.Duration
 	// Instances lists the phone ids that exist. A job submitted for any
-	// other id fails with CPS0005 "Phone not found.". nil or empty means
-	// every id exists, unless there are Phones.
+	// other id fails with CPS0005 "Phone not found.", unless a Rule
+	// decides for it. nil or empty means every id exists, unless there
+	// are Phones.
 	Instances []string
 	// Phones are the tenant's phones, listed by GET
 	// /v1/instances/batch-query in this order (see Phone). Their ids also
@@ -130,6 +134,7 @@ type Emulator struct {
 	faults    []*Fault
 	requests  []Request
 	phones    []Phone // see instances.go
+	rules     []rule  // see rules.go
 
 	conns atomic.Int64
 }
@@ -225,7 +230,8 @@ func (e *Emulator) Requests() []Request {
 
 // Reset forgets all tasks, pending faults and recorded requests, so one
 // long-lived emulator (e.g. the program behind `make demo`) can be reused
-// between scenarios. The connection count is not reset.
+// between scenarios. The phones, the rules and the connection count are
+// kept.
 func (e *Emulator) Reset() {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -147,6 +147,14 @@ var defaultMessageByCode = map[string]string{
 // fails for an unknown kind, a field that makes no sense for the kind, or
 // out-of-range values.
 func (e *Emulator) AddFault(f Fault) error {
+	if err := e.addFault(f); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	return nil
+}
+
+// addFault is AddFault with errors that name the field (see fieldError).
+func (e *Emulator) addFault(f Fault) error {
 	if err := normalizeFault(&f); err != nil {
 		return err
 	}
@@ -170,16 +178,16 @@ func (e *Emulator) PendingFaults() []Fault {
 
 func normalizeFault(f *Fault) error {
 	if !faultKinds[f.Kind] {
-		return fmt.Errorf("emulator: unknown fault kind %q (want one of error, html, malformed, truncate, reset, drop, delay, empty, oversize, wrong_content_type, raw)", f.Kind)
+		return fieldErr("kind", "unknown fault kind %q (want one of error, html, malformed, truncate, reset, drop, delay, empty, oversize, wrong_content_type, raw)", f.Kind)
 	}
 	switch {
 	case f.Count == 0:
 		f.Count = 1
 	case f.Count < -1:
-		return fmt.Errorf("emulator: fault count %d: want a positive number, 0 (once) or -1 (forever)", f.Count)
+		return fieldErr("count", "fault count %d: want a positive number, 0 (once) or -1 (forever)", f.Count)
 	}
 	if strings.ContainsAny(f.RetryAfter, "\r\n") {
-		return fmt.Errorf("emulator: fault retry_after must not contain line breaks")
+		return fieldErr("retry_after", "must not contain line breaks")
 	}
 	switch f.Kind {
 	case FaultError:
@@ -196,17 +204,21 @@ func normalizeFault(f *Fault) error {
 		}
 	default:
 		if f.Status != 0 {
-			return fmt.Errorf("emulator: fault status applies only to kinds error, html and raw, not %s", f.Kind)
+			return fieldErr("status", "fault status applies only to kinds error, html and raw, not %s", f.Kind)
 		}
 	}
 	if f.Kind != FaultRaw && f.Body != "" {
-		return fmt.Errorf("emulator: fault body applies only to kind raw, not %s", f.Kind)
+		return fieldErr("body", "fault body applies only to kind raw, not %s", f.Kind)
 	}
 	if f.Status != 0 && (f.Status < 200 || f.Status > 599) {
-		return fmt.Errorf("emulator: fault status %d: want 200..599", f.Status)
+		return fieldErr("status", "fault status %d: want 200..599", f.Status)
 	}
 	if f.Kind != FaultError && (f.Code != "" || f.Message != "") {
-		return fmt.Errorf("emulator: fault code and message apply only to kind error, not %s", f.Kind)
+		field := "code"
+		if f.Code == "" {
+			field = "message"
+		}
+		return fieldErr(field, "fault code and message apply only to kind error, not %s", f.Kind)
 	}
 	if f.Kind == FaultError {
 		if f.Code == "" {
@@ -223,13 +235,13 @@ func normalizeFault(f *Fault) error {
 		}
 	}
 	if f.Process && handlerRuns[f.Kind] {
-		return fmt.Errorf("emulator: fault process applies only to kinds that replace the answer (error, html, malformed, raw, empty, oversize, drop), not %s, which always runs the handler", f.Kind)
+		return fieldErr("process", "fault process applies only to kinds that replace the answer (error, html, malformed, raw, empty, oversize, drop), not %s, which always runs the handler", f.Kind)
 	}
 	switch {
 	case f.Kind == FaultDelay && f.Delay <= 0:
-		return fmt.Errorf("emulator: fault kind delay needs a positive delay, got %s", f.Delay)
+		return fieldErr("delay", "fault kind delay needs a positive delay, got %s", f.Delay)
 	case f.Kind != FaultDelay && f.Delay != 0:
-		return fmt.Errorf("emulator: fault delay applies only to kind delay, not %s", f.Kind)
+		return fieldErr("delay", "fault delay applies only to kind delay, not %s", f.Kind)
 	}
 	return nil
 }

@@ -3,12 +3,15 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/jonboulle/clockwork"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 )
 
 const fuzzToken = "fuzz-token-secret"
@@ -58,5 +61,30 @@ func FuzzEmulatorRequest(f *testing.F) {
 		if *env.ErrorCode == "0" && (token != fuzzToken || requestID == "") {
 			t.Fatalf("success without credentials or request id: %s %s", method, target)
 		}
+	})
+}
+
+// FuzzParseSeed feeds ParseSeed arbitrary seed files, starting from the
+// reference one: whatever the bytes, it must not panic (the errors walk
+// the JSON to name the field), an error must be about the file, not a
+// request body, and a seed it accepts must apply or fail cleanly.
+func FuzzParseSeed(f *testing.F) {
+	ref, err := os.ReadFile(filepath.Join("..", "..", "examples", "emulator", "seed.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(ref)
+	f.Add([]byte(`{"tasks":[{},{"jobs":[{},{"stat":1}]}],"rules":[{"kind":"command","after":"5"}]}`))
+	f.Add([]byte(`{"phones":[{"instance_id":1}],"faults":[{"kind":"delay","delay":"soon"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		seed, err := ParseSeed(data)
+		if err != nil {
+			if strings.Contains(err.Error(), "request body") {
+				t.Fatalf("a seed file error about a request body: %v", err)
+			}
+			return
+		}
+		e := New(Options{Token: fuzzToken, Clock: clockwork.NewFakeClock()})
+		_, _ = e.ApplySeed(seed)
 	})
 }

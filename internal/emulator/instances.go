@@ -116,6 +116,14 @@ func (p Phone) wire() wirePhone {
 // are the phones that exist for submitted jobs: a job for any other id
 // fails with CPS0005. Reset keeps the phones.
 func (e *Emulator) AddPhones(phones ...Phone) error {
+	if err := e.addPhones(phones); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	return nil
+}
+
+// addPhones is AddPhones with errors that name the field (see fieldError).
+func (e *Emulator) addPhones(phones []Phone) error {
 	if len(phones) == 0 {
 		return nil
 	}
@@ -127,17 +135,18 @@ func (e *Emulator) AddPhones(phones ...Phone) error {
 	}
 	added := make(map[string]int, len(phones))
 	for i, p := range phones {
+		field := fmt.Sprintf("phones[%d].instance_id", i)
 		if n := utf8.RuneCountInString(p.InstanceID); n == 0 || n > maxInstanceID || !utf8.ValidString(p.InstanceID) {
 			if n == 0 {
-				return fmt.Errorf("emulator: phones[%d].instance_id: required, 1 to %d characters", i, maxInstanceID)
+				return fieldErr(field, "required, 1 to %d characters", maxInstanceID)
 			}
-			return fmt.Errorf("emulator: phones[%d].instance_id %q: must be 1 to %d characters of valid UTF-8, got %d", i, p.InstanceID, maxInstanceID, n)
+			return fieldErr(field, "%q: must be 1 to %d characters of valid UTF-8, got %d", p.InstanceID, maxInstanceID, n)
 		}
 		if prev, dup := added[p.InstanceID]; dup {
-			return fmt.Errorf("emulator: phones[%d].instance_id %q duplicates phones[%d]", i, p.InstanceID, prev)
+			return fieldErr(field, "%q duplicates phones[%d]", p.InstanceID, prev)
 		}
 		if _, dup := known[p.InstanceID]; dup {
-			return fmt.Errorf("emulator: phones[%d].instance_id %q: the emulator already has a phone with this id", i, p.InstanceID)
+			return fieldErr(field, "%q: the emulator already has a phone with this id", p.InstanceID)
 		}
 		added[p.InstanceID] = i
 	}

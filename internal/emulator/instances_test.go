@@ -209,9 +209,9 @@ func TestAddPhonesValidation(t *testing.T) {
 		want   string
 	}{
 		{[]Phone{{InstanceID: "ok"}, {}}, "emulator: phones[1].instance_id: required, 1 to 32 characters"},
-		{[]Phone{{InstanceID: strings.Repeat("é", 33)}}, "phones[0].instance_id " + fmt.Sprintf("%q", strings.Repeat("é", 33)) + ": must be 1 to 32 characters of valid UTF-8, got 33"},
-		{[]Phone{{InstanceID: "a"}, {InstanceID: "b"}, {InstanceID: "a"}}, `phones[2].instance_id "a" duplicates phones[0]`},
-		{[]Phone{{InstanceID: "new"}, {InstanceID: "taken"}}, `phones[1].instance_id "taken": the emulator already has a phone with this id`},
+		{[]Phone{{InstanceID: strings.Repeat("é", 33)}}, "phones[0].instance_id: " + fmt.Sprintf("%q", strings.Repeat("é", 33)) + ": must be 1 to 32 characters of valid UTF-8, got 33"},
+		{[]Phone{{InstanceID: "a"}, {InstanceID: "b"}, {InstanceID: "a"}}, `emulator: phones[2].instance_id: "a" duplicates phones[0]`},
+		{[]Phone{{InstanceID: "new"}, {InstanceID: "taken"}}, `phones[1].instance_id: "taken": the emulator already has a phone with this id`},
 	} {
 		err := v.emu.AddPhones(c.phones...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

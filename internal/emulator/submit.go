@@ -1,17 +1,13 @@
 package emulator
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"net/url"
-	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -41,67 +37,6 @@ func readBody(r *http.Request) ([]byte, error) {
 		return nil, errTooLarge
 	}
 	return b, nil
-}
-
-// decodeStrict decodes exactly one JSON object into v, rejecting unknown
-// fields (so a client's misspelt optional field is caught rather than
-// silently ignored) and trailing data, with messages that name the field.
-func decodeStrict(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		var syntaxErr *json.SyntaxError
-		switch {
-		case errors.Is(err, io.EOF):
-			return errors.New("request body is empty; want a JSON object")
-		case errors.As(err, &typeErr) && typeErr.Field != "":
-			return fmt.Errorf("%s: must be a JSON %s, got %s", typeErr.Field, jsonKind(typeErr.Type), typeErr.Value)
-		case errors.As(err, &typeErr):
-			return fmt.Errorf("request body must be a JSON object, got %s", typeErr.Value)
-		case errors.As(err, &syntaxErr):
-			return fmt.Errorf("request body is not valid JSON: %v (at byte %d)", syntaxErr, syntaxErr.Offset)
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return fmt.Errorf("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
-		default:
-			return fmt.Errorf("request body is not valid JSON: %v", err)
-		}
-	}
-	if dec.More() {
-		return errors.New("request body has data after the JSON object")
-	}
-	var extra json.RawMessage
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return errors.New("request body has data after the JSON object")
-	}
-	return nil
-}
-
-var textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
-
-// jsonKind names the JSON type a Go type decodes from, for error messages.
-func jsonKind(t reflect.Type) string {
-	if reflect.PointerTo(t).Implements(textUnmarshalerType) {
-		return "string"
-	}
-	switch t.Kind() {
-	case reflect.Pointer:
-		return jsonKind(t.Elem())
-	case reflect.String:
-		return "string"
-	case reflect.Bool:
-		return "boolean"
-	case reflect.Slice, reflect.Array:
-		return "array"
-	case reflect.Struct, reflect.Map:
-		return "object"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "integer"
-	case reflect.Float32, reflect.Float64:
-		return "number"
-	}
-	return t.String()
 }
 
 // readRequest reads and strictly decodes a POST body into v, writing the
@@ -221,9 +156,7 @@ func (e *Emulator) handleAsyncCommand(w http.ResponseWriter, r *http.Request, re
 		writeParamError(w, err.Error())
 		return
 	}
-	data := e.submit(newTaskID, req.InstanceIDs, false, func(instance string) string {
-		return commandOutput(req.Command, instance)
-	})
+	data := e.submit(newTaskID, submission{command: req.Command}, req.InstanceIDs)
 	writeJSON(w, http.StatusOK, envelope{ErrorCode: "0", ErrorMsg: "ok", Data: data})
 }
 
@@ -244,7 +177,7 @@ func (e *Emulator) handleInstallApp(w http.ResponseWriter, r *http.Request, resp
 		})
 		return
 	}
-	data := e.submit(newInstallTaskID, req.InstanceIDList, true, func(string) string { return "Success" })
+	data := e.submit(newInstallTaskID, submission{install: true, objectName: req.ObjectName}, req.InstanceIDList)
 	if e.nestedInstall {
 		writeJSON(w, http.StatusOK, envelope{ErrorCode: "0", ErrorMsg: "ok", Data: wireNestedSubmitData{Data: data}})
 		return
@@ -302,33 +235,15 @@ func validatePackageURL(s string) error {
 }
 
 // submit creates the task for a successful POST, with an id from newID
-// that is not in use yet: one job per instance, which finishes after
-// JobDuration, succeeding with successMsg(instance) or, for an unknown
-// instance, failing with CPS0005. App-install jobs
-// report the install statuses: 0 (not started) for the first half of
-// JobDuration, then 1, then 2 or 3; command jobs 1, then 2 or -1.
-func (e *Emulator) submit(newID func() string, instances []string, install bool, successMsg func(instance string) string) wireSubmitData {
+// that is not in use yet: one job per instance, as jobFor says.
+func (e *Emulator) submit(newID func() string, s submission, instances []string) wireSubmitData {
 	spec := TaskSpec{Jobs: make([]JobSpec, len(instances))}
 	data := wireSubmitData{CmdJobs: make([]wireCmdJob, len(instances))}
-	failed := StatusFailed
-	var start Duration
-	if install {
-		failed, start = StatusInstallFailed, Duration(e.jobDuration/2)
-	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for i, inst := range instances {
-		j := JobSpec{JobID: newJobID(), InstanceID: inst, After: Duration(e.jobDuration), StartAfter: start}
-		if e.instances == nil || e.instances[inst] {
-			j.Status = StatusSucceeded
-			j.ErrorCode, j.ErrorMsg = strPtr(""), strPtr("")
-			j.ExecuteMsg = strPtr(successMsg(inst))
-		} else {
-			j.Status = failed
-			j.ErrorCode, j.ErrorMsg = strPtr("CPS0005"), strPtr("Phone not found.")
-		}
-		spec.Jobs[i] = j
-		data.CmdJobs[i] = wireCmdJob{InstanceID: inst, JobID: j.JobID}
+		spec.Jobs[i] = e.jobFor(s, inst)
+		data.CmdJobs[i] = wireCmdJob{InstanceID: inst, JobID: spec.Jobs[i].JobID}
 	}
 	taskID := newID()
 	for e.tasks[taskID] != nil {
@@ -339,6 +254,36 @@ func (e *Emulator) submit(newID func() string, instances []string, install bool,
 	spec.TaskID, data.TaskID = taskID, taskID
 	e.storeTask(taskID, &task{spec: spec, created: e.clock.Now()})
 	return data
+}
+
+// jobFor decides how the job of a submit on one phone goes: as the first
+// rule that matches says; without one, it succeeds after JobDuration, or,
+// for a phone that does not exist, fails with CPS0005. App-install jobs
+// report the install statuses: 0 (not started) for the first half of
+// their time, then 1, then 2 or 3; command jobs 1, then 2 or -1. The
+// caller holds e.mu.
+func (e *Emulator) jobFor(s submission, instance string) JobSpec {
+	j := JobSpec{JobID: newJobID(), InstanceID: instance, After: Duration(e.jobDuration)}
+	if s.install {
+		j.StartAfter = j.After / 2
+	}
+	for i := range e.rules {
+		if r := &e.rules[i]; r.matches(s, instance) {
+			r.decide(&j, i, s)
+			return j
+		}
+	}
+	if e.instances == nil || e.instances[instance] {
+		j.Status = StatusSucceeded
+		j.ErrorCode, j.ErrorMsg, j.ExecuteMsg = strPtr(""), strPtr(""), strPtr(s.output(instance))
+		return j
+	}
+	j.Status = StatusFailed
+	if s.install {
+		j.Status = StatusInstallFailed
+	}
+	j.ErrorCode, j.ErrorMsg = strPtr("CPS0005"), strPtr("Phone not found.")
+	return j
 }
 
 // commandOutput fakes deterministic, plausible output of an ADB shell

@@ -122,17 +122,40 @@ func isAlnum(c byte) bool {
 // emulator clock. It fails for an invalid or duplicate task id, invalid or
 // duplicate job ids, or negative delays/poll counts.
 func (e *Emulator) AddTask(spec TaskSpec) (string, error) {
+	id, err := e.addTask(spec)
+	if err != nil {
+		return "", fmt.Errorf("emulator: %w", err)
+	}
+	return id, nil
+}
+
+// addTask is AddTask with errors that name the field (see fieldError).
+func (e *Emulator) addTask(spec TaskSpec) (string, error) {
 	spec.Jobs = append([]JobSpec(nil), spec.Jobs...)
+	if err := validateTask(&spec); err != nil {
+		return "", err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, dup := e.tasks[spec.TaskID]; dup {
+		return "", fieldErr("task_id", "a task %q already exists", spec.TaskID)
+	}
+	e.storeTask(spec.TaskID, &task{spec: spec, created: e.clock.Now()})
+	return spec.TaskID, nil
+}
+
+// validateTask checks spec and fills in the ids it leaves empty.
+func validateTask(spec *TaskSpec) error {
 	if spec.TaskID == "" {
 		spec.TaskID = newTaskID()
 	} else if err := validTaskID(spec.TaskID); err != nil {
-		return "", fmt.Errorf("emulator: task_id %q: %w", spec.TaskID, err)
+		return fieldErr("task_id", "%q: %v", spec.TaskID, err)
 	}
 	if spec.VisibleAfter < 0 {
-		return "", fmt.Errorf("emulator: task %s: visible_after must not be negative", spec.TaskID)
+		return fieldErr("visible_after", "must not be negative, got %s", spec.VisibleAfter)
 	}
 	if spec.VisibleAfterPolls < 0 {
-		return "", fmt.Errorf("emulator: task %s: visible_after_polls must not be negative", spec.TaskID)
+		return fieldErr("visible_after_polls", "must not be negative, got %d", spec.VisibleAfterPolls)
 	}
 	seen := make(map[string]int, len(spec.Jobs))
 	for i := range spec.Jobs {
@@ -141,23 +164,22 @@ func (e *Emulator) AddTask(spec TaskSpec) (string, error) {
 			j.JobID = newJobID()
 		}
 		if len(j.JobID) > maxIDLen || !utf8.ValidString(j.JobID) {
-			return "", fmt.Errorf("emulator: task %s: jobs[%d].job_id must be valid UTF-8 of at most %d bytes", spec.TaskID, i, maxIDLen)
+			return fieldErr(fmt.Sprintf("jobs[%d].job_id", i), "must be valid UTF-8 of at most %d bytes", maxIDLen)
 		}
 		if prev, dup := seen[j.JobID]; dup {
-			return "", fmt.Errorf("emulator: task %s: jobs[%d].job_id %q duplicates jobs[%d]", spec.TaskID, i, j.JobID, prev)
+			return fieldErr(fmt.Sprintf("jobs[%d].job_id", i), "%q duplicates jobs[%d]", j.JobID, prev)
 		}
 		seen[j.JobID] = i
-		if j.After < 0 || j.AfterPolls < 0 || j.StartAfter < 0 || j.StartAfterPolls < 0 {
-			return "", fmt.Errorf("emulator: task %s: jobs[%d]: after, after_polls, start_after and start_after_polls must not be negative", spec.TaskID, i)
+		for _, d := range []struct {
+			name  string
+			value int64
+		}{{"after", int64(j.After)}, {"after_polls", int64(j.AfterPolls)}, {"start_after", int64(j.StartAfter)}, {"start_after_polls", int64(j.StartAfterPolls)}} {
+			if d.value < 0 {
+				return fieldErr(fmt.Sprintf("jobs[%d].%s", i, d.name), "must not be negative")
+			}
 		}
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if _, dup := e.tasks[spec.TaskID]; dup {
-		return "", fmt.Errorf("emulator: task %s already exists", spec.TaskID)
-	}
-	e.storeTask(spec.TaskID, &task{spec: spec, created: e.clock.Now()})
-	return spec.TaskID, nil
+	return nil
 }
 
 // Reads returns how many GETs returned the task (visible, successful
@@ -215,50 +237,4 @@ func (e *Emulator) readTask(taskID string) ([]wireJob, bool) {
 		jobs = append(jobs, wireJob{JobID: j.JobID, Status: j.Status, ErrorCode: j.ErrorCode, ErrorMsg: j.ErrorMsg, ExecuteMsg: j.ExecuteMsg})
 	}
 	return jobs, true
-}
-
-// Seed is the format of the program's -seed file: phones to list, tasks
-// to create and faults to queue at start-up, so a script or demo can start
-// the emulator in a known state.
-type Seed struct {
-	// Phones are added with AddPhones: the tenant's phones, in listing
-	// order, and (with Options.Instances) the ids that exist for jobs.
-	Phones []Phone    `json:"phones"`
-	Tasks  []TaskSpec `json:"tasks"`
-	Faults []Fault    `json:"faults"`
-}
-
-// ApplySeed adds the seed's phones (all of them, or none when one is
-// invalid), then its tasks (in order) and then its faults, and returns the
-// task ids. It stops at the first invalid entry, reporting its index;
-// entries before it stay applied.
-func (e *Emulator) ApplySeed(s Seed) ([]string, error) {
-	if err := e.AddPhones(s.Phones...); err != nil {
-		return nil, err
-	}
-	ids := make([]string, 0, len(s.Tasks))
-	for i, spec := range s.Tasks {
-		id, err := e.AddTask(spec)
-		if err != nil {
-			return ids, fmt.Errorf("tasks[%d]: %w", i, err)
-		}
-		ids = append(ids, id)
-	}
-	for i, f := range s.Faults {
-		if err := e.AddFault(f); err != nil {
-			return ids, fmt.Errorf("faults[%d]: %w", i, err)
-		}
-	}
-	return ids, nil
-}
-
-// ParseSeed decodes a seed file strictly (unknown fields are errors, so a
-// typo in a hand-written seed file is reported instead of ignored). It does
-// not validate the entries; ApplySeed does.
-func ParseSeed(data []byte) (Seed, error) {
-	var s Seed
-	if err := decodeStrict(data, &s); err != nil {
-		return Seed{}, err
-	}
-	return s, nil
 }

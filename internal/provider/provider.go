@@ -84,7 +84,7 @@ type providerModel struct {
 	RateLimit      types.Float64 `tfsdk:"rate_limit"`
 }
 
-// providerData is what Configure hands to the data sources.
+// providerData is what Configure hands to the data sources and resources.
 type providerData struct {
 	client *koophone.Client
 	clock  clockwork.Clock
@@ -174,7 +174,7 @@ func (p *koophoneProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			},
 			"rate_limit": schema.Float64Attribute{
 				MarkdownDescription: fmt.Sprintf("Most requests per second that this provider sends to the KooPhone API, across all its "+
-					"data sources, retries included; requests beyond it wait their turn, first come first served. Falls back to the "+
+					"data sources and resources, retries included; requests beyond it wait their turn, first come first served. Falls back to the "+
 					"`%s` environment variable. Unset, requests are not paced: at most %d are in flight at once, and a throttling "+
 					"answer (HTTP 429, `APIGW.0308`) pauses every request and halves the pace, which then recovers. Between `%v` and `%v`.",
 					envRateLimit, koophone.DefaultMaxConcurrentRequests, minRateLimit, maxRateLimit),

@@ -1,0 +1,273 @@
+package emulator
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"regexp/syntax"
+	"slices"
+)
+
+// The kinds of Rule.
+const (
+	// RuleCommand rules match adb commands (POST /v1/instances/async-command).
+	RuleCommand = "command"
+	// RuleAppInstall rules match app installs (POST /v1/instances/app/install).
+	RuleAppInstall = "app_install"
+)
+
+// The error_code a failing Rule's jobs report unless the rule sets one.
+const ruleErrorCode = "EMULATOR.0001"
+
+// Rule says how the jobs of submitted work end on the phones it matches, so
+// a test can make chosen phones fail, hang or print a given output. For
+// each phone of a submit, the first rule (in the order added) that matches
+// decides; without one, the job succeeds, or fails with CPS0005 "Phone not
+// found." for a phone that does not exist (see Options.Instances). A rule
+// decides for any phone id it matches, listed among the phones or not.
+type Rule struct {
+	// Kind is what the rule matches: RuleCommand or RuleAppInstall.
+	// Required.
+	Kind string `json:"kind"`
+	// Command, for kind command only, is a Go regular expression (RE2
+	// syntax) that the submitted command must match; it matches anywhere
+	// in the command unless anchored with ^ and $. "" matches every
+	// command.
+	Command string `json:"command,omitempty"`
+	// ObjectName, for kind app_install only, is the package name
+	// (object_name) the install must have, exactly. "" matches every app.
+	ObjectName string `json:"object_name,omitempty"`
+	// Phones are glob patterns of instance ids, as path.Match has them
+	// ("phone-bad-*", "phone-00[1-3]"): the rule matches a phone whose id
+	// matches any of them. nil matches every phone; an empty list is
+	// refused, as it would match none.
+	Phones []string `json:"phones,omitempty"`
+	// Status is the status the matching jobs end with. Required. Commands:
+	// StatusSucceeded (2) or StatusFailed (-1); app installs:
+	// StatusSucceeded (2) or StatusInstallFailed (3). Also StatusRunning
+	// (1): the job never finishes; and, for installs, StatusPending (0):
+	// the job never starts.
+	Status *int `json:"status"`
+	// ErrorCode, ErrorMsg and ExecuteMsg are what the jobs report once
+	// they have ended. nil means, for success, "", "" and the output the
+	// emulator makes up (as without a rule); for failure, "EMULATOR.0001",
+	// "Failed by rules[N] of the KooPhone emulator." and null. ExecuteMsg
+	// is at most 1024 bytes, as the API's. None of them is allowed with
+	// status 0 or 1, which never end.
+	ErrorCode  *string `json:"error_code,omitempty"`
+	ErrorMsg   *string `json:"error_msg,omitempty"`
+	ExecuteMsg *string `json:"execute_msg,omitempty"`
+	// After is how long after the submit (in emulator time) the jobs end;
+	// nil means Options.JobDuration. Not allowed with status 0 or 1.
+	After *Duration `json:"after,omitempty"`
+	// StartAfter, for kind app_install only, is how long the jobs report
+	// 0 (not started) before they report 1 (running); nil means half of
+	// After. A job whose After comes first goes from 0 straight to its
+	// status. Not allowed with status 0.
+	StartAfter *Duration `json:"start_after,omitempty"`
+}
+
+// rule is a validated Rule, its regular expression compiled.
+type rule struct {
+	Rule
+	command *regexp.Regexp // nil: every command
+}
+
+// AddRules adds rules after those the emulator has, in order (the first
+// that matches a phone decides). It adds all of them or, when one is
+// invalid, none, with an error that names the rule and the field. Reset
+// keeps the rules.
+func (e *Emulator) AddRules(rules ...Rule) error {
+	if err := e.addRules(rules); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	return nil
+}
+
+// addRules is AddRules with errors that name the field (see fieldError).
+func (e *Emulator) addRules(rules []Rule) error {
+	compiled := make([]rule, len(rules))
+	for i, r := range rules {
+		c, err := compileRule(r)
+		if err != nil {
+			return inField(fmt.Sprintf("rules[%d]", i), err)
+		}
+		compiled[i] = c
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.rules = append(e.rules, compiled...)
+	return nil
+}
+
+// compileRule validates r and compiles its regular expression.
+func compileRule(r Rule) (rule, error) {
+	c := rule{Rule: r}
+	install := r.Kind == RuleAppInstall
+	switch {
+	case r.Kind == "":
+		return c, fieldErr("kind", "required: %q or %q", RuleCommand, RuleAppInstall)
+	case r.Kind != RuleCommand && !install:
+		return c, fieldErr("kind", "%q: want %q or %q", r.Kind, RuleCommand, RuleAppInstall)
+	case install && r.Command != "":
+		return c, fieldErr("command", "applies only to rules of kind %q (match an app by object_name)", RuleCommand)
+	case !install && r.ObjectName != "":
+		return c, fieldErr("object_name", "applies only to rules of kind %q (match a command by command)", RuleAppInstall)
+	case !install && r.StartAfter != nil:
+		return c, fieldErr("start_after", "applies only to rules of kind %q: command jobs report 1 (running) at once", RuleAppInstall)
+	case r.Phones != nil && len(r.Phones) == 0:
+		return c, fieldErr("phones", "an empty list matches no phone; leave phones out to match every phone")
+	}
+	if r.Command != "" {
+		re, err := regexp.Compile(r.Command)
+		if err != nil {
+			msg := err.Error()
+			var se *syntax.Error
+			if errors.As(err, &se) {
+				msg = se.Code.String()
+			}
+			return c, fieldErr("command", "invalid regular expression %q: %s", r.Command, msg)
+		}
+		c.command = re
+	}
+	for i, p := range r.Phones {
+		field := fmt.Sprintf("phones[%d]", i)
+		if p == "" {
+			return c, fieldErr(field, "an empty pattern matches no phone")
+		}
+		if _, err := path.Match(p, ""); err != nil {
+			return c, fieldErr(field, "invalid glob pattern %q: %v (want an instance id, or a pattern of one with * ? [a-z] \\ as path.Match has them)", p, err)
+		}
+	}
+	if err := checkRuleOutcome(r, install); err != nil {
+		return c, err
+	}
+	// Copies the caller cannot change: jobs share them.
+	c.Phones = slices.Clone(r.Phones)
+	c.Status, c.After, c.StartAfter = clone(r.Status), clone(r.After), clone(r.StartAfter)
+	c.ErrorCode, c.ErrorMsg, c.ExecuteMsg = clone(r.ErrorCode), clone(r.ErrorMsg), clone(r.ExecuteMsg)
+	return c, nil
+}
+
+func clone[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// checkRuleOutcome checks the fields that say how the jobs end.
+func checkRuleOutcome(r Rule, install bool) error {
+	want := "2 (succeeded), -1 (failed) or 1 (never finishes)"
+	ok := map[int]bool{StatusSucceeded: true, StatusFailed: true, StatusRunning: true}
+	if install {
+		want = "2 (succeeded), 3 (failed), 1 (never finishes) or 0 (never starts)"
+		ok = map[int]bool{StatusSucceeded: true, StatusInstallFailed: true, StatusRunning: true, StatusPending: true}
+	}
+	if r.Status == nil {
+		return fieldErr("status", "required: the status the jobs end with; for a rule of kind %q, %s", r.Kind, want)
+	}
+	if !ok[*r.Status] {
+		return fieldErr("status", "%d: want, for a rule of kind %q, %s", *r.Status, r.Kind, want)
+	}
+	if *r.Status == StatusRunning || *r.Status == StatusPending {
+		never := map[int]string{StatusRunning: "never finishes", StatusPending: "never starts"}[*r.Status]
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"error_code", r.ErrorCode != nil}, {"error_msg", r.ErrorMsg != nil}, {"execute_msg", r.ExecuteMsg != nil}, {"after", r.After != nil},
+			{"start_after", r.StartAfter != nil && *r.Status == StatusPending}} {
+			if f.set {
+				return fieldErr(f.name, "a job with status %d %s, so this never applies: leave %s out", *r.Status, never, f.name)
+			}
+		}
+	}
+	switch {
+	case r.After != nil && *r.After < 0:
+		return fieldErr("after", "must not be negative, got %s", *r.After)
+	case r.StartAfter != nil && *r.StartAfter < 0:
+		return fieldErr("start_after", "must not be negative, got %s", *r.StartAfter)
+	case r.ExecuteMsg != nil && len(*r.ExecuteMsg) > maxExecuteMsg:
+		return fieldErr("execute_msg", "must be at most %d bytes, as the API's, got %d", maxExecuteMsg, len(*r.ExecuteMsg))
+	}
+	return nil
+}
+
+// submission is one submit as rules see it: an adb command, or an app
+// install of a package.
+type submission struct {
+	install    bool
+	command    string // commands only
+	objectName string // app installs only
+}
+
+// output is what a successful job of the submission reports as its
+// execute_msg on a phone.
+func (s submission) output(instance string) string {
+	if s.install {
+		return "Success"
+	}
+	return commandOutput(s.command, instance)
+}
+
+// matches reports whether the rule decides the job of the submission on
+// the phone instance.
+func (r *rule) matches(s submission, instance string) bool {
+	if (r.Kind == RuleAppInstall) != s.install ||
+		(r.command != nil && !r.command.MatchString(s.command)) ||
+		(r.ObjectName != "" && r.ObjectName != s.objectName) {
+		return false
+	}
+	if r.Phones == nil {
+		return true
+	}
+	for _, p := range r.Phones {
+		if ok, _ := path.Match(p, instance); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// decide makes j, a job of the submission with the default timing (After
+// the job duration, StartAfter half of it for installs), end as the rule,
+// rules[index], says.
+func (r *rule) decide(j *JobSpec, index int, s submission) {
+	j.Status = *r.Status
+	if r.After != nil {
+		j.After = *r.After
+		if s.install {
+			j.StartAfter = j.After / 2
+		}
+	}
+	if r.StartAfter != nil {
+		j.StartAfter = *r.StartAfter
+	}
+	switch j.Status {
+	case StatusPending:
+		// Final at once, with status 0: it never starts.
+		j.After, j.StartAfter = 0, 0
+		j.ErrorCode, j.ErrorMsg = strPtr(""), strPtr("")
+		return
+	case StatusRunning:
+		// Never final: it reports 0 until StartAfter, then 1 for ever.
+		j.After = j.StartAfter
+		return
+	case StatusSucceeded:
+		j.ErrorCode, j.ErrorMsg, j.ExecuteMsg = strPtr(""), strPtr(""), strPtr(s.output(j.InstanceID))
+	default:
+		j.ErrorCode = strPtr(ruleErrorCode)
+		j.ErrorMsg = strPtr(fmt.Sprintf("Failed by rules[%d] of the KooPhone emulator.", index))
+	}
+	if r.ErrorCode != nil {
+		j.ErrorCode = r.ErrorCode
+	}
+	if r.ErrorMsg != nil {
+		j.ErrorMsg = r.ErrorMsg
+	}
+	if r.ExecuteMsg != nil {
+		j.ExecuteMsg = r.ExecuteMsg
+	}
+}

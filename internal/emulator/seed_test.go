@@ -1,0 +1,132 @@
+package emulator
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Every error in a seed file names the field, with its indexes, whether
+// ParseSeed (the JSON, the credentials) or ApplySeed (the entries) finds it.
+func TestSeedErrorsNameTheField(t *testing.T) {
+	cases := []struct {
+		name, seed, want string
+	}{
+		{"nested unknown field", `{"tasks":[{},{"jobs":[{},{"stat":1}]}]}`, `tasks[1].jobs[1]: unknown field "stat"`},
+		{"top-level unknown field", `{"taks":[]}`, `unknown field "taks"`},
+		{"unknown credential", `{"credentials":{"tokn":"x"}}`, `credentials: unknown field "tokn"`},
+		{"type error", `{"phones":[{"instance_id":"a"},{"instance_id":1}]}`, `phones[1].instance_id: must be a JSON string, got number`},
+		{"type error of a list", `{"tasks":{}}`, `tasks: must be a JSON array, got object`},
+		{"type error of an object", `{"credentials":"t"}`, `credentials: must be a JSON object, got string`},
+		{"invalid duration", `{"faults":[{"kind":"delay","delay":"soon"}]}`, `faults[0].delay: invalid duration "soon"`},
+		{"syntax error", "{\n  \"tasks\": [\n    {\"task_id\": \"a\",}\n  ]\n}", `the file is not valid JSON: invalid character '}' looking for beginning of object key string (line 3, column 21)`},
+		{"empty", ``, `the file is empty; want a JSON object`},
+		{"not an object", `[]`, `the file must be a JSON object, got array`},
+		{"trailing data", `{} {}`, `the file has data after the JSON object`},
+		{"empty credentials", `{"credentials":{}}`, `credentials: set token, or access_key and secret_key, or leave credentials out`},
+		{"access key alone", `{"credentials":{"access_key":"a"}}`, `credentials.secret_key: required with access_key`},
+		{"secret key alone", `{"credentials":{"token":"t","secret_key":"s"}}`, `credentials.access_key: required with secret_key`},
+		{"security token alone", `{"credentials":{"token":"t","security_token":"s"}}`, `credentials.access_key: required with security_token`},
+		{"invalid phone", `{"phones":[{"instance_id":"a"},{}]}`, `phones[1].instance_id: required, 1 to 32 characters`},
+		{"duplicate task", `{"tasks":[{"task_id":"a"},{"task_id":"a"}]}`, `tasks[1].task_id: a task "a" already exists`},
+		{"invalid task id", `{"tasks":[{"task_id":"a/b"}]}`, `tasks[0].task_id: "a/b": character '/' at byte 1 is not allowed`},
+		{"duplicate job", `{"tasks":[{"jobs":[{"job_id":"j"},{"job_id":"j"}]}]}`, `tasks[0].jobs[1].job_id: "j" duplicates jobs[0]`},
+		{"negative job delay", `{"tasks":[{"jobs":[{"start_after_polls":-1}]}]}`, `tasks[0].jobs[0].start_after_polls: must not be negative`},
+		{"invalid fault", `{"faults":[{"kind":"error"},{"kind":"boom"}]}`, `faults[1].kind: unknown fault kind "boom"`},
+		{"fault field for another kind", `{"faults":[{"kind":"drop","status":500}]}`, `faults[0].status: fault status applies only to kinds error, html and raw, not drop`},
+		{"invalid rule", `{"rules":[{"kind":"command","command":"(","status":2}]}`, `rules[0].command: invalid regular expression "(": missing closing )`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			seed, err := ParseSeed([]byte(c.seed))
+			if err == nil {
+				_, err = New(Options{Token: testToken}).ApplySeed(seed)
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+				t.Fatalf("err %v\nwant it to start with %s", err, c.want)
+			}
+		})
+	}
+}
+
+// The reference seed file, examples/emulator/seed.json, loads, and does
+// what the emulator's reference page says it does.
+func TestReferenceSeed(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "emulator", "seed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := ParseSeed(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := seed.Credentials; c == nil || c.Token == "" || c.AccessKey == "" || c.SecretKey == "" || c.SecurityToken == "" {
+		t.Errorf("credentials %+v, want every field, as a reference", c)
+	}
+	v := newEnv(t, Options{JobDuration: 5 * time.Second})
+	ids, err := v.emu.ApplySeed(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"command-task-succeeds-after-3s", "install-task-starts-late", "task-never-finishes"}
+	if !slices.Equal(ids, want) || len(v.emu.Phones()) != 4 || len(v.emu.rules) != 7 || len(v.emu.PendingFaults()) != 5 {
+		t.Fatalf("task ids %v, %d phones, %d rules, %d faults", ids, len(v.emu.Phones()), len(v.emu.rules), len(v.emu.PendingFaults()))
+	}
+	// The faults answer the first requests; the rules outlive a Reset.
+	wantErr(t, v.do(http.MethodPost, pathAsync, map[string]any{"command": "whoami", "instance_ids": []string{"phone-canary-001"}}), 429, "APIGW.0308")
+	v.emu.Reset()
+
+	at := func(id string, d time.Duration, start time.Time) []string {
+		t.Helper()
+		v.clk.Advance(d - v.clk.Now().Sub(start))
+		return jobStates(t, v.getTask(id))
+	}
+	check := func(what string, got []string, want ...string) {
+		t.Helper()
+		if !slices.Equal(got, want) {
+			t.Errorf("%s:\n got %v\nwant %v", what, got, want)
+		}
+	}
+	// A reboot fails everywhere after 1s (rules[0]), on the broken phone
+	// too: the first matching rule decides.
+	start := v.clk.Now()
+	id := v.submitWork(false, "reboot", []string{"phone-broken-001", "phone-canary-001"})
+	rebootFails := doneJob(StatusFailed, "KOOPHONE.API.1001", "No permission to operate the instance.", sp("reboot: Operation not permitted\n"))
+	check("reboot at 1s", at(id, time.Second, start), rebootFails, rebootFails)
+
+	// getprop answers "14" on the canary phones after 500ms (rules[1]);
+	// any command fails on the broken phone (rules[3]); others succeed
+	// after -job-duration.
+	start = v.clk.Now()
+	id = v.submitWork(false, "getprop ro.build.version.release", []string{"phone-canary-002", "phone-broken-001", "phone-offline-001"})
+	check("getprop at 500ms", at(id, 500*time.Millisecond, start), doneJob(StatusSucceeded, "", "", sp("14\n")), runningJob, runningJob)
+	check("getprop at 5s", at(id, 5*time.Second, start), doneJob(StatusSucceeded, "", "", sp("14\n")),
+		doneJob(StatusFailed, "EMULATOR.0001", "Failed by rules[3] of the KooPhone emulator.", nil), doneJob(StatusSucceeded, "", "", sp(commandOutput("getprop ro.build.version.release", "phone-offline-001"))))
+
+	// sleep never finishes (rules[2]).
+	start = v.clk.Now()
+	id = v.submitWork(false, "sleep 60", []string{"phone-canary-001"})
+	check("sleep at 1000h", at(id, 1000*time.Hour, start), runningJob)
+
+	// com.example.too.big fails with INSTALL_FAILED_INSUFFICIENT_STORAGE
+	// after 4s, having started after 1s (rules[4]).
+	start = v.clk.Now()
+	id = v.submitWork(true, "com.example.too.big", []string{"phone-canary-001"})
+	check("too big at 1s", at(id, time.Second, start), runningJob)
+	check("too big at 4s", at(id, 4*time.Second, start), doneJob(StatusInstallFailed, "INSTALL_FAILED_INSUFFICIENT_STORAGE", "Not enough storage on the phone.", sp("Failure [INSTALL_FAILED_INSUFFICIENT_STORAGE]")))
+
+	// Other installs never start on the offline phone (rules[5]), fail
+	// after 2s on the broken phone and phone-canary-002 (rules[6]), succeed
+	// on phone-canary-001, and an unlisted phone is not found.
+	start = v.clk.Now()
+	id = v.submitWork(true, "com.example.app", []string{"phone-offline-001", "phone-broken-001", "phone-canary-002", "phone-canary-001", "phone-unlisted"})
+	installFail := doneJob(StatusInstallFailed, "EMULATOR.0001", "Failed by rules[6] of the KooPhone emulator.", nil)
+	check("install at 2s", at(id, 2*time.Second, start), pendingJob, installFail, installFail, pendingJob, pendingJob)
+	check("install at 3s", at(id, 3*time.Second, start), pendingJob, installFail, installFail, runningJob, runningJob)
+	check("install at 1000h", at(id, 1000*time.Hour, start), pendingJob, installFail, installFail,
+		doneJob(StatusSucceeded, "", "", sp("Success")), doneJob(StatusInstallFailed, "CPS0005", "Phone not found.", nil))
+}
