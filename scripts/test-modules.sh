@@ -57,7 +57,7 @@ export TF_CLI_CONFIG_FILE="$tmp/cli.rc"
 
 failures=0 runs=0
 for cli in "${clis[@]}"; do
-	id=$("$cli" version 2>/dev/null | head -n 1)
+	id=$("$cli" version 2>/dev/null | sed -n 1p) # sed reads it all: no SIGPIPE under pipefail
 	for tests in examples/modules/*/tests; do
 		module=${tests%/tests}
 		seed="$tests/emulator-seed.json"

@@ -433,10 +433,16 @@ func (c *Client) attempt(ctx context.Context, r request, attempt int) (env envel
 	defer cancel()
 	// A connection handed to the request is the point after which the API
 	// may have received it; before that, a failure means it was not sent.
+	// Only a submit needs to know (a read is sent again either way), so
+	// only a submit pays for the trace.
 	var gotConn atomic.Bool
-	attemptCtx = httptrace.WithClientTrace(attemptCtx, &httptrace.ClientTrace{
-		GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) },
-	})
+	if r.submit {
+		attemptCtx = httptrace.WithClientTrace(attemptCtx, &httptrace.ClientTrace{
+			GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) },
+		})
+	} else {
+		gotConn.Store(true)
+	}
 	var payload io.Reader
 	if r.body != nil {
 		payload = bytes.NewReader(r.body)

@@ -167,7 +167,7 @@ type TransportError struct {
 	Certificate bool
 	// NotSent is true when the failure came before the request had a
 	// connection (a refused dial, a DNS or TLS failure): the API cannot
-	// have seen it.
+	// have seen it. Only submits find out; for other requests it is false.
 	NotSent bool
 	// Err is the underlying error.
 	Err error
