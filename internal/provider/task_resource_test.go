@@ -460,6 +460,9 @@ func TestAccTaskResources_planTimeValidation(t *testing.T) {
 		{install(`content_type = ""`), []string{"content_type", "between 1 and 64"}},
 		{install(`content_md5 = ""`), []string{"content_md5", "between 1 and 200"}},
 		{install(`object_name = "` + strings.Repeat("n", 101) + `"`), []string{"object_name", "between 1 and 100"}},
+		{install(`file_name = ""`), []string{"file_name", "between 1 and 100"}},
+		{install(`object_version = "` + strings.Repeat("9", 101) + `"`), []string{"object_version", "between 1 and 100"}},
+		{install(`install_package_url = "https://apps.example.com/` + strings.Repeat("a", 2000) + `"`), []string{"install_package_url", "between 1 and 2000"}},
 	}
 	steps := make([]resource.TestStep, len(cases))
 	for i, c := range cases {
