@@ -168,7 +168,9 @@ func (p *koophoneProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 				MarkdownDescription: fmt.Sprintf("How many times a read is sent again after a transient failure (connection error, "+
 					"timeout, HTTP 429/500/502/503/504, `KOOPHONE.API.9999`, `APIGW.0308`), with exponential backoff and jitter, "+
 					"honouring `Retry-After`. While a data source waits (`wait_for_completion`), each poll is one request and a "+
-					"failed poll is retried at the next poll instead. Between 0 and %d. Defaults to `%d`.", maxMaxRetries, defaultMaxRetries),
+					"failed poll is retried at the next poll instead. A submit (the resources) is sent again only after a throttling "+
+					"answer or a failure before the request left: a second submit would run the work twice. Between 0 and %d. "+
+					"Defaults to `%d`.", maxMaxRetries, defaultMaxRetries),
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, maxMaxRetries)},
 			},
