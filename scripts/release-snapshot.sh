@@ -184,34 +184,30 @@ if [ "$signed" = yes ]; then
 	echo "    ${sums#dist/}.sig is a valid detached signature by $GPG_FINGERPRINT"
 fi
 
-# The version stamp: run the linux/amd64 binary from its zip.
-mkdir -p "$tmp/linux_amd64"
-(cd "$tmp/linux_amd64" && unzip -q "$repo_root/dist/${prefix}_linux_amd64.zip")
-binary="$tmp/linux_amd64/terraform-provider-koophone_v${version}"
-[ -x "$binary" ] || die "the linux/amd64 zip has no executable terraform-provider-koophone_v${version}: $(ls "$tmp/linux_amd64")"
-echo "    linux/amd64 zip holds: $(find "$tmp/linux_amd64" -type f -printf '%f\n' | LC_ALL=C sort | tr '\n' ' ')"
-want="terraform-provider-koophone ${version} (commit ${commit})"
-got=$("$binary" -version)
-echo "    \$ terraform-provider-koophone_v${version} -version"
-echo "    $got"
-[ "$got" = "$want" ] || die "the version stamp is wrong: got '$got', want '$want'"
-echo "    version stamp OK: version $version, commit $commit"
-check_static "$binary"
+# check_linux_amd64 ZIP_PREFIX BINARY NAME: unzip ZIP_PREFIX_linux_amd64.zip
+# into $tmp/ZIP_PREFIX, and check that it holds the executable BINARY, whose
+# -version is "NAME <version> (commit <commit>)" and which is static.
+check_linux_amd64() {
+	local dir="$tmp/$1" binary want got
+	mkdir -p "$dir"
+	(cd "$dir" && unzip -q "$repo_root/dist/${1}_linux_amd64.zip")
+	binary="$dir/$2"
+	[ -x "$binary" ] || die "the linux/amd64 zip $1 has no executable $2: $(ls "$dir")"
+	echo "    ${1}_linux_amd64.zip holds: $(find "$dir" -type f -printf '%f\n' | LC_ALL=C sort | tr '\n' ' ')"
+	want="$3 ${version} (commit ${commit})"
+	got=$("$binary" -version)
+	echo "    \$ $2 -version"
+	echo "    $got"
+	[ "$got" = "$want" ] || die "the version stamp of $2 is wrong: got '$got', want '$want'"
+	echo "    version stamp OK: version $version, commit $commit"
+	check_static "$binary"
+}
 
-# The emulator: the same checks on its linux/amd64 binary, and its zip
-# holds the reference seed file.
-mkdir -p "$tmp/emulator_linux_amd64"
-(cd "$tmp/emulator_linux_amd64" && unzip -q "$repo_root/dist/${emulator_prefix}_linux_amd64.zip")
-emulator="$tmp/emulator_linux_amd64/koophone-emulator"
-[ -x "$emulator" ] || die "the linux/amd64 emulator zip has no executable koophone-emulator: $(ls "$tmp/emulator_linux_amd64")"
-echo "    linux/amd64 emulator zip holds: $(find "$tmp/emulator_linux_amd64" -type f -printf '%f\n' | LC_ALL=C sort | tr '\n' ' ')"
-cmp -s "$tmp/emulator_linux_amd64/seed.json" examples/emulator/seed.json ||
+# The version stamps: run the linux/amd64 binaries from their zips.
+check_linux_amd64 "$prefix" "terraform-provider-koophone_v${version}" terraform-provider-koophone
+check_linux_amd64 "$emulator_prefix" koophone-emulator koophone-emulator
+# The emulator's zip holds the reference seed file.
+cmp -s "$tmp/$emulator_prefix/seed.json" examples/emulator/seed.json ||
 	die "the emulator zip's seed.json is not examples/emulator/seed.json"
-want="koophone-emulator ${version} (commit ${commit})"
-got=$("$emulator" -version)
-echo "    \$ koophone-emulator -version"
-echo "    $got"
-[ "$got" = "$want" ] || die "the emulator's version stamp is wrong: got '$got', want '$want'"
-check_static "$emulator"
 
 printf '\nrelease-snapshot: OK: %s, %d provider zips and %d emulator zips in dist/\n' "$version" "$zips" "$emulator_zips"

@@ -323,15 +323,15 @@ func start(cfg config, stdout, stderr io.Writer) (*server, error) {
 		stderr:     stderr,
 	}
 	go func() { s.served <- s.srv.Serve(ln) }()
-	fmt.Fprintf(stderr, "koophone-emulator listening on %s\n", s.url)
-	fmt.Fprintf(stderr, "koophone-emulator accepts %s\n", describeAuth(cfg.tokenSource, cfg.credentials))
+	// The env file first, then the url file, then the log line: whichever
+	// a reader waits for, what comes before it is already there.
 	for _, f := range []struct {
 		name, path, content string
 		mode                os.FileMode
 	}{
-		{"url file", cfg.urlFile, s.url + "\n", 0o644},
 		// 0600: it holds the credentials.
 		{"env file", cfg.envFile, "KOOPHONE_ENDPOINT=" + s.url + "\n" + env, 0o600},
+		{"url file", cfg.urlFile, s.url + "\n", 0o644},
 	} {
 		if f.path == "" {
 			continue
@@ -342,6 +342,8 @@ func start(cfg config, stdout, stderr io.Writer) (*server, error) {
 		}
 		s.files = append(s.files, f.path)
 	}
+	fmt.Fprintf(stderr, "koophone-emulator listening on %s\n", s.url)
+	fmt.Fprintf(stderr, "koophone-emulator accepts %s\n", describeAuth(cfg.tokenSource, cfg.credentials))
 	return s, nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
 )
@@ -19,18 +18,10 @@ var referenceSeed = filepath.Join("..", "..", "examples", "emulator", "seed.json
 func TestRunReferenceSeed(t *testing.T) {
 	envFile := filepath.Join(t.TempDir(), "koophone.env")
 	url, stdout, stderr, stop := startRunEnv(t, []string{"-seed", referenceSeed, "-env-file", envFile, "-quiet"}, nil)
-	// startRunEnv waits for the url file; the env file comes just after.
-	var b []byte
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		var err error
-		if b, err = os.ReadFile(envFile); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Millisecond)
+	// startRunEnv waits for the url file, which is written after the env file.
+	b, err := os.ReadFile(envFile)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if want := "KOOPHONE_ENDPOINT=" + url + "\nKOOPHONE_TOKEN=emulator-test-token\n"; string(b) != want {
 		t.Errorf("env file:\n%s\nwant:\n%s", b, want)

@@ -10,9 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // SIGTERM and SIGINT stop the real program cleanly: exit status 0, the
@@ -27,8 +27,9 @@ func TestSignalsStopTheProgram(t *testing.T) {
 				"-url-file", urlFile, "-env-file", envFile)
 			// Under -race, the race runtime would sleep 1s at exit.
 			cmd.Env = append(cleanEnv(), runMainEnv+"=1", "GORACE=atexit_sleep_ms=0")
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			var stdout bytes.Buffer
+			stderr := &readyWriter{ready: make(chan struct{})}
+			cmd.Stdout, cmd.Stderr = &stdout, stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -44,21 +45,11 @@ func TestSignalsStopTheProgram(t *testing.T) {
 				}
 			})
 
-			// Ready once the env file is there (it is written last).
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				if _, err := os.Stat(envFile); err == nil {
-					break
-				}
-				select {
-				case <-exited:
-					t.Fatalf("the program exited early: %v\n%s", waitErr, stderr.String())
-				default:
-				}
-				if time.Now().After(deadline) {
-					t.Fatal("the env file never appeared")
-				}
-				time.Sleep(5 * time.Millisecond)
+			// Ready once it logs where it listens: its files are written by then.
+			select {
+			case <-stderr.ready:
+			case <-exited:
+				t.Fatalf("the program exited early: %v\n%s", waitErr, stderr.String())
 			}
 			b, err := os.ReadFile(envFile)
 			if err != nil {
@@ -74,13 +65,9 @@ func TestSignalsStopTheProgram(t *testing.T) {
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
-			select {
-			case <-exited:
-				if waitErr != nil {
-					t.Fatalf("exit: %v, want status 0\n%s", waitErr, stderr.String())
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("the program did not stop")
+			<-exited // a program that ignores the signal hangs here until go test's -timeout
+			if waitErr != nil {
+				t.Fatalf("exit: %v, want status 0\n%s", waitErr, stderr.String())
 			}
 			for _, f := range []string{urlFile, envFile} {
 				if _, err := os.Stat(f); !errors.Is(err, os.ErrNotExist) {
@@ -98,6 +85,22 @@ func TestSignalsStopTheProgram(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readyWriter keeps the program's stderr and closes ready at the line that
+// says where it listens.
+type readyWriter struct {
+	syncBuffer
+	ready chan struct{}
+	once  sync.Once
+}
+
+func (w *readyWriter) Write(p []byte) (int, error) {
+	n, err := w.syncBuffer.Write(p)
+	if strings.Contains(w.String(), "koophone-emulator listening on ") {
+		w.once.Do(func() { close(w.ready) })
+	}
+	return n, err
 }
 
 // cleanEnv is the environment without any credential variable.

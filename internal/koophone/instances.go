@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
 )
@@ -201,16 +199,16 @@ func (c *Client) readInstancePage(ctx context.Context, f InstanceFilter, pageNo 
 	return page, reqID, false, nil
 }
 
-// instanceQuery is the query string of one page: the parameters sorted by
-// name, each value escaped as the AK/SK signature's canonical query escapes
-// it (a space is %20, never +), so what is sent is exactly what is signed.
-// x-request-id is a query parameter too, as the Huawei SDK sends it, with
-// the value of the attempt's header of the same name.
+// instanceQuery is the query string of one page, in the AK/SK signature's
+// canonical form (names sorted, a space is %20, never +), so what is sent is
+// exactly what is signed. x-request-id is a query parameter too, as the
+// Huawei SDK sends it, with the value of the attempt's header of the same
+// name.
 func instanceQuery(f InstanceFilter, pageNo int, requestID string) string {
-	params := map[string]string{
-		"page_no":      strconv.Itoa(pageNo),
-		"page_size":    strconv.Itoa(InstancePageSize),
-		"x-request-id": requestID,
+	params := map[string][]string{
+		"page_no":      {strconv.Itoa(pageNo)},
+		"page_size":    {strconv.Itoa(InstancePageSize)},
+		"x-request-id": {requestID},
 	}
 	for name, v := range map[string]string{
 		"instance_id":    f.InstanceID,
@@ -219,19 +217,10 @@ func instanceQuery(f InstanceFilter, pageNo int, requestID string) string {
 		"pool_scene_tag": f.PoolSceneTag,
 	} {
 		if v != "" {
-			params[name] = v
+			params[name] = []string{v}
 		}
 	}
-	names := make([]string, 0, len(params))
-	for name := range params {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	pairs := make([]string, len(names))
-	for i, name := range names {
-		pairs[i] = signerEscape(name) + "=" + signerEscape(params[name])
-	}
-	return strings.Join(pairs, "&")
+	return canonicalQuery(params)
 }
 
 // wireInstancePage is the data member of a batch-query answer. It carries

@@ -28,6 +28,7 @@ func newInstanceAppInstallResource() resource.Resource {
 	return newTaskResource(submitKind{
 		typeSuffix: "_instance_app_install",
 		noun:       "app install",
+		onPhones:   "install the app on",
 		description: "Installs an Android app (an APK in OBS) on up to 100 cloud phones (`POST /v1/instances/app/install`), waits for " +
 			"it, and records what happened on every phone, so the rest of a deployment can be gated on it.\n\n" +
 			"The install arguments keep the API's names and limits. Plan never installs; create installs once. Destroying the " +

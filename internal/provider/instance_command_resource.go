@@ -23,6 +23,7 @@ func newInstanceCommandResource() resource.Resource {
 	return newTaskResource(submitKind{
 		typeSuffix: "_instance_command",
 		noun:       "adb command",
+		onPhones:   "run the command on",
 		description: "Runs an adb shell command on up to 100 cloud phones (`POST /v1/instances/async-command`), waits for it, and records " +
 			"what happened on every phone, so the rest of a deployment can be gated on it.\n\n" +
 			"Plan never runs the command; create runs it once. Destroying the resource only removes it from state: a command " +

@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -57,6 +58,8 @@ type submitKind struct {
 	typeSuffix string
 	// noun names the work in messages: "adb command", "app install".
 	noun string
+	// onPhones says what it does to phones, for the docs: "run the command on".
+	onPhones string
 	// description is the resource's MarkdownDescription.
 	description string
 	// arguments are the resource's own arguments; every one of them
@@ -101,7 +104,7 @@ func (r *taskResource) Schema(ctx context.Context, _ resource.SchemaRequest, res
 	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	attrs := r.kind.arguments()
 	attrs["instance_ids"] = schema.SetAttribute{
-		MarkdownDescription: "The cloud phones (instance ids) to " + verbOf(r.kind) + ": 1 to 100 ids of 1 to 32 characters. " +
+		MarkdownDescription: "The cloud phones (instance ids) to " + r.kind.onPhones + ": 1 to 100 ids of 1 to 32 characters. " +
 			"Order does not matter. Changing the set replaces the resource, which submits again to every phone.",
 		ElementType:   types.StringType,
 		Required:      true,
@@ -207,13 +210,6 @@ func resultAttributes() map[string]schema.Attribute {
 		"error_msg":   schema.StringAttribute{MarkdownDescription: jobDescription("error_msg"), Computed: true},
 		"execute_msg": schema.StringAttribute{MarkdownDescription: jobDescription("execute_msg"), Computed: true},
 	}
-}
-
-func verbOf(k submitKind) string {
-	if k.typeSuffix == "_instance_app_install" {
-		return "install the app on"
-	}
-	return "run the command on"
 }
 
 // phoneResult is what happened on one phone.
@@ -352,18 +348,14 @@ func stringsOf(v interface{ Elements() []attr.Value }) []string {
 	return out
 }
 
-// applySettings are the wait arguments of a resource, resolved.
-type applySettings struct {
-	Wait             bool
-	FailOnJobFailure bool
-	PollInterval     time.Duration
-}
-
-func applySettingsOf(values map[string]attr.Value) applySettings {
-	s := applySettings{
+// resourceWaitSettings are a resource's wait arguments, resolved, with the
+// create or update timeout.
+func resourceWaitSettings(values map[string]attr.Value, timeout time.Duration) waitSettings {
+	s := waitSettings{
 		Wait:             attrOf[types.Bool](values, "wait_for_completion").ValueBool(),
 		FailOnJobFailure: attrOf[types.Bool](values, "fail_on_job_failure").ValueBool(),
 		PollInterval:     taskwait.DefaultPollInterval,
+		Timeout:          timeout,
 	}
 	// Checked at plan time (durationAtLeast); the default is set by the schema.
 	if d, err := time.ParseDuration(attrOf[types.String](values, "poll_interval").ValueString()); err == nil {
@@ -410,18 +402,18 @@ func (r *taskResource) Create(ctx context.Context, req resource.CreateRequest, r
 	setResultValues(state, results)
 	r.setState(ctx, &resp.State, state, &resp.Diagnostics)
 
-	settings := applySettingsOf(values)
+	settings := resourceWaitSettings(values, timeout)
 	if !settings.Wait {
 		return
 	}
-	r.waitAndReport(ctx, sub.TaskID, results, settings, timeout, true, state, &resp.State, &resp.Diagnostics)
+	r.waitAndReport(ctx, sub.TaskID, results, settings, true, state, &resp.State, &resp.Diagnostics)
 }
 
 // waitAndReport waits for the task, records what it saw in state, and
 // reports a failed wait or (with fail_on_job_failure) a failed phone as an
 // error. In a create, Terraform keeps the resource tainted after the error.
-func (r *taskResource) waitAndReport(ctx context.Context, taskID string, results map[string]phoneResult, s applySettings,
-	timeout time.Duration, creating bool, state map[string]attr.Value, st stateSetter, diags *diag.Diagnostics,
+func (r *taskResource) waitAndReport(ctx context.Context, taskID string, results map[string]phoneResult, s waitSettings,
+	creating bool, state map[string]attr.Value, st *tfsdk.State, diags *diag.Diagnostics,
 ) {
 	res := taskwait.Read(ctx, r.data.client, []string{taskID}, taskwait.Options{
 		Clock:        r.data.clock,
@@ -438,7 +430,7 @@ func (r *taskResource) waitAndReport(ctx context.Context, taskID string, results
 		r.setState(ctx, st, state, diags)
 	}
 	if res.Err != nil {
-		diags.Append(r.waitDiagnostic(taskID, res, results, timeout, creating))
+		diags.Append(r.waitDiagnostic(taskID, res, results, s.Timeout, creating))
 		return
 	}
 	if s.FailOnJobFailure && summarize(results).State == koophone.TaskFailed {
@@ -446,12 +438,7 @@ func (r *taskResource) waitAndReport(ctx context.Context, taskID string, results
 	}
 }
 
-// stateSetter is the part of tfsdk.State that writes it.
-type stateSetter interface {
-	Set(ctx context.Context, val any) diag.Diagnostics
-}
-
-func (r *taskResource) setState(ctx context.Context, st stateSetter, state map[string]attr.Value, diags *diag.Diagnostics) {
+func (r *taskResource) setState(ctx context.Context, st *tfsdk.State, state map[string]attr.Value, diags *diag.Diagnostics) {
 	diags.Append(st.Set(ctx, types.ObjectValueMust(r.attrType.AttrTypes, state))...)
 }
 
@@ -517,7 +504,7 @@ func (r *taskResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		state[name] = values[name]
 	}
 	r.setState(ctx, &resp.State, state, &resp.Diagnostics)
-	settings := applySettingsOf(values)
+	settings := resourceWaitSettings(values, timeout)
 	results := resultsFromState(state)
 	outcome := summarize(results).State
 	switch {
@@ -529,7 +516,7 @@ func (r *taskResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		ctx, cancel := clockctx.WithTimeout(ctx, r.data.clock, timeout)
 		defer cancel()
 		taskID := attrOf[types.String](state, "task_id").ValueString()
-		r.waitAndReport(ctx, taskID, results, settings, timeout, false, state, &resp.State, &resp.Diagnostics)
+		r.waitAndReport(ctx, taskID, results, settings, false, state, &resp.State, &resp.Diagnostics)
 	case settings.FailOnJobFailure && outcome == koophone.TaskFailed && !attrOf[types.Bool](prior.Attributes(), "fail_on_job_failure").ValueBool():
 		// fail_on_job_failure was just turned on for a task that failed.
 		resp.Diagnostics.Append(r.failedPhonesDiagnostic(attrOf[types.String](state, "task_id").ValueString(), results, false))

@@ -28,7 +28,8 @@ import (
 // defaultReadTimeout is timeouts.read when it is not set.
 const defaultReadTimeout = 20 * time.Minute
 
-// waitSettings are the effective wait arguments of a read.
+// waitSettings are the effective wait arguments of a read, or of a
+// resource's create or update (Timeout is then timeouts.create or .update).
 type waitSettings struct {
 	Wait             bool
 	FailOnJobFailure bool
