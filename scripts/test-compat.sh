@@ -189,10 +189,10 @@ for entry in "${clis[@]}"; do
 	case "$id" in
 	OpenTofu*) env_vars+=(TF_ACC_PROVIDER_HOST=registry.opentofu.org TF_ACC_PROVIDER_NAMESPACE=hashicorp) ;;
 	esac
-	printf '==> %s: go test -json -count=1 -run %q ./...  [%s]\n' "$id" "$RUN_PATTERN" "${env_vars[*]}"
+	printf '==> %s: go test -json -count=1 -parallel 8 -run %q ./...  [%s]\n' "$id" "$RUN_PATTERN" "${env_vars[*]}"
 	start=$SECONDS
 	rc=0
-	env "${env_vars[@]}" go test -json -count=1 -timeout 30m -run "$RUN_PATTERN" ./... \
+	env "${env_vars[@]}" go test -json -count=1 -parallel 8 -timeout 30m -run "$RUN_PATTERN" ./... \
 		>"$logs/$slug.json" 2>"$logs/$slug.stderr" || rc=$?
 	elapsed=$((SECONDS - start))
 	src=0

@@ -24,5 +24,9 @@ export TF_ACC_TERRAFORM_PATH
 echo "==> terraform: $TF_ACC_TERRAFORM_PATH ($("$TF_ACC_TERRAFORM_PATH" version 2>/dev/null | head -n 1))"
 echo "==> go vet ./..."
 go vet ./...
-echo "==> go test -count=1 -race -timeout 20m ./... $*"
-go test -count=1 -race -timeout 20m ./... "$@"
+# The acceptance tests run on the wall clock and spend most of it waiting
+# (for the emulator's jobs, a retry's backoff, a timeout), not computing:
+# -parallel 8 overlaps the waits, where the default (GOMAXPROCS) would run
+# two at a time on a two-core machine.
+echo "==> go test -count=1 -race -parallel 8 -timeout 20m ./... $*"
+go test -count=1 -race -parallel 8 -timeout 20m ./... "$@"

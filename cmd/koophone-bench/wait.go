@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"time"
 
-	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 	"github.com/koophone/terraform-provider-koophone/internal/ratelimit"
@@ -16,9 +18,11 @@ import (
 
 // The wait-efficiency benchmark runs in virtual time: the provider's
 // poller (internal/taskwait, with the real client, rate limiter and the
-// emulator over loopback HTTP) on a fake clock that jumps to each pause's
-// end, so a twenty-minute wait takes milliseconds and every timestamp is
-// exact.
+// emulator over in-memory HTTP connections) in a testing/synctest bubble,
+// whose fake clock jumps to each pause's end, so a twenty-minute wait takes
+// milliseconds and every timestamp is exact. A bubble needs a test, so
+// make bench runs TestWaitEfficiency (wait_test.go), which calls
+// measureWaitEfficiency and hands the results over as JSON.
 
 var waitFinishes = []time.Duration{2 * time.Second, 10 * time.Second, time.Minute, 5 * time.Minute, 20 * time.Minute}
 
@@ -81,41 +85,42 @@ type waitResult struct {
 	Rows         []waitRow
 }
 
-var waitT0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// virtualEnv is an emulator and a client sharing one auto-advancing fake
-// clock.
+// virtualEnv is an emulator served in memory and a client of it, with a
+// rate limiter: the provider's parts, for one run in a synctest bubble.
 type virtualEnv struct {
-	clock  *clockctx.AutoClock
 	emu    *emulator.Emulator
-	server *httptest.Server
+	server *emulator.InMemoryServer
 	client *koophone.Client
 }
 
 func newVirtualEnv() (*virtualEnv, error) {
-	c := clockctx.NewAutoClock(waitT0)
-	emu := emulator.New(emulator.Options{Token: benchToken, Clock: c})
-	srv := httptest.NewServer(emu)
-	lim, err := ratelimit.New(0, c)
+	emu := emulator.New(emulator.Options{Token: benchToken})
+	srv := emulator.ServeInMemory(emu)
+	lim, err := ratelimit.New(0)
 	if err != nil {
 		srv.Close()
 		return nil, err
 	}
 	client, err := koophone.New(koophone.Config{
-		Endpoint: srv.URL, Credentials: koophone.TokenCredentials{Token: benchToken},
-		Clock: c, Limiter: lim, MaxRetries: 4,
+		Endpoint: emulator.InMemoryURL, Credentials: koophone.TokenCredentials{Token: benchToken},
+		Transport: koophone.TransportOptions{DialContext: srv.DialContext}, Limiter: lim, MaxRetries: 4,
 	})
 	if err != nil {
 		srv.Close()
 		return nil, err
 	}
-	return &virtualEnv{clock: c, emu: emu, server: srv, client: client}, nil
+	return &virtualEnv{emu: emu, server: srv, client: client}, nil
+}
+
+func (v *virtualEnv) close() {
+	v.client.CloseIdleConnections()
+	v.server.Close()
 }
 
 // task adds a task of one job that finishes after finish, and returns its
 // id and when it finishes.
 func (v *virtualEnv) task(finish time.Duration) (string, time.Time, error) {
-	start := v.clock.Now()
+	start := time.Now()
 	id, err := v.emu.AddTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, After: emulator.Duration(finish)}}})
 	return id, start.Add(finish), err
 }
@@ -140,7 +145,7 @@ func runOurs(ctx context.Context, finish time.Duration, seed uint64) (strategyRe
 	if err != nil {
 		return strategyResult{}, err
 	}
-	defer v.server.Close()
+	defer v.close()
 	id, at, err := v.task(finish)
 	if err != nil {
 		return strategyResult{}, err
@@ -149,8 +154,8 @@ func runOurs(ctx context.Context, finish time.Duration, seed uint64) (strategyRe
 	if seed != 0 {
 		random = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)).Float64
 	}
-	res := taskwait.Read(ctx, v.client, []string{id}, taskwait.Options{
-		Clock: v.clock, Wait: true, PollInterval: waitPollInterval, Random: random,
+	res := taskwait.Read(ctx, v.client, []taskwait.Target{{TaskID: id}}, taskwait.Options{
+		Wait: true, PollInterval: waitPollInterval, Random: random,
 	})[0]
 	if res.Err != nil {
 		return strategyResult{}, res.Err
@@ -165,26 +170,22 @@ func runSchedule(ctx context.Context, finish, delay, first time.Duration, next f
 	if err != nil {
 		return strategyResult{}, err
 	}
-	defer v.server.Close()
+	defer v.close()
 	id, at, err := v.task(finish)
 	if err != nil {
 		return strategyResult{}, err
 	}
-	if err := clockctx.Sleep(ctx, v.clock, delay); err != nil {
-		return strategyResult{}, err
-	}
+	time.Sleep(delay)
 	pause := first
 	for {
 		t, err := v.client.GetTask(ctx, id)
 		if err != nil {
 			return strategyResult{}, err
 		}
-		if t.Summary().Done() {
+		if t.Tally().Outcome() != koophone.Running {
 			return v.outcome(at)
 		}
-		if err := clockctx.Sleep(ctx, v.clock, pause); err != nil {
-			return strategyResult{}, err
-		}
+		time.Sleep(pause)
 		pause = next(pause)
 	}
 }
@@ -201,9 +202,21 @@ func doubling(ctx context.Context, finish time.Duration) (strategyResult, error)
 	return runSchedule(ctx, finish, 0, 100*time.Millisecond, func(d time.Duration) time.Duration { return min(2*d, 10*time.Second) })
 }
 
-func benchWaitEfficiency(ctx context.Context) (*waitResult, error) {
+// measureWaitEfficiency runs every strategy for every finish time; bubble
+// runs each measurement in a synctest bubble of its own.
+func measureWaitEfficiency(ctx context.Context, finishes []time.Duration, bubble func(func())) (*waitResult, error) {
+	inBubble := func(strategy func(context.Context, time.Duration) (strategyResult, error)) func(context.Context, time.Duration) (strategyResult, error) {
+		return func(ctx context.Context, d time.Duration) (r strategyResult, err error) {
+			bubble(func() { r, err = strategy(ctx, d) })
+			return r, err
+		}
+	}
+	fixedTen, doubling := inBubble(fixedTen), inBubble(doubling)
+	runOurs := func(ctx context.Context, d time.Duration, seed uint64) (strategyResult, error) {
+		return inBubble(func(ctx context.Context, d time.Duration) (strategyResult, error) { return runOurs(ctx, d, seed) })(ctx, d)
+	}
 	res := &waitResult{PollInterval: waitPollInterval, JitterRuns: waitJitterRuns, Phases: waitPhases}
-	for _, finish := range waitFinishes {
+	for _, finish := range finishes {
 		row := waitRow{Finish: finish}
 		var err error
 		if row.Ours, err = runOurs(ctx, finish, 0); err != nil {
@@ -240,4 +253,25 @@ func benchWaitEfficiency(ctx context.Context) (*waitResult, error) {
 		res.Rows = append(res.Rows, row)
 	}
 	return res, nil
+}
+
+// waitOutEnv names the file TestWaitEfficiency writes the results to.
+const waitOutEnv = "KOOPHONE_BENCH_WAIT_OUT"
+
+// benchWaitEfficiency runs TestWaitEfficiency, which measures in synctest
+// bubbles, and reads its results.
+func benchWaitEfficiency(ctx context.Context) (*waitResult, error) {
+	out := filepath.Join(os.TempDir(), fmt.Sprintf("koophone-bench-wait-%d.json", os.Getpid()))
+	defer os.Remove(out)
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^TestWaitEfficiency$", "-count=1", "./cmd/koophone-bench")
+	cmd.Env = append(os.Environ(), waitOutEnv+"="+out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("%v: %s", err, b)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		return nil, err
+	}
+	var res waitResult
+	return &res, json.Unmarshal(data, &res)
 }

@@ -8,13 +8,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
 // admin sends an unauthenticated admin request.
 func (v *env) admin(method, path, body string) resp {
 	v.t.Helper()
-	req, err := http.NewRequest(method, v.srv.URL+path, strings.NewReader(body))
+	req, err := http.NewRequest(method, v.url+path, strings.NewReader(body))
 	if err != nil {
 		v.t.Fatal(err)
 	}
@@ -28,7 +29,11 @@ func (v *env) admin(method, path, body string) resp {
 }
 
 func TestAdminAPI(t *testing.T) {
-	v := newEnv(t, Options{})
+	synctest.Test(t, testAdminAPI)
+}
+
+func testAdminAPI(t *testing.T) {
+	v := bubbleEnv(t, Options{})
 
 	r := v.admin(http.MethodPost, "/_emulator/tasks", `{"task_id":"seeded","jobs":[{"job_id":"j1","status":-1,"error_code":"E","after":"2s"}],"visible_after_polls":1}`)
 	if r.status != http.StatusCreated || string(r.body) != `{"task_id":"seeded"}` {
@@ -42,7 +47,7 @@ func TestAdminAPI(t *testing.T) {
 		t.Fatalf("generated: %d %s", r.status, r.body)
 	}
 	wantErr(t, v.getTask("seeded"), 400, "KOOPHONE.API.1323") // visible_after_polls
-	v.clk.Advance(2 * time.Second)
+	time.Sleep(2 * time.Second)
 	if got := jobJSON(t, v.getTask("seeded"), 0); got != `{"job_id":"j1","status":-1,"error_code":"E","error_msg":null,"execute_msg":null}` {
 		t.Errorf("seeded job %s", got)
 	}
@@ -189,7 +194,6 @@ func TestConcurrency(t *testing.T) {
 				}
 				_ = v.emu.Requests()
 				_ = v.emu.PendingFaults()
-				v.clk.Advance(time.Millisecond)
 			}
 		}()
 	}
@@ -302,5 +306,42 @@ func TestSeedFaultProcess(t *testing.T) {
 	}
 	if r := v.admin(http.MethodPost, "/_emulator/faults", `{"kind":"truncate","process":true}`); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "process") {
 		t.Errorf("admin truncate+process: %d %s", r.status, r.body)
+	}
+}
+
+// The admin API takes redirect faults and jobs listed late, with the
+// checks of AddFault and AddTask.
+func TestAdminRedirectAndListedLate(t *testing.T) {
+	v := newEnv(t, Options{})
+	v.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if r := v.admin(http.MethodPost, "/_emulator/faults", `{"kind":"redirect","status":308,"location":"https://elsewhere.example/v1"}`); r.status != http.StatusNoContent {
+		t.Fatalf("add redirect: %d %s", r.status, r.body)
+	}
+	if r := v.getTask("any"); r.status != http.StatusPermanentRedirect || r.header.Get("Location") != "https://elsewhere.example/v1" {
+		t.Errorf("redirect: %d, Location %q", r.status, r.header.Get("Location"))
+	}
+	for body, want := range map[string]string{
+		`{"kind":"redirect"}`: "location: required for kind redirect",
+		`{"kind":"html","location":"https://elsewhere.example/v1"}`: "location: fault location applies only to kind redirect, not html",
+	} {
+		r := v.admin(http.MethodPost, "/_emulator/faults", body)
+		var m map[string]string
+		if err := json.Unmarshal(r.body, &m); err != nil || r.status != http.StatusBadRequest || !strings.Contains(m["error"], want) {
+			t.Errorf("POST %s: %d %s, want 400 containing %q", body, r.status, r.body, want)
+		}
+	}
+
+	r := v.admin(http.MethodPost, "/_emulator/tasks", `{"task_id":"late","jobs":[{"job_id":"a","status":2},{"job_id":"b","status":2,"listed_after_polls":1,"listed_after":"0s"}]}`)
+	if r.status != http.StatusCreated {
+		t.Fatalf("add task: %d %s", r.status, r.body)
+	}
+	if got := jobIDs(t, v.getTask("late")); strings.Join(got, ",") != "a" {
+		t.Errorf("first read: %v, want only a", got)
+	}
+	if got := jobIDs(t, v.getTask("late")); strings.Join(got, ",") != "a,b" {
+		t.Errorf("second read: %v, want a and b", got)
+	}
+	if r := v.admin(http.MethodPost, "/_emulator/tasks", `{"jobs":[{"listed_after_polls":-1}]}`); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "jobs[0].listed_after_polls: must not be negative") {
+		t.Errorf("negative listed_after_polls: %d %s", r.status, r.body)
 	}
 }

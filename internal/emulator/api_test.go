@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -162,7 +164,11 @@ func TestMissingRequestID(t *testing.T) {
 }
 
 func TestRequestIDEchoed(t *testing.T) {
-	v := newEnv(t, Options{})
+	synctest.Test(t, testRequestIDEchoed)
+}
+
+func testRequestIDEchoed(t *testing.T) {
+	v := bubbleEnv(t, Options{})
 	r := v.getTask("nope", withHeader("X-Request-Id", "my-id-123"))
 	if got := r.header.Get("X-Request-Id"); got != "my-id-123" {
 		t.Errorf("X-Request-Id %q", got)
@@ -221,7 +227,11 @@ func TestGetTaskNoJobs(t *testing.T) {
 const runningJSON = `"status":1,"error_code":"","error_msg":"","execute_msg":null}`
 
 func TestJobProgressByTime(t *testing.T) {
-	v := newEnv(t, Options{})
+	synctest.Test(t, testJobProgressByTime)
+}
+
+func testJobProgressByTime(t *testing.T) {
+	v := bubbleEnv(t, Options{})
 	id := v.addTask(TaskSpec{Jobs: []JobSpec{
 		{JobID: "now", Status: StatusSucceeded, ExecuteMsg: sp("a")},
 		{JobID: "ten", Status: StatusFailed, After: Duration(10 * time.Second), ErrorCode: sp("E1"), ErrorMsg: sp("boom"), ExecuteMsg: sp("b")},
@@ -237,7 +247,7 @@ func TestJobProgressByTime(t *testing.T) {
 		{time.Hour, []string{`"status":2`, `"status":-1`, `{"job_id":"never",` + runningJSON}},
 	}
 	for i, s := range steps {
-		v.clk.Advance(s.advance)
+		time.Sleep(s.advance)
 		r := v.getTask(id)
 		jobs := jobsOf(t, r)
 		if len(jobs) != 3 {
@@ -282,18 +292,20 @@ func TestJobProgressByPollsAndTime(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			v := newEnv(t, Options{})
-			id := v.addTask(TaskSpec{Jobs: []JobSpec{{Status: StatusSucceeded, After: Duration(c.after), AfterPolls: c.afterPolls}}})
-			for i, adv := range c.advance {
-				v.clk.Advance(adv)
-				status := fmt.Sprint(jobsOf(t, v.getTask(id))[0]["status"])
-				if got := status == "2"; got != c.wantFinal[i] {
-					t.Errorf("read %d: status %s, want final=%v", i+1, status, c.wantFinal[i])
+			synctest.Test(t, func(t *testing.T) {
+				v := bubbleEnv(t, Options{})
+				id := v.addTask(TaskSpec{Jobs: []JobSpec{{Status: StatusSucceeded, After: Duration(c.after), AfterPolls: c.afterPolls}}})
+				for i, adv := range c.advance {
+					time.Sleep(adv)
+					status := fmt.Sprint(jobsOf(t, v.getTask(id))[0]["status"])
+					if got := status == "2"; got != c.wantFinal[i] {
+						t.Errorf("read %d: status %s, want final=%v", i+1, status, c.wantFinal[i])
+					}
 				}
-			}
-			if v.emu.Reads(id) != len(c.advance) {
-				t.Errorf("Reads = %d", v.emu.Reads(id))
-			}
+				if v.emu.Reads(id) != len(c.advance) {
+					t.Errorf("Reads = %d", v.emu.Reads(id))
+				}
+			})
 		})
 	}
 }
@@ -313,28 +325,96 @@ func TestVisibility(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			v := newEnv(t, Options{})
-			// AfterPolls counts only visible reads: final on the 2nd visible read.
-			id := v.addTask(TaskSpec{VisibleAfter: Duration(c.after), VisibleAfterPolls: c.polls,
-				Jobs: []JobSpec{{Status: StatusSucceeded, AfterPolls: 1}}})
-			visible := 0
-			for i, adv := range c.advance {
-				v.clk.Advance(adv)
-				r := v.getTask(id)
-				if !c.wantVisible[i] {
-					wantErr(t, r, http.StatusBadRequest, "KOOPHONE.API.1323")
-					continue
+			synctest.Test(t, func(t *testing.T) {
+				v := bubbleEnv(t, Options{})
+				// AfterPolls counts only visible reads: final on the 2nd visible read.
+				id := v.addTask(TaskSpec{VisibleAfter: Duration(c.after), VisibleAfterPolls: c.polls,
+					Jobs: []JobSpec{{Status: StatusSucceeded, AfterPolls: 1}}})
+				visible := 0
+				for i, adv := range c.advance {
+					time.Sleep(adv)
+					r := v.getTask(id)
+					if !c.wantVisible[i] {
+						wantErr(t, r, http.StatusBadRequest, "KOOPHONE.API.1323")
+						continue
+					}
+					visible++
+					status := fmt.Sprint(jobsOf(t, r)[0]["status"])
+					if want := map[bool]string{true: "2", false: "1"}[visible >= 2]; status != want {
+						t.Errorf("visible read %d: status %s, want %s", visible, status, want)
+					}
 				}
-				visible++
-				status := fmt.Sprint(jobsOf(t, r)[0]["status"])
-				if want := map[bool]string{true: "2", false: "1"}[visible >= 2]; status != want {
-					t.Errorf("visible read %d: status %s, want %s", visible, status, want)
+				if v.emu.Reads(id) != visible {
+					t.Errorf("Reads = %d, want %d", v.emu.Reads(id), visible)
 				}
-			}
-			if v.emu.Reads(id) != visible {
-				t.Errorf("Reads = %d, want %d", v.emu.Reads(id), visible)
-			}
+			})
 		})
+	}
+}
+
+// jobIDs returns the job_id of each job a task query lists, in order.
+func jobIDs(t *testing.T, r resp) []string {
+	t.Helper()
+	var ids []string
+	for _, j := range jobsOf(t, r) {
+		ids = append(ids, str(t, j["job_id"]))
+	}
+	return ids
+}
+
+// A job can be listed late: until then the task query leaves it out, as
+// the real API can, though the task and its other jobs are there.
+func TestJobsListedLateByPolls(t *testing.T) {
+	v := newEnv(t, Options{})
+	id := v.addTask(TaskSpec{Jobs: []JobSpec{
+		{JobID: "first", Status: StatusSucceeded},
+		{JobID: "second", Status: StatusSucceeded, ListedAfterPolls: 2},
+	}})
+	for read, want := range [][]string{{"first"}, {"first"}, {"first", "second"}, {"first", "second"}} {
+		if got := jobIDs(t, v.getTask(id)); !slices.Equal(got, want) {
+			t.Errorf("read %d: jobs %v, want %v", read+1, got, want)
+		}
+	}
+	if n := v.emu.Reads(id); n != 4 {
+		t.Errorf("Reads = %d, want 4: a read that leaves a job out still counts", n)
+	}
+}
+
+// Listing late by time, combined with polls and with the job's progress,
+// which the same reads and the same elapsed time drive: a job listed late
+// may be final, or still running, when it first appears.
+func TestJobsListedLateByTime(t *testing.T) {
+	synctest.Test(t, testJobsListedLateByTime)
+}
+
+func testJobsListedLateByTime(t *testing.T) {
+	v := bubbleEnv(t, Options{})
+	id := v.addTask(TaskSpec{Jobs: []JobSpec{
+		{JobID: "by-time", Status: StatusSucceeded, ListedAfter: Duration(3 * time.Second)},
+		{JobID: "by-both", Status: StatusFailed, ListedAfter: Duration(time.Second), ListedAfterPolls: 2, AfterPolls: 3},
+		{JobID: "never", Status: StatusSucceeded, ListedAfter: Duration(1000 * time.Hour)},
+		{JobID: "at-once", Status: StatusRunning},
+	}})
+	steps := []struct {
+		advance time.Duration
+		want    []string // job_id:status
+	}{
+		{0, []string{"at-once:1"}},
+		{time.Second, []string{"at-once:1"}},                                 // by-both: time passed, 2nd read
+		{time.Second, []string{"by-both:1", "at-once:1"}},                    // 3rd read: listed, not final until the 4th
+		{time.Second - time.Nanosecond, []string{"by-both:-1", "at-once:1"}}, // by-time: 1ns to go
+		{time.Nanosecond, []string{"by-time:2", "by-both:-1", "at-once:1"}},
+		{100 * time.Hour, []string{"by-time:2", "by-both:-1", "at-once:1"}},
+	}
+	for i, s := range steps {
+		time.Sleep(s.advance)
+		var got []string
+		for _, j := range jobsOf(t, v.getTask(id)) {
+			got = append(got, fmt.Sprintf("%s:%v", j["job_id"], j["status"]))
+		}
+		if !slices.Equal(got, s.want) {
+			t.Errorf("read %d: %v, want %v", i+1, got, s.want)
+		}
 	}
 }
 
@@ -359,6 +439,8 @@ func TestAddTaskValidation(t *testing.T) {
 		{"long job id", TaskSpec{Jobs: []JobSpec{{JobID: strings.Repeat("j", 65)}}}, "job_id"},
 		{"negative after", TaskSpec{Jobs: []JobSpec{{After: -1}}}, "negative"},
 		{"negative after_polls", TaskSpec{Jobs: []JobSpec{{AfterPolls: -1}}}, "negative"},
+		{"negative listed_after", TaskSpec{Jobs: []JobSpec{{ListedAfter: -1}}}, "jobs[0].listed_after: must not be negative"},
+		{"negative listed_after_polls", TaskSpec{Jobs: []JobSpec{{}, {ListedAfterPolls: -1}}}, "jobs[1].listed_after_polls: must not be negative"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -432,7 +514,7 @@ func TestDurationJSON(t *testing.T) {
 	spec := TaskSpec{TaskID: "t", VisibleAfter: Duration(1500 * time.Millisecond),
 		Jobs: []JobSpec{{JobID: "j", Status: 2, After: Duration(250 * time.Millisecond), ErrorCode: sp("")}}}
 	b := mustJSON(t, spec)
-	want := `{"task_id":"t","jobs":[{"job_id":"j","instance_id":"","status":2,"error_code":"","error_msg":null,"execute_msg":null,"after":"250ms","after_polls":0,"start_after":"0s","start_after_polls":0}],"visible_after":"1.5s","visible_after_polls":0}`
+	want := `{"task_id":"t","jobs":[{"job_id":"j","instance_id":"","status":2,"error_code":"","error_msg":null,"execute_msg":null,"after":"250ms","after_polls":0,"start_after":"0s","start_after_polls":0,"listed_after":"0s","listed_after_polls":0}],"visible_after":"1.5s","visible_after_polls":0}`
 	if string(b) != want {
 		t.Errorf("marshal\n got %s\nwant %s", b, want)
 	}

@@ -27,7 +27,8 @@ import (
 const (
 	signingAlgorithm = "SDK-HMAC-SHA256"
 	sdkDateLayout    = "20060102T150405Z"
-	// maxDateSkew is how far X-Sdk-Date may be from the gateway's clock.
+	// maxDateSkew is how far X-Sdk-Date may be from the gateway's clock
+	// (the emulator's: see Options.ClockOffset).
 	maxDateSkew = 15 * time.Minute
 	// maxSignedBody is the gateway's body limit for AK/SK-signed requests.
 	maxSignedBody = 12 << 20
@@ -138,7 +139,7 @@ func (e *Emulator) verifySignature(r *http.Request, header string, rec *Request)
 	if err != nil {
 		return unauthorized("X-Sdk-Date %q is not a UTC time in the format YYYYMMDDTHHMMSSZ", date)
 	}
-	now := e.clock.Now()
+	now := e.now()
 	if skew := now.Sub(signedAt); skew > maxDateSkew || skew < -maxDateSkew {
 		dir := "behind"
 		if skew < 0 {

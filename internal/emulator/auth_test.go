@@ -2,8 +2,8 @@ package emulator
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
-	"github.com/jonboulle/clockwork"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	sdksigner "github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/signer"
@@ -81,17 +82,13 @@ func signed(t *testing.T, ak, sk string, date time.Time, extra ...reqOpt) reqOpt
 	}
 }
 
-// akskEnv is newEnv for an emulator that accepts AK/SK signatures, and a
-// token only if opts has one.
+// akskEnv is bubbleEnv for an emulator that accepts AK/SK signatures, and
+// a token only if opts has one. Its clock reads epoch, the date the tests
+// sign with.
 func akskEnv(t *testing.T, opts Options) *env {
 	t.Helper()
 	opts.AccessKey, opts.SecretKey = testAK, testSK
-	clk := clockwork.NewFakeClockAt(epoch)
-	opts.Clock = clk
-	emu := New(opts)
-	srv := httptest.NewServer(emu)
-	t.Cleanup(srv.Close)
-	return &env{t: t, emu: emu, clk: clk, srv: srv, client: srv.Client()}
+	return bubbleEnv(t, opts)
 }
 
 // wantAuthErr asserts an APIGW.0301 whose message contains want.
@@ -110,6 +107,10 @@ func wantAuthErr(t *testing.T, r resp, want string) {
 }
 
 func TestAKSKSignedRequestsAccepted(t *testing.T) {
+	synctest.Test(t, testAKSKSignedRequestsAccepted)
+}
+
+func testAKSKSignedRequestsAccepted(t *testing.T) {
 	v := akskEnv(t, Options{Token: testToken})
 	id := v.addTask(TaskSpec{Jobs: []JobSpec{{Status: StatusSucceeded}}})
 
@@ -148,10 +149,17 @@ func TestAKSKSignedRequestsAccepted(t *testing.T) {
 		withHeader("Content-Type", "application/octet-stream"))))
 }
 
-func TestAKSKRejections(t *testing.T) {
-	v := akskEnv(t, Options{})
-	id := v.addTask(TaskSpec{Jobs: []JobSpec{{Status: StatusSucceeded}}})
-	path := "/v1/instances/tasks/" + id
+// akskRejection is a request that an AK/SK emulator refuses: sent with
+// opts, it gets an APIGW.0301 whose message contains want.
+type akskRejection struct {
+	name string
+	opts []reqOpt
+	want string
+}
+
+// akskRejections are built for the t of the bubble they are sent in, as
+// their signing options report to it.
+func akskRejections(t *testing.T) []akskRejection {
 	del := func(h string) reqOpt { return func(r *http.Request) { r.Header.Del(h) } }
 	set := func(h, val string) reqOpt { return func(r *http.Request) { r.Header.Set(h, val) } }
 	editAuth := func(old, replacement string) reqOpt {
@@ -159,11 +167,7 @@ func TestAKSKRejections(t *testing.T) {
 			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), old, replacement, 1))
 		}
 	}
-	cases := []struct {
-		name string
-		opts []reqOpt
-		want string
-	}{
+	return []akskRejection{
 		{"wrong secret key", []reqOpt{signed(t, testAK, testSK+"x", epoch)}, "verify aksk signature fail: the signature does not match the request (check the secret key)"},
 		{"unknown access key", []reqOpt{signed(t, "OTHERAK", testSK, epoch)}, "the access key does not exist"},
 		{"no X-Sdk-Date", []reqOpt{signed(t, testAK, testSK, epoch), del("X-Sdk-Date")}, "the X-Sdk-Date header is missing"},
@@ -185,12 +189,28 @@ func TestAKSKRejections(t *testing.T) {
 		{"nothing", []reqOpt{noToken()}, "the request is not signed"},
 		{"a security token for a permanent key", []reqOpt{signed(t, testAK, testSK, epoch, set("X-Security-Token", testST))}, "the access key is a permanent one"},
 	}
-	for _, c := range cases {
+}
+
+func TestAKSKRejections(t *testing.T) {
+	for i, c := range akskRejections(t) {
 		t.Run(c.name, func(t *testing.T) {
-			wantAuthErr(t, v.do(http.MethodGet, path, nil, c.opts...), c.want)
+			synctest.Test(t, func(t *testing.T) {
+				v := akskEnv(t, Options{})
+				id := v.addTask(TaskSpec{Jobs: []JobSpec{{Status: StatusSucceeded}}})
+				wantAuthErr(t, v.do(http.MethodGet, "/v1/instances/tasks/"+id, nil, akskRejections(t)[i].opts...), c.want)
+				if v.emu.Reads(id) != 0 {
+					t.Errorf("Reads = %d: a refused request reached the handler", v.emu.Reads(id))
+				}
+			})
 		})
 	}
-	// A changed body breaks the signature too.
+	synctest.Test(t, testAKSKChangedBody)
+}
+
+// A changed body breaks the signature too.
+func testAKSKChangedBody(t *testing.T) {
+	v := akskEnv(t, Options{})
+	id := v.addTask(TaskSpec{Jobs: []JobSpec{{Status: StatusSucceeded}}})
 	r := v.do(http.MethodPost, "/v1/instances/async-command", map[string]any{"command": "ls", "instance_ids": []string{"p"}},
 		signed(t, testAK, testSK, epoch), func(r *http.Request) {
 			b := []byte(`{"command":"rm","instance_ids":["p"]}`)
@@ -204,17 +224,25 @@ func TestAKSKRejections(t *testing.T) {
 
 // The 15-minute window is inclusive, on the emulator's clock.
 func TestAKSKDateWindow(t *testing.T) {
+	synctest.Test(t, testAKSKDateWindow)
+}
+
+func testAKSKDateWindow(t *testing.T) {
 	v := akskEnv(t, Options{})
 	id := v.addTask(TaskSpec{Jobs: []JobSpec{{Status: StatusSucceeded}}})
 	for _, d := range []time.Duration{-15 * time.Minute, -time.Second, 0, 15 * time.Minute} {
 		jobsOf(t, v.getTask(id, signed(t, testAK, testSK, epoch.Add(d))))
 	}
 	signedNow := signed(t, testAK, testSK, epoch)
-	v.clk.Advance(15*time.Minute + time.Second)
+	time.Sleep(15*time.Minute + time.Second)
 	wantAuthErr(t, v.getTask(id, signedNow), "is 15m1s behind")
 }
 
 func TestAKSKTemporaryCredentials(t *testing.T) {
+	synctest.Test(t, testAKSKTemporaryCredentials)
+}
+
+func testAKSKTemporaryCredentials(t *testing.T) {
 	v := akskEnv(t, Options{SecurityToken: testST})
 	id := v.addTask(TaskSpec{Jobs: []JobSpec{{Status: StatusSucceeded}}})
 	withST := func(st string) reqOpt { return func(r *http.Request) { r.Header.Set("X-Security-Token", st) } }
@@ -228,6 +256,54 @@ func TestAKSKTemporaryCredentials(t *testing.T) {
 	wantAuthErr(t, v.getTask(id, signed(t, testAK, testSK, epoch), withST(testST)), "X-Security-Token is not a signed header")
 }
 
+// With ClockOffset the emulator's clock is off, as a gateway's can be: a
+// request signed by the machine's clock is refused, with a message that
+// says so, and everything the emulator reads the time for shifts along.
+func TestClockOffset(t *testing.T) {
+	// In a bubble, the machine's clock starts at 2000-01-01 00:00:00 UTC.
+	for _, c := range []struct {
+		offset time.Duration
+		want   string
+	}{
+		{20 * time.Minute, "Incorrect IAM authentication information: X-Sdk-Date 20000101T000000Z is 20m0s behind the server time (20000101T002000Z); " +
+			"a request must be signed within 15 minutes of it: check the clock of the machine that signs"},
+		{-16 * time.Minute, "Incorrect IAM authentication information: X-Sdk-Date 20000101T000000Z is 16m0s ahead of the server time (19991231T234400Z); " +
+			"a request must be signed within 15 minutes of it: check the clock of the machine that signs"},
+	} {
+		t.Run(c.offset.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { testClockOffset(t, c.offset, c.want) })
+		})
+	}
+}
+
+func testClockOffset(t *testing.T, offset time.Duration, want string) {
+	v := akskEnv(t, Options{ClockOffset: offset})
+	id := v.addTask(TaskSpec{Jobs: []JobSpec{{Status: StatusSucceeded, After: Duration(5 * time.Second)}}})
+	gateway := func() time.Time { return time.Now().Add(offset) }
+
+	r := v.getTask(id, signed(t, testAK, testSK, time.Now()))
+	if m := wantErr(t, r, http.StatusUnauthorized, "APIGW.0301"); m["error_msg"] != want {
+		t.Errorf("error_msg %q\nwant %q", m["error_msg"], want)
+	}
+	if rq := lastRequest(t, v.emu); !rq.Time.Equal(gateway()) || rq.Time.Location() != time.UTC {
+		t.Errorf("Request.Time %v, want %v in UTC", rq.Time, gateway())
+	}
+	if got, want := r.header.Get("Date"), gateway().UTC().Format(http.TimeFormat); got != want {
+		t.Errorf("Date %q, want the emulator's %q", got, want)
+	}
+
+	// Signed by the gateway's clock, the request is accepted, and the job's
+	// progress is as without an offset.
+	time.Sleep(5*time.Second - time.Nanosecond)
+	if s := jobsOf(t, v.getTask(id, signed(t, testAK, testSK, gateway())))[0]["status"]; s != json.Number("1") {
+		t.Errorf("status %v before After, want 1", s)
+	}
+	time.Sleep(time.Nanosecond)
+	if s := jobsOf(t, v.getTask(id, signed(t, testAK, testSK, gateway())))[0]["status"]; s != json.Number("2") {
+		t.Errorf("status %v at After, want 2", s)
+	}
+}
+
 func TestTokenOnlyEmulatorRefusesSignatures(t *testing.T) {
 	v := newEnv(t, Options{})
 	id := v.addTask(TaskSpec{Jobs: []JobSpec{{Status: StatusSucceeded}}})
@@ -238,7 +314,11 @@ func TestTokenOnlyEmulatorRefusesSignatures(t *testing.T) {
 }
 
 func TestSignedBodyLimit(t *testing.T) {
-	emu := New(Options{AccessKey: testAK, SecretKey: testSK, Clock: clockwork.NewFakeClockAt(epoch)})
+	synctest.Test(t, testSignedBodyLimit)
+}
+
+func testSignedBodyLimit(t *testing.T) {
+	emu := New(Options{AccessKey: testAK, SecretKey: testSK, ClockOffset: atEpoch()})
 	r := httptest.NewRequest(http.MethodPost, "http://koophone.example/v1/instances/async-command", strings.NewReader(strings.Repeat("x", maxSignedBody+1)))
 	r.Header.Set("X-Request-Id", "big")
 	sdkSign(t, r, testAK, testSK, epoch)
@@ -283,8 +363,12 @@ func TestNewPanicsOnIncompleteCredentials(t *testing.T) {
 // and non-ASCII header values, bodies of any bytes), and refuses each of
 // them signed with another secret.
 func TestVerifierAcceptsOfficialSignaturesOverTheWire(t *testing.T) {
-	emu := New(Options{AccessKey: testAK, SecretKey: testSK, Clock: clockwork.NewFakeClockAt(epoch)})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	synctest.Test(t, testVerifierAcceptsOfficialSignaturesOverTheWire)
+}
+
+func testVerifierAcceptsOfficialSignaturesOverTheWire(t *testing.T) {
+	emu := New(Options{AccessKey: testAK, SecretKey: testSK, ClockOffset: atEpoch()})
+	srv := ServeInMemory(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var rec Request
 		if f := emu.authenticate(r, &rec); f != nil {
 			http.Error(w, f.reason, f.status)
@@ -292,12 +376,17 @@ func TestVerifierAcceptsOfficialSignaturesOverTheWire(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}))
-	t.Cleanup(srv.Close)
+	tr := &http.Transport{DialContext: srv.DialContext}
+	client := &http.Client{Transport: tr}
+	t.Cleanup(func() {
+		tr.CloseIdleConnections()
+		srv.Close()
+	})
 
 	rng := rand.New(rand.NewPCG(7, 11))
 	const n = 400
 	for i := range n {
-		sdkReq := randomSDKRequest(rng, srv.URL)
+		sdkReq := randomSDKRequest(rng, InMemoryURL)
 		ak, sk := testAK, testSK
 		if i%2 == 1 {
 			sk += "-wrong"
@@ -313,7 +402,7 @@ func TestVerifierAcceptsOfficialSignaturesOverTheWire(t *testing.T) {
 		for k, v := range added {
 			req.Header.Set(k, v)
 		}
-		res, err := srv.Client().Do(req)
+		res, err := client.Do(req)
 		if err != nil {
 			t.Fatalf("case %d: %v", i, err)
 		}

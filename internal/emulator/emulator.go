@@ -5,8 +5,15 @@
 // client against a server that speaks the documented wire format,
 // including its odd corners (business errors with HTTP 200, JSON null
 // fields, gateway errors), and so tests can decide how submitted jobs end
-// (rules), inject failures (faults) and drive job progress with a fake
-// clock instead of sleeping.
+// (rules) and inject failures (faults).
+//
+// The emulator reads the time from package time (shifted by
+// Options.ClockOffset). Tests that need time to pass drive it in a
+// testing/synctest bubble, whose fake clock advances only when every
+// goroutine of the bubble is blocked: there, a job that takes an hour is
+// final after time.Sleep(time.Hour), which returns at once. They serve it
+// with ServeInMemory, as a goroutine waiting on a real socket is not
+// durably blocked and would stop the bubble's clock.
 //
 // The emulator deliberately does not import the provider's client package:
 // it has its own wire structs, so a decoding bug in the client cannot be
@@ -29,7 +36,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jonboulle/clockwork"
 )
 
 // Job status values as the real API reports them in data.jobs[].status:
@@ -63,21 +69,26 @@ type Options struct {
 	Token string
 	// AccessKey and SecretKey, when set, make the emulator accept requests
 	// signed with them (SDK-HMAC-SHA256, verified as the API gateway does,
-	// X-Sdk-Date within 15 minutes of Clock). Both or neither.
+	// X-Sdk-Date within 15 minutes of the emulator's clock, see
+	// ClockOffset). Both or neither.
 	AccessKey string
 	SecretKey string
 	// SecurityToken, when set, makes the access key temporary: signed
 	// requests must carry this X-Security-Token, signed.
 	SecurityToken string
-	// Clock is the emulator's notion of time for job progress, visibility
-	// delays and delay faults, so tests can drive it with a fake clock.
-	// nil means the wall clock.
-	Clock clockwork.Clock
-	// JobDuration is how long (in emulator time) the jobs of tasks created
-	// through the public POST APIs take to finish, unless a Rule says
-	// otherwise: command jobs report 1 (running) until then; app-install
-	// jobs report 0 (not started) for the first half and 1 for the
-	// second, as the real API's do.
+	// ClockOffset is how far the emulator's clock runs ahead of the
+	// machine's (negative: behind), as an API gateway whose clock is off
+	// would, so tests can see what a client does when the gateway refuses
+	// the date of its signatures. It shifts every time the emulator reads:
+	// the X-Sdk-Date check, Request.Time, the Date header of API answers
+	// and the progress of jobs (which, measured from a shifted start, does
+	// not change). 0 means the machine's clock.
+	ClockOffset time.Duration
+	// JobDuration is how long the jobs of tasks created through the
+	// public POST APIs take to finish, unless a Rule says otherwise:
+	// command jobs report 1 (running) until then; app-install jobs report
+	// 0 (not started) for the first half and 1 for the second, as the
+	// real API's do.
 	// 0 means 5s; a negative value means they finish at once.
 	JobDuration time.Duration
 	// Instances lists the phone ids that exist. A job submitted for any
@@ -114,7 +125,7 @@ const (
 // API. It is safe for concurrent use; create it with New.
 type Emulator struct {
 	token       string
-	clock       clockwork.Clock
+	clockOffset time.Duration
 	jobDuration time.Duration
 	instances   map[string]bool // nil: every id exists; replaced, never updated, by AddPhones
 	logf        func(format string, args ...any)
@@ -160,16 +171,13 @@ func New(opts Options) *Emulator {
 	}
 	e := &Emulator{
 		token:       opts.Token,
-		clock:       opts.Clock,
+		clockOffset: opts.ClockOffset,
 		jobDuration: opts.JobDuration,
 		logf:        opts.Logf,
 		tasks:       make(map[string]*task),
 	}
 	e.accessKey, e.secretKey, e.securityToken = opts.AccessKey, opts.SecretKey, opts.SecurityToken
 	e.nestedInstall = opts.InstallResponse == InstallResponseNested
-	if e.clock == nil {
-		e.clock = clockwork.NewRealClock()
-	}
 	if e.jobDuration == 0 {
 		e.jobDuration = defaultJobDuration
 	} else if e.jobDuration < 0 {
@@ -187,10 +195,16 @@ func New(opts Options) *Emulator {
 	return e
 }
 
+// now is the time on the emulator's clock. It keeps time.Now's monotonic
+// reading, so the durations measured between two readings (job progress)
+// ignore changes of the machine's wall clock.
+func (e *Emulator) now() time.Time { return time.Now().Add(e.clockOffset) }
+
 // Request is the record of one API request, so tests can assert what the
 // client actually sent (headers, retries, request ids) and what it got.
 type Request struct {
-	// Time is when the request arrived, on the emulator clock.
+	// Time is when the request arrived, on the emulator's clock (see
+	// Options.ClockOffset), in UTC, as a gateway logs it.
 	Time time.Time `json:"time"`
 	// Method and Path are the HTTP method and URL path (after any
 	// http.StripPrefix the handler is mounted under).
@@ -289,7 +303,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := &exchange{
 		e: e,
 		rec: Request{
-			Time:      e.clock.Now(),
+			Time:      e.now().UTC(),
 			Method:    r.Method,
 			Path:      r.URL.Path,
 			RequestID: r.Header.Get("X-Request-Id"),
@@ -356,6 +370,10 @@ func (s *statusWriter) WriteHeader(status int) {
 	if !s.wroteHeader {
 		s.wroteHeader = true
 		s.x.commit(status)
+		// The emulator's clock, which Options.ClockOffset may set apart
+		// from the machine's that net/http would use: a client that
+		// reads the server's time from an answer must see the gateway's.
+		s.Header().Set("Date", s.x.e.now().UTC().Format(http.TimeFormat))
 	}
 	s.ResponseWriter.WriteHeader(status)
 }

@@ -2,15 +2,15 @@ package emulator
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
 )
 
 // FaultKind names a way the emulator misbehaves, so tests can prove the
@@ -20,7 +20,8 @@ type FaultKind string
 // The fault kinds. Kinds that answer "normally" (delay, truncate, reset,
 // wrong_content_type) run the real handler, with its side effects (a POST
 // creates its task, a GET counts as a read); the others replace the answer
-// and do not reach the handler at all, unless the fault sets Process.
+// and do not reach the handler at all, unless the fault sets Process
+// (which redirect refuses).
 const (
 	// FaultError answers {"error_code":Code,"error_msg":Message,
 	// "request_id":...} with HTTP Status (default 500; 200 allowed, as the
@@ -48,8 +49,8 @@ const (
 	// X-Idempotency-Key header), so a dropped submit always surfaces as
 	// a client error.
 	FaultDrop FaultKind = "drop"
-	// FaultDelay waits Delay on the emulator clock (ending early, with no
-	// response, if the request's context ends) and then answers normally.
+	// FaultDelay waits Delay (ending early, with no response, if the
+	// request's context ends) and then answers normally.
 	FaultDelay FaultKind = "delay"
 	// FaultEmpty answers HTTP 200 application/json with an empty body.
 	FaultEmpty FaultKind = "empty"
@@ -64,11 +65,28 @@ const (
 	// application/json and Body exactly as given: for wire details a JSON
 	// encoder cannot produce, such as invalid UTF-8 inside a string.
 	FaultRaw FaultKind = "raw"
+	// FaultRedirect answers HTTP Status (301, 302, 303, 307 or 308;
+	// default 307) with a Location header (the fault's Location) and a
+	// short text/html page, as a misconfigured gateway or proxy in front
+	// of the API might, to prove the client never follows a redirect: a
+	// client that did could resend its credentials to another host (Go's
+	// http.Client, for one, keeps an X-Auth-Token header when it follows).
+	// The request goes no further: no task is created, no read counted.
+	FaultRedirect FaultKind = "redirect"
 )
 
 var faultKinds = map[FaultKind]bool{
 	FaultError: true, FaultHTML: true, FaultMalformed: true, FaultTruncate: true, FaultReset: true, FaultDrop: true,
 	FaultDelay: true, FaultEmpty: true, FaultOversize: true, FaultWrongContentType: true, FaultRaw: true,
+	FaultRedirect: true,
+}
+
+// redirectStatuses are the statuses a FaultRedirect may answer: those
+// with which a server sends a client elsewhere (not 300, a choice, nor
+// 304, which is about caching).
+var redirectStatuses = map[int]bool{
+	http.StatusMovedPermanently: true, http.StatusFound: true, http.StatusSeeOther: true,
+	http.StatusTemporaryRedirect: true, http.StatusPermanentRedirect: true,
 }
 
 // handlerRuns holds the kinds that deliver (a mangled or late version of)
@@ -90,8 +108,9 @@ type Fault struct {
 	Count int `json:"count"`
 	// Kind is what goes wrong.
 	Kind FaultKind `json:"kind"`
-	// Status is the HTTP status for FaultError (default 500) and FaultHTML
-	// (default 502); it must be 0 for other kinds.
+	// Status is the HTTP status for FaultError (default 500), FaultHTML
+	// (default 502), FaultRaw (default 200) and FaultRedirect (default
+	// 307); it must be 0 for other kinds.
 	Status int `json:"status,omitempty"`
 	// Code is the error_code for FaultError. Default by status: 400
 	// KOOPHONE.API.1000, 401 APIGW.0301, 404 APIGW.0101, 413 APIGW.0201,
@@ -103,11 +122,16 @@ type Fault struct {
 	// RetryAfter, if set, is sent verbatim as the Retry-After header (by
 	// every kind that writes a response), to test the client's backoff.
 	RetryAfter string `json:"retry_after,omitempty"`
-	// Delay is how long a FaultDelay waits, in emulator time.
+	// Delay is how long a FaultDelay waits.
 	Delay Duration `json:"delay,omitempty"`
 	// Body is the exact response body of a FaultRaw, sent byte for byte
 	// (a Go string may hold bytes that are not valid UTF-8).
 	Body string `json:"body,omitempty"`
+	// Location is where a FaultRedirect sends the client, sent as the
+	// Location header: required for it, an absolute http or https URL
+	// (typically of a server the test watches, to see whether the client
+	// came); not allowed for other kinds.
+	Location string `json:"location,omitempty"`
 	// Process makes the real handler run first, with all its side effects
 	// (a POST creates its task, a GET counts as a read), and then throws
 	// its answer away and misbehaves as Kind says: "the submit succeeded
@@ -117,7 +141,8 @@ type Fault struct {
 	// answer (error, html, malformed, raw, empty, oversize, drop); delay,
 	// truncate, reset and wrong_content_type always run the handler, so
 	// AddFault rejects it for them rather than let it look like it
-	// changes something.
+	// changes something; and for redirect, as a gateway that redirects a
+	// request has not passed it on.
 	Process bool `json:"process,omitempty"`
 }
 
@@ -178,7 +203,7 @@ func (e *Emulator) PendingFaults() []Fault {
 
 func normalizeFault(f *Fault) error {
 	if !faultKinds[f.Kind] {
-		return fieldErr("kind", "unknown fault kind %q (want one of error, html, malformed, truncate, reset, drop, delay, empty, oversize, wrong_content_type, raw)", f.Kind)
+		return fieldErr("kind", "unknown fault kind %q (want one of error, html, malformed, truncate, reset, drop, delay, empty, oversize, wrong_content_type, raw, redirect)", f.Kind)
 	}
 	switch {
 	case f.Count == 0:
@@ -202,13 +227,23 @@ func normalizeFault(f *Fault) error {
 		if f.Status == 0 {
 			f.Status = http.StatusOK
 		}
+	case FaultRedirect:
+		if f.Status == 0 {
+			f.Status = http.StatusTemporaryRedirect
+		}
+		if !redirectStatuses[f.Status] {
+			return fieldErr("status", "fault status %d for kind redirect: want 301, 302, 303, 307 or 308", f.Status)
+		}
 	default:
 		if f.Status != 0 {
-			return fieldErr("status", "fault status applies only to kinds error, html and raw, not %s", f.Kind)
+			return fieldErr("status", "fault status applies only to kinds error, html, raw and redirect, not %s", f.Kind)
 		}
 	}
 	if f.Kind != FaultRaw && f.Body != "" {
 		return fieldErr("body", "fault body applies only to kind raw, not %s", f.Kind)
+	}
+	if err := checkLocation(f); err != nil {
+		return err
 	}
 	if f.Status != 0 && (f.Status < 200 || f.Status > 599) {
 		return fieldErr("status", "fault status %d: want 200..599", f.Status)
@@ -234,6 +269,9 @@ func normalizeFault(f *Fault) error {
 			}
 		}
 	}
+	if f.Process && f.Kind == FaultRedirect {
+		return fieldErr("process", "fault process does not apply to kind redirect: a gateway that redirects a request has not acted on it")
+	}
 	if f.Process && handlerRuns[f.Kind] {
 		return fieldErr("process", "fault process applies only to kinds that replace the answer (error, html, malformed, raw, empty, oversize, drop), not %s, which always runs the handler", f.Kind)
 	}
@@ -242,6 +280,26 @@ func normalizeFault(f *Fault) error {
 		return fieldErr("delay", "fault kind delay needs a positive delay, got %s", f.Delay)
 	case f.Kind != FaultDelay && f.Delay != 0:
 		return fieldErr("delay", "fault delay applies only to kind delay, not %s", f.Kind)
+	}
+	return nil
+}
+
+// checkLocation checks that a redirect has an absolute http(s) Location,
+// and that no other kind has one.
+func checkLocation(f *Fault) error {
+	switch {
+	case f.Kind != FaultRedirect && f.Location != "":
+		return fieldErr("location", "fault location applies only to kind redirect, not %s", f.Kind)
+	case f.Kind != FaultRedirect:
+		return nil
+	case f.Location == "":
+		return fieldErr("location", "required for kind redirect: the absolute http or https URL to send the client to")
+	}
+	// url.Parse refuses control characters, so the value cannot split
+	// the header it is sent in.
+	u, err := url.Parse(f.Location)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fieldErr("location", "%q: want an absolute http or https URL, such as \"https://elsewhere.example/v1/instances\"", f.Location)
 	}
 	return nil
 }
@@ -268,6 +326,14 @@ func (e *Emulator) takeFault(path string, rt route, taskID string) (Fault, bool)
 }
 
 const htmlGatewayPage = `<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>koophone-emulator</center></body></html>`
+
+// redirectPage is the body of a FaultRedirect's answer: a short page, as
+// a gateway sends with a redirect, that names the status and not the
+// Location (which would need escaping), so it is the same for every one.
+func redirectPage(status int) string {
+	title := fmt.Sprintf("%d %s", status, http.StatusText(status))
+	return "<html><head><title>" + title + "</title></head><body><center><h1>" + title + "</h1></center><hr><center>koophone-emulator</center></body></html>"
+}
 
 // oversizeExecuteMsg is how many bytes of execute_msg the oversize fault
 // sends: comfortably over the 16 MiB a client is expected to accept.
@@ -303,6 +369,13 @@ func (e *Emulator) applyFault(w *statusWriter, r *http.Request, x *exchange, rt 
 		w.Header().Set("Content-Length", strconv.Itoa(len(f.Body)))
 		w.WriteHeader(f.Status)
 		_, _ = io.WriteString(w, f.Body)
+	case FaultRedirect:
+		page := redirectPage(f.Status)
+		w.Header().Set("Location", f.Location)
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("Content-Length", strconv.Itoa(len(page)))
+		w.WriteHeader(f.Status)
+		_, _ = io.WriteString(w, page)
 	case FaultEmpty:
 		w.Header().Set("Content-Type", jsonContentType)
 		w.Header().Set("Content-Length", "0")
@@ -319,7 +392,22 @@ func (e *Emulator) applyFault(w *statusWriter, r *http.Request, x *exchange, rt 
 		w.WriteHeader(b.statusCode())
 		_, _ = w.Write(b.body.Bytes())
 	case FaultDelay:
-		if err := clockctx.Sleep(r.Context(), e.clock, time.Duration(f.Delay)); err != nil {
+		// Read the body first: net/http notices that the client went away
+		// (and ends r.Context) only once the body has been read, so a
+		// delayed submit would otherwise be held for the whole delay after
+		// its client gave up.
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			x.commit(0)
+			abortConnection(w)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		timer := time.NewTimer(time.Duration(f.Delay))
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-r.Context().Done():
 			// The client went away or the server is shutting down:
 			// close without a response (returning would send an empty 200).
 			x.commit(0)
@@ -370,7 +458,7 @@ func writeTruncated(w *statusWriter, x *exchange, status int, body []byte, reset
 	defer conn.Close()
 	x.commit(status)
 	h := w.Header().Clone()
-	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	h.Set("Date", x.e.now().UTC().Format(http.TimeFormat))
 	fmt.Fprintf(brw, "HTTP/1.1 %d %s\r\n", status, http.StatusText(status))
 	_ = h.Write(brw)
 	_, _ = brw.WriteString("\r\n")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -12,7 +13,9 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -239,7 +242,11 @@ func TestFaultDrop(t *testing.T) {
 }
 
 func TestFaultDelay(t *testing.T) {
-	v := newEnv(t, Options{})
+	synctest.Test(t, testFaultDelay)
+}
+
+func testFaultDelay(t *testing.T) {
+	v := bubbleEnv(t, Options{})
 	id := v.addTask(TaskSpec{Jobs: []JobSpec{{Status: 2, After: Duration(10 * time.Second)}}})
 	v.addFault(Fault{Kind: FaultDelay, Delay: Duration(30 * time.Second)})
 	done := make(chan resp, 1)
@@ -250,21 +257,20 @@ func TestFaultDelay(t *testing.T) {
 		}
 		done <- r
 	}()
-	if err := v.clk.BlockUntilContext(context.Background(), 1); err != nil {
-		t.Fatal(err)
-	}
+	synctest.Wait() // the handler waits out the delay
 	select {
 	case <-done:
 		t.Fatal("answered before the delay elapsed")
-	case <-time.After(5 * time.Millisecond):
+	default:
 	}
-	v.clk.Advance(30*time.Second - time.Nanosecond)
+	time.Sleep(30*time.Second - time.Nanosecond)
+	synctest.Wait()
 	select {
 	case <-done:
 		t.Fatal("answered before the delay elapsed")
-	case <-time.After(5 * time.Millisecond):
+	default:
 	}
-	v.clk.Advance(time.Nanosecond)
+	time.Sleep(time.Nanosecond)
 	r := <-done
 	// Answered normally, as of the time after the delay: the job is final.
 	if s := jobsOf(t, r)[0]["status"]; s != json.Number("2") {
@@ -276,7 +282,11 @@ func TestFaultDelay(t *testing.T) {
 }
 
 func TestFaultDelayEndsWithContext(t *testing.T) {
-	v := newEnv(t, Options{})
+	synctest.Test(t, testFaultDelayEndsWithContext)
+}
+
+func testFaultDelayEndsWithContext(t *testing.T) {
+	v := bubbleEnv(t, Options{})
 	v.addFault(Fault{Kind: FaultDelay, Delay: Duration(time.Hour)})
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
@@ -287,18 +297,23 @@ func TestFaultDelayEndsWithContext(t *testing.T) {
 		}
 		errc <- err
 	}()
-	if err := v.clk.BlockUntilContext(context.Background(), 1); err != nil {
-		t.Fatal(err)
-	}
+	synctest.Wait() // the handler waits out the delay
+	start := time.Now()
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v", err)
 	}
 	// The handler notices the closed connection and gives up without
-	// waiting for the emulator clock.
-	waitFor(t, "the delayed request to be recorded", func() bool { return len(v.emu.Requests()) == 1 })
+	// waiting for the delay to pass.
+	synctest.Wait()
+	if len(v.emu.Requests()) != 1 {
+		t.Fatalf("%d requests recorded, want the delayed one", len(v.emu.Requests()))
+	}
 	if rq := v.emu.Requests()[0]; rq.Status != 0 || rq.Fault != FaultDelay {
 		t.Errorf("recorded %+v", rq)
+	}
+	if d := time.Since(start); d != 0 {
+		t.Errorf("the handler gave up after %s, want at once", d)
 	}
 }
 
@@ -405,7 +420,11 @@ func TestFaultForeverAndFIFO(t *testing.T) {
 }
 
 func TestFaultOrderOfChecks(t *testing.T) {
-	v := newEnv(t, Options{})
+	synctest.Test(t, testFaultOrderOfChecks)
+}
+
+func testFaultOrderOfChecks(t *testing.T) {
+	v := bubbleEnv(t, Options{})
 	v.addFault(Fault{Kind: FaultError, Status: 503})
 	// Unrouted and unauthenticated requests do not consume faults.
 	wantErr(t, v.do(http.MethodGet, "/nope", nil), 404, "APIGW.0101")
@@ -420,10 +439,8 @@ func TestFaultOrderOfChecks(t *testing.T) {
 	v.addFault(Fault{Kind: FaultDelay, Delay: Duration(time.Second)})
 	done := make(chan resp, 1)
 	go func() { r, _ := v.send(http.MethodGet, "/v1/instances/tasks/x", nil, noRequestID()); done <- r }()
-	if err := v.clk.BlockUntilContext(context.Background(), 1); err != nil {
-		t.Fatal(err)
-	}
-	v.clk.Advance(time.Second)
+	synctest.Wait()
+	time.Sleep(time.Second)
 	wantErr(t, <-done, 200, "KOOPHONE.API.0002")
 }
 
@@ -452,6 +469,20 @@ func TestAddFaultValidation(t *testing.T) {
 		{"process for truncate", Fault{Kind: FaultTruncate, Process: true}, "not truncate, which always runs the handler"},
 		{"process for reset", Fault{Kind: FaultReset, Process: true}, "not reset"},
 		{"process for wrong_content_type", Fault{Kind: FaultWrongContentType, Process: true}, "not wrong_content_type"},
+		{"redirect without location", Fault{Kind: FaultRedirect}, "location: required for kind redirect"},
+		{"redirect to a relative URL", Fault{Kind: FaultRedirect, Location: "/v1/elsewhere"}, `location: "/v1/elsewhere": want an absolute http or https URL`},
+		{"redirect to a host without scheme", Fault{Kind: FaultRedirect, Location: "elsewhere.example/v1"}, "want an absolute http or https URL"},
+		{"redirect to ftp", Fault{Kind: FaultRedirect, Location: "ftp://elsewhere.example/"}, "want an absolute http or https URL"},
+		{"redirect without host", Fault{Kind: FaultRedirect, Location: "https:///v1"}, "want an absolute http or https URL"},
+		{"redirect location with a line break", Fault{Kind: FaultRedirect, Location: "https://elsewhere.example/\r\nX-Evil: 1"}, "want an absolute http or https URL"},
+		{"redirect with status 200", Fault{Kind: FaultRedirect, Location: redirectTarget, Status: 200}, "status: fault status 200 for kind redirect: want 301, 302, 303, 307 or 308"},
+		{"redirect with status 304", Fault{Kind: FaultRedirect, Location: redirectTarget, Status: 304}, "want 301, 302, 303, 307 or 308"},
+		{"redirect with status 300", Fault{Kind: FaultRedirect, Location: redirectTarget, Status: 300}, "want 301, 302, 303, 307 or 308"},
+		{"redirect with process", Fault{Kind: FaultRedirect, Location: redirectTarget, Process: true}, "process: fault process does not apply to kind redirect"},
+		{"redirect with a body", Fault{Kind: FaultRedirect, Location: redirectTarget, Body: "{}"}, "body applies only to kind raw"},
+		{"redirect with a code", Fault{Kind: FaultRedirect, Location: redirectTarget, Code: "X"}, "code and message apply only to kind error"},
+		{"location for error", Fault{Kind: FaultError, Location: redirectTarget}, "location: fault location applies only to kind redirect, not error"},
+		{"location for raw", Fault{Kind: FaultRaw, Location: redirectTarget}, "fault location applies only to kind redirect, not raw"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -473,9 +504,96 @@ func TestAddFaultValidation(t *testing.T) {
 			t.Errorf("%s with process: %v", k, err)
 		}
 	}
+	redirects := len(e.PendingFaults())
+	for _, status := range []int{0, 301, 302, 303, 307, 308} {
+		if err := e.AddFault(Fault{Kind: FaultRedirect, Status: status, Location: redirectTarget, RetryAfter: "1"}); err != nil {
+			t.Errorf("redirect %d: %v", status, err)
+		}
+	}
+	if err := e.AddFault(Fault{Kind: FaultRedirect, Location: "HTTP://elsewhere.example:8080/x?y=1#z"}); err != nil {
+		t.Errorf("redirect to an upper-case scheme, a port, a query and a fragment: %v", err)
+	}
 	pf := e.PendingFaults()
 	if pf[0].Count != 1 || pf[0].Status != 500 || pf[0].Code != "KOOPHONE.API.9999" || pf[1].Status != 502 {
 		t.Errorf("defaults not applied: %+v", pf[:2])
+	}
+	if r := pf[redirects]; r.Kind != FaultRedirect || r.Status != http.StatusTemporaryRedirect || r.Location != redirectTarget {
+		t.Errorf("redirect defaults not applied: %+v", r)
+	}
+}
+
+// redirectTarget is where redirect faults send clients in tests.
+const redirectTarget = "https://elsewhere.example/v1/instances"
+
+// A redirect fault answers every endpoint a client uses with a 3xx and
+// the Location, without running the handler: no task is created, no read
+// counted.
+func TestFaultRedirect(t *testing.T) {
+	cases := []struct {
+		name, method, path string
+		body               any
+		status, want       int
+	}{
+		{"task query, default status", http.MethodGet, "/v1/instances/tasks/seeded", nil, 0, http.StatusTemporaryRedirect},
+		{"async command", http.MethodPost, pathAsync, `{"command":"ls","instance_ids":["p1"]}`, http.StatusFound, http.StatusFound},
+		{"app install", http.MethodPost, pathInstall, validInstall(), http.StatusPermanentRedirect, http.StatusPermanentRedirect},
+		{"phone listing", http.MethodGet, pathList + "?page_no=1&page_size=10", nil, http.StatusMovedPermanently, http.StatusMovedPermanently},
+		{"see other", http.MethodPost, pathAsync, `{"command":"ls","instance_ids":["p1"]}`, http.StatusSeeOther, http.StatusSeeOther},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := newEnv(t, Options{Phones: []Phone{{InstanceID: "p1"}}})
+			// As the provider's client must: look at the redirect, never
+			// follow it.
+			v.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+			seeded := v.addTask(TaskSpec{TaskID: "seeded", Jobs: []JobSpec{{Status: StatusSucceeded}}})
+			v.addFault(Fault{Match: strings.SplitN(c.path, "?", 2)[0], Kind: FaultRedirect, Status: c.status, Location: redirectTarget, RetryAfter: "2"})
+			r := v.do(c.method, c.path, c.body, withHeader("X-Request-Id", "rd-1"))
+			if r.status != c.want || r.header.Get("Location") != redirectTarget || r.header.Get("Content-Type") != "text/html" ||
+				r.header.Get("X-Request-Id") != "rd-1" || r.header.Get("Retry-After") != "2" {
+				t.Errorf("got %d, headers %v", r.status, r.header)
+			}
+			title := fmt.Sprintf("<title>%d %s</title>", c.want, http.StatusText(c.want))
+			if body := string(r.body); !strings.HasPrefix(body, "<html><head>"+title) || !strings.HasSuffix(body, "</html>") || strings.Contains(body, redirectTarget) {
+				t.Errorf("body %q, want a short HTML page titled %s", body, title)
+			}
+			if ids := v.emu.TaskIDs(); len(ids) != 1 || ids[0] != seeded {
+				t.Errorf("TaskIDs %v: the redirected request created a task", ids)
+			}
+			if n := v.emu.Reads(seeded); n != 0 {
+				t.Errorf("Reads %d: the redirected request reached the handler", n)
+			}
+			if rq := lastRequest(t, v.emu); rq.Fault != FaultRedirect || rq.Status != c.want || rq.RequestID != "rd-1" {
+				t.Errorf("recorded %+v", rq)
+			}
+			if pf := v.emu.PendingFaults(); len(pf) != 0 {
+				t.Errorf("the fault was not used up: %+v", pf)
+			}
+			// Used up: the next request is answered.
+			if r := v.do(c.method, c.path, c.body); r.status != http.StatusOK {
+				t.Errorf("after the fault: %d %s", r.status, r.body)
+			}
+		})
+	}
+}
+
+// The redirect is one a client that follows redirects does follow: that
+// is the client the provider must not be.
+func TestFaultRedirectIsFollowable(t *testing.T) {
+	var landed atomic.Pointer[http.Request]
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		landed.Store(r)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer target.Close()
+	v := newEnv(t, Options{})
+	v.client = &http.Client{} // follows redirects, as http.DefaultClient does
+	v.addFault(Fault{Kind: FaultRedirect, Location: target.URL + "/landed?from=emulator"})
+	if r := v.getTask("any"); r.status != http.StatusNoContent {
+		t.Fatalf("status %d, want the target's 204", r.status)
+	}
+	if r := landed.Load(); r == nil || r.Method != http.MethodGet || r.URL.Path != "/landed" || r.URL.RawQuery != "from=emulator" {
+		t.Errorf("the target got %+v", r)
 	}
 }
 

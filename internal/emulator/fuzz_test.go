@@ -9,9 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/jonboulle/clockwork"
 )
 
 const fuzzToken = "fuzz-token-secret"
@@ -32,7 +29,7 @@ func FuzzEmulatorRequest(f *testing.F) {
 		if requestID != "" {
 			req.Header.Set("X-Request-Id", requestID)
 		}
-		emu := New(Options{Token: fuzzToken, Clock: clockwork.NewFakeClockAt(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), JobDuration: -1})
+		emu := New(Options{Token: fuzzToken, JobDuration: -1})
 		if _, err := emu.AddTask(TaskSpec{TaskID: "seeded", Jobs: []JobSpec{{Status: StatusSucceeded}}}); err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +81,7 @@ func FuzzParseSeed(f *testing.F) {
 			}
 			return
 		}
-		e := New(Options{Token: fuzzToken, Clock: clockwork.NewFakeClock()})
+		e := New(Options{Token: fuzzToken})
 		_, _ = e.ApplySeed(seed)
 	})
 }

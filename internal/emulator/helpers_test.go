@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/jonboulle/clockwork"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,35 +20,62 @@ var (
 	hex32Re   = regexp.MustCompile(`^[0-9a-f]{32}$`)
 	installRe = regexp.MustCompile(`^ZGCA[0-9a-f]{28}$`)
 	uuidRe    = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	epoch     = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	// epoch is the time on the emulator's clock when a bubbleEnv starts.
+	epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 )
 
-// env is an emulator behind a real HTTP server driven by a fake clock.
+// env is an emulator behind an HTTP server, and a client of it.
 type env struct {
 	t      *testing.T
 	emu    *Emulator
-	clk    *clockwork.FakeClock
-	srv    *httptest.Server
+	url    string           // the server's base URL
+	srv    *httptest.Server // newEnv's; nil for a bubbleEnv
 	client *http.Client
 	seq    atomic.Int64
 }
 
+// newEnv serves the emulator on a real socket (httptest), on the
+// machine's clock, for tests that do not need time to pass.
 func newEnv(t *testing.T, opts Options) *env {
 	t.Helper()
-	clk := clockwork.NewFakeClockAt(epoch)
 	if opts.Token == "" {
 		opts.Token = testToken
-	}
-	if opts.Clock == nil {
-		opts.Clock = clk
 	}
 	emu := New(opts)
 	srv := httptest.NewUnstartedServer(emu)
 	srv.Config.ConnState = emu.ConnState
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &env{t: t, emu: emu, clk: clk, srv: srv, client: srv.Client()}
+	return &env{t: t, emu: emu, url: srv.URL, srv: srv, client: srv.Client()}
 }
+
+// bubbleEnv serves the emulator in memory, for tests that move time: call
+// it inside synctest.Test, then time.Sleep(d) moves the emulator's clock
+// by exactly d. The emulator's clock reads epoch when bubbleEnv returns
+// (unless opts has a ClockOffset), so tests can assert exact times. The
+// bubble's cleanup closes the client's connections, then the server.
+func bubbleEnv(t *testing.T, opts Options) *env {
+	t.Helper()
+	if opts.Token == "" && opts.AccessKey == "" {
+		opts.Token = testToken
+	}
+	if opts.ClockOffset == 0 {
+		opts.ClockOffset = atEpoch()
+	}
+	emu := New(opts)
+	srv := ServeInMemory(emu)
+	tr := &http.Transport{DialContext: srv.DialContext}
+	t.Cleanup(func() {
+		tr.CloseIdleConnections()
+		srv.Close()
+	})
+	return &env{t: t, emu: emu, url: InMemoryURL, client: &http.Client{Transport: tr}}
+}
+
+// atEpoch is the ClockOffset that sets the emulator's clock to epoch now.
+// Inside a synctest bubble, where time.Now starts at 2000-01-01 00:00 UTC
+// and only moves when the test lets it, the offset is exact.
+func atEpoch() time.Duration { return time.Until(epoch) }
 
 // resp is a fully read response.
 type resp struct {
@@ -113,7 +139,7 @@ func (v *env) newRequest(method, path string, body any, opts ...reqOpt) *http.Re
 	default:
 		rd = bytes.NewReader(mustJSON(v.t, b))
 	}
-	req, err := http.NewRequest(method, v.srv.URL+path, rd)
+	req, err := http.NewRequest(method, v.url+path, rd)
 	if err != nil {
 		v.t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 )
 
 const pathList = "/v1/instances/batch-query"
@@ -174,7 +176,11 @@ func TestListInstancesFaults(t *testing.T) {
 // their ids checked; once there are phones, they (with Options.Instances)
 // are the ids that exist for submitted jobs, and Reset keeps them.
 func TestPhonesAreTheInstancesThatExist(t *testing.T) {
-	v := newEnv(t, Options{Phones: []Phone{{InstanceID: "p1"}}, Instances: []string{"legacy"}})
+	synctest.Test(t, testPhonesAreTheInstancesThatExist)
+}
+
+func testPhonesAreTheInstancesThatExist(t *testing.T) {
+	v := bubbleEnv(t, Options{Phones: []Phone{{InstanceID: "p1"}}, Instances: []string{"legacy"}})
 	seed, err := ParseSeed([]byte(`{"phones": [{"instance_id": "p2", "pool_name": "game-test"}, {"instance_id": "p3"}]}`))
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +197,7 @@ func TestPhonesAreTheInstancesThatExist(t *testing.T) {
 	}
 	r := v.do(http.MethodPost, pathAsync, map[string]any{"command": "ls", "instance_ids": []string{"p1", "p3", "legacy", "ghost"}})
 	taskID, _ := submitData(t, r)
-	v.clk.Advance(defaultJobDuration)
+	time.Sleep(defaultJobDuration)
 	var codes []string
 	for _, j := range jobsOf(t, v.getTask(taskID)) {
 		code, _ := j["error_code"].(string)

@@ -58,14 +58,21 @@ type Rule struct {
 	ErrorCode  *string `json:"error_code,omitempty"`
 	ErrorMsg   *string `json:"error_msg,omitempty"`
 	ExecuteMsg *string `json:"execute_msg,omitempty"`
-	// After is how long after the submit (in emulator time) the jobs end;
-	// nil means Options.JobDuration. Not allowed with status 0 or 1.
+	// After is how long after the submit the jobs end; nil means
+	// Options.JobDuration. Not allowed with status 0 or 1.
 	After *Duration `json:"after,omitempty"`
 	// StartAfter, for kind app_install only, is how long the jobs report
 	// 0 (not started) before they report 1 (running); nil means half of
 	// After. A job whose After comes first goes from 0 straight to its
 	// status. Not allowed with status 0.
 	StartAfter *Duration `json:"start_after,omitempty"`
+	// ListedAfter and ListedAfterPolls make the matching jobs listed late
+	// by the task query, as JobSpec's fields of the same names do (timed
+	// from the submit): the submit's cmd_jobs names the job at once, yet
+	// GET /v1/instances/tasks/{task_id} leaves it out until then. Zero
+	// (both) lists it at once. Allowed with every status.
+	ListedAfter      Duration `json:"listed_after"`
+	ListedAfterPolls int      `json:"listed_after_polls"`
 }
 
 // rule is a validated Rule, its regular expression compiled.
@@ -189,6 +196,10 @@ func checkRuleOutcome(r Rule, install bool) error {
 		return fieldErr("after", "must not be negative, got %s", *r.After)
 	case r.StartAfter != nil && *r.StartAfter < 0:
 		return fieldErr("start_after", "must not be negative, got %s", *r.StartAfter)
+	case r.ListedAfter < 0:
+		return fieldErr("listed_after", "must not be negative, got %s", r.ListedAfter)
+	case r.ListedAfterPolls < 0:
+		return fieldErr("listed_after_polls", "must not be negative, got %d", r.ListedAfterPolls)
 	case r.ExecuteMsg != nil && len(*r.ExecuteMsg) > maxExecuteMsg:
 		return fieldErr("execute_msg", "must be at most %d bytes, as the API's, got %d", maxExecuteMsg, len(*r.ExecuteMsg))
 	}
@@ -236,6 +247,7 @@ func (r *rule) matches(s submission, instance string) bool {
 // rules[index], says.
 func (r *rule) decide(j *JobSpec, index int, s submission) {
 	j.Status = *r.Status
+	j.ListedAfter, j.ListedAfterPolls = r.ListedAfter, r.ListedAfterPolls
 	if r.After != nil {
 		j.After = *r.After
 		if s.install {

@@ -3,8 +3,10 @@ package emulator
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -197,18 +199,20 @@ func TestSubmitRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			v := newEnv(t, Options{JobDuration: jobDuration, Instances: c.instances})
-			if err := v.emu.AddRules(c.rules...); err != nil {
-				t.Fatal(err)
-			}
-			id := v.submitWork(c.install, c.work, c.phones)
-			start := v.clk.Now()
-			for _, ch := range c.checks {
-				v.clk.Advance(ch.at - v.clk.Now().Sub(start))
-				if got := jobStates(t, v.getTask(id)); strings.Join(got, "\n") != strings.Join(ch.want, "\n") {
-					t.Fatalf("at %s:\n got %v\nwant %v", ch.at, got, ch.want)
+			synctest.Test(t, func(t *testing.T) {
+				v := bubbleEnv(t, Options{JobDuration: jobDuration, Instances: c.instances})
+				if err := v.emu.AddRules(c.rules...); err != nil {
+					t.Fatal(err)
 				}
-			}
+				id := v.submitWork(c.install, c.work, c.phones)
+				start := time.Now()
+				for _, ch := range c.checks {
+					time.Sleep(ch.at - time.Since(start))
+					if got := jobStates(t, v.getTask(id)); strings.Join(got, "\n") != strings.Join(ch.want, "\n") {
+						t.Fatalf("at %s:\n got %v\nwant %v", ch.at, got, ch.want)
+					}
+				}
+			})
 		})
 	}
 }
@@ -246,7 +250,12 @@ func TestRuleValidation(t *testing.T) {
 		{"unknown field", `{"kind":"command","comand":"x","status":2}`, `rules[1]: unknown field "comand"`},
 		{"status as a string", `{"kind":"command","status":"2"}`, `rules[1].status: must be a JSON integer, got string`},
 		{"invalid duration", `{"kind":"command","status":2,"after":"5"}`, `rules[1].after: invalid duration "5"`},
+		{"negative listed_after", `{"kind":"command","status":2,"listed_after":"-1s"}`, `rules[1].listed_after: must not be negative, got -1s`},
+		{"negative listed_after_polls", `{"kind":"app_install","status":0,"listed_after_polls":-2}`, `rules[1].listed_after_polls: must not be negative, got -2`},
+		{"listed_after as a number", `{"kind":"command","status":2,"listed_after":5}`, `rules[1].listed_after: must be a JSON string, got number`},
 		{"execute_msg of 1024 bytes", `{"kind":"command","status":2,"execute_msg":"` + long + `"}`, ""},
+		{"listed late, never finishing", `{"kind":"command","status":1,"listed_after":"1s","listed_after_polls":2}`, ""},
+		{"listed late, never starting", `{"kind":"app_install","status":0,"listed_after_polls":1}`, ""},
 		{"never starts", `{"kind":"app_install","status":0,"phones":["p[0-9]"]}`, ""},
 		{"never finishes, starting late", `{"kind":"app_install","status":1,"start_after":"1s"}`, ""},
 		{"everything", `{"kind":"app_install","object_name":"a.b","phones":["x"],"status":3,"error_code":"E","error_msg":"M","execute_msg":"O","after":"2s","start_after":"1s"}`, ""},
@@ -272,6 +281,54 @@ func TestRuleValidation(t *testing.T) {
 	if err := e.AddRules(Rule{Kind: RuleCommand, Status: status(StatusSucceeded)}, Rule{Kind: RuleCommand}); err == nil ||
 		err.Error() != `emulator: rules[1].status: required: the status the jobs end with; for a rule of kind "command", 2 (succeeded), -1 (failed) or 1 (never finishes)` {
 		t.Errorf("AddRules: %v", err)
+	}
+}
+
+// A rule can make the jobs it decides listed late: the submit's cmd_jobs
+// names them at once, the task query only after ListedAfterPolls reads and
+// ListedAfter, counted from the submit.
+func TestRuleJobsListedLate(t *testing.T) {
+	synctest.Test(t, testRuleJobsListedLate)
+}
+
+func testRuleJobsListedLate(t *testing.T) {
+	v := bubbleEnv(t, Options{JobDuration: -1})
+	err := v.emu.AddRules(
+		Rule{Kind: RuleCommand, Phones: []string{"late"}, Status: status(StatusSucceeded), ExecuteMsg: sp("ok"), ListedAfterPolls: 2},
+		Rule{Kind: RuleAppInstall, Phones: []string{"slow"}, Status: status(StatusPending), ListedAfter: Duration(5 * time.Second)},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	taskID, cmdJobs := submitData(t, v.do(http.MethodPost, pathAsync, map[string]any{"command": "whoami", "instance_ids": []string{"early", "late"}}))
+	if len(cmdJobs) != 2 || cmdJobs[0]["instance_id"] != "early" || cmdJobs[1]["instance_id"] != "late" {
+		t.Fatalf("cmd_jobs %v, want both phones' jobs at once", cmdJobs)
+	}
+	early, late := str(t, cmdJobs[0]["job_id"]), str(t, cmdJobs[1]["job_id"])
+	for read, want := range [][]string{{early}, {early}, {early, late}} {
+		if got := jobIDs(t, v.getTask(taskID)); !slices.Equal(got, want) {
+			t.Errorf("read %d: jobs %v, want %v (early %s, late %s)", read+1, got, want, early, late)
+		}
+	}
+	// Once listed, the job is as the rule decided it.
+	if got := jobStates(t, v.getTask(taskID))[1]; got != doneJob(StatusSucceeded, "", "", sp("ok")) {
+		t.Errorf("the late job: %s", got)
+	}
+
+	body := validInstall()
+	body["instance_id_list"] = []string{"slow", "other"}
+	taskID, cmdJobs = submitData(t, v.do(http.MethodPost, pathInstall, body))
+	slow, other := str(t, cmdJobs[0]["job_id"]), str(t, cmdJobs[1]["job_id"])
+	time.Sleep(5*time.Second - time.Nanosecond)
+	if got := jobIDs(t, v.getTask(taskID)); !slices.Equal(got, []string{other}) {
+		t.Errorf("before 5s: jobs %v, want only %s", got, other)
+	}
+	time.Sleep(time.Nanosecond)
+	if got := jobIDs(t, v.getTask(taskID)); !slices.Equal(got, []string{slow, other}) {
+		t.Errorf("at 5s: jobs %v, want %s and %s", got, slow, other)
+	}
+	if got := jobStates(t, v.getTask(taskID))[0]; got != pendingJob {
+		t.Errorf("the slow install, which never starts: %s", got)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -37,8 +38,13 @@ func TestSeedErrorsNameTheField(t *testing.T) {
 		{"duplicate job", `{"tasks":[{"jobs":[{"job_id":"j"},{"job_id":"j"}]}]}`, `tasks[0].jobs[1].job_id: "j" duplicates jobs[0]`},
 		{"negative job delay", `{"tasks":[{"jobs":[{"start_after_polls":-1}]}]}`, `tasks[0].jobs[0].start_after_polls: must not be negative`},
 		{"invalid fault", `{"faults":[{"kind":"error"},{"kind":"boom"}]}`, `faults[1].kind: unknown fault kind "boom"`},
-		{"fault field for another kind", `{"faults":[{"kind":"drop","status":500}]}`, `faults[0].status: fault status applies only to kinds error, html and raw, not drop`},
+		{"fault field for another kind", `{"faults":[{"kind":"drop","status":500}]}`, `faults[0].status: fault status applies only to kinds error, html, raw and redirect, not drop`},
 		{"invalid rule", `{"rules":[{"kind":"command","command":"(","status":2}]}`, `rules[0].command: invalid regular expression "(": missing closing )`},
+		{"location for another kind", `{"faults":[{"kind":"error","location":"https://elsewhere.example/"}]}`, `faults[0].location: fault location applies only to kind redirect, not error`},
+		{"redirect without location", `{"faults":[{"kind":"redirect","status":302}]}`, `faults[0].location: required for kind redirect`},
+		{"redirect with process", `{"faults":[{"kind":"redirect","location":"https://elsewhere.example/","process":true}]}`, `faults[0].process: fault process does not apply to kind redirect`},
+		{"negative listed_after", `{"tasks":[{"jobs":[{"listed_after":"-1s"}]}]}`, `tasks[0].jobs[0].listed_after: must not be negative`},
+		{"negative listed_after_polls of a rule", `{"rules":[{"kind":"command","status":2,"listed_after_polls":-1}]}`, `rules[0].listed_after_polls: must not be negative, got -1`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -67,23 +73,18 @@ func TestReferenceSeed(t *testing.T) {
 	if c := seed.Credentials; c == nil || c.Token == "" || c.AccessKey == "" || c.SecretKey == "" || c.SecurityToken == "" {
 		t.Errorf("credentials %+v, want every field, as a reference", c)
 	}
-	v := newEnv(t, Options{JobDuration: 5 * time.Second})
+	synctest.Test(t, func(t *testing.T) { testReferenceSeed(t, seed) })
+}
+
+func testReferenceSeed(t *testing.T, seed Seed) {
+	v := bubbleEnv(t, Options{JobDuration: 5 * time.Second})
 	ids, err := v.emu.ApplySeed(seed)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"command-task-succeeds-after-3s", "install-task-starts-late", "task-never-finishes"}
-	if !slices.Equal(ids, want) || len(v.emu.Phones()) != 4 || len(v.emu.rules) != 7 || len(v.emu.PendingFaults()) != 5 {
+	if !slices.Equal(ids, want) || len(v.emu.Phones()) != 4 || len(v.emu.rules) != 8 || len(v.emu.PendingFaults()) != 6 {
 		t.Fatalf("task ids %v, %d phones, %d rules, %d faults", ids, len(v.emu.Phones()), len(v.emu.rules), len(v.emu.PendingFaults()))
-	}
-	// The faults answer the first requests; the rules outlive a Reset.
-	wantErr(t, v.do(http.MethodPost, pathAsync, map[string]any{"command": "whoami", "instance_ids": []string{"phone-canary-001"}}), 429, "APIGW.0308")
-	v.emu.Reset()
-
-	at := func(id string, d time.Duration, start time.Time) []string {
-		t.Helper()
-		v.clk.Advance(d - v.clk.Now().Sub(start))
-		return jobStates(t, v.getTask(id))
 	}
 	check := func(what string, got []string, want ...string) {
 		t.Helper()
@@ -91,9 +92,34 @@ func TestReferenceSeed(t *testing.T) {
 			t.Errorf("%s:\n got %v\nwant %v", what, got, want)
 		}
 	}
+	// The faults answer the first requests; the rules outlive a Reset.
+	wantErr(t, v.do(http.MethodPost, pathAsync, map[string]any{"command": "whoami", "instance_ids": []string{"phone-canary-001"}}), 429, "APIGW.0308")
+	v.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if r := v.getTask("task-that-moved-away"); r.status != http.StatusMovedPermanently ||
+		r.header.Get("Location") != "https://koophone.elsewhere.example/v1/instances/tasks/task-that-moved-away" {
+		t.Errorf("the moved task: %d, Location %q", r.status, r.header.Get("Location"))
+	}
+	// install-task-starts-late lists its job on phone-canary-001 from its
+	// third read (not counting the one it was not visible for) and 3s on.
+	wantErr(t, v.getTask("install-task-starts-late"), 400, "KOOPHONE.API.1323")
+	lateTask := func(d time.Duration) []string {
+		t.Helper()
+		time.Sleep(d)
+		return jobIDs(t, v.getTask("install-task-starts-late"))
+	}
+	check("listed at 1s", lateTask(time.Second), "install-job-canary-002")
+	check("listed at 3s, read 2", lateTask(2*time.Second), "install-job-canary-002")
+	check("listed at 3s, read 3", lateTask(0), "install-job-canary-002", "install-job-canary-001")
+	v.emu.Reset()
+
+	at := func(id string, d time.Duration, start time.Time) []string {
+		t.Helper()
+		time.Sleep(d - time.Since(start))
+		return jobStates(t, v.getTask(id))
+	}
 	// A reboot fails everywhere after 1s (rules[0]), on the broken phone
 	// too: the first matching rule decides.
-	start := v.clk.Now()
+	start := time.Now()
 	id := v.submitWork(false, "reboot", []string{"phone-broken-001", "phone-canary-001"})
 	rebootFails := doneJob(StatusFailed, "KOOPHONE.API.1001", "No permission to operate the instance.", sp("reboot: Operation not permitted\n"))
 	check("reboot at 1s", at(id, time.Second, start), rebootFails, rebootFails)
@@ -101,20 +127,20 @@ func TestReferenceSeed(t *testing.T) {
 	// getprop answers "14" on the canary phones after 500ms (rules[1]);
 	// any command fails on the broken phone (rules[3]); others succeed
 	// after -job-duration.
-	start = v.clk.Now()
+	start = time.Now()
 	id = v.submitWork(false, "getprop ro.build.version.release", []string{"phone-canary-002", "phone-broken-001", "phone-offline-001"})
 	check("getprop at 500ms", at(id, 500*time.Millisecond, start), doneJob(StatusSucceeded, "", "", sp("14\n")), runningJob, runningJob)
 	check("getprop at 5s", at(id, 5*time.Second, start), doneJob(StatusSucceeded, "", "", sp("14\n")),
 		doneJob(StatusFailed, "EMULATOR.0001", "Failed by rules[3] of the KooPhone emulator.", nil), doneJob(StatusSucceeded, "", "", sp(commandOutput("getprop ro.build.version.release", "phone-offline-001"))))
 
 	// sleep never finishes (rules[2]).
-	start = v.clk.Now()
+	start = time.Now()
 	id = v.submitWork(false, "sleep 60", []string{"phone-canary-001"})
 	check("sleep at 1000h", at(id, 1000*time.Hour, start), runningJob)
 
 	// com.example.too.big fails with INSTALL_FAILED_INSUFFICIENT_STORAGE
 	// after 4s, having started after 1s (rules[4]).
-	start = v.clk.Now()
+	start = time.Now()
 	id = v.submitWork(true, "com.example.too.big", []string{"phone-canary-001"})
 	check("too big at 1s", at(id, time.Second, start), runningJob)
 	check("too big at 4s", at(id, 4*time.Second, start), doneJob(StatusInstallFailed, "INSTALL_FAILED_INSUFFICIENT_STORAGE", "Not enough storage on the phone.", sp("Failure [INSTALL_FAILED_INSUFFICIENT_STORAGE]")))
@@ -122,11 +148,22 @@ func TestReferenceSeed(t *testing.T) {
 	// Other installs never start on the offline phone (rules[5]), fail
 	// after 2s on the broken phone and phone-canary-002 (rules[6]), succeed
 	// on phone-canary-001, and an unlisted phone is not found.
-	start = v.clk.Now()
+	start = time.Now()
 	id = v.submitWork(true, "com.example.app", []string{"phone-offline-001", "phone-broken-001", "phone-canary-002", "phone-canary-001", "phone-unlisted"})
 	installFail := doneJob(StatusInstallFailed, "EMULATOR.0001", "Failed by rules[6] of the KooPhone emulator.", nil)
 	check("install at 2s", at(id, 2*time.Second, start), pendingJob, installFail, installFail, pendingJob, pendingJob)
 	check("install at 3s", at(id, 3*time.Second, start), pendingJob, installFail, installFail, runningJob, runningJob)
 	check("install at 1000h", at(id, 1000*time.Hour, start), pendingJob, installFail, installFail,
 		doneJob(StatusSucceeded, "", "", sp("Success")), doneJob(StatusInstallFailed, "CPS0005", "Phone not found.", nil))
+
+	// pm commands on the canary phones are listed from the second query
+	// and 2s after the submit on (rules[7]); elsewhere at once.
+	start = time.Now()
+	id = v.submitWork(false, "pm list packages", []string{"phone-canary-001", "phone-offline-001"})
+	pmOut := func(phone string) string {
+		return doneJob(StatusSucceeded, "", "", sp(commandOutput("pm list packages", phone)))
+	}
+	check("pm at 2s, read 1", at(id, 2*time.Second, start), runningJob)
+	check("pm at 2s, read 2", at(id, 2*time.Second, start), runningJob, runningJob)
+	check("pm at 5s", at(id, 5*time.Second, start), pmOut("phone-canary-001"), pmOut("phone-offline-001"))
 }

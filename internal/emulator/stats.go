@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// RequestsPerSecond counts the API requests by the whole second of
-// emulator time in which they arrived (Unix seconds), so a benchmark can
-// check a client's rate limit the way a gateway counting "requests per
+// RequestsPerSecond counts the API requests by the whole second (Unix
+// seconds, on the emulator's clock) in which they arrived, so a benchmark
+// can check a client's rate limit the way a gateway counting "requests per
 // second" would.
 func (e *Emulator) RequestsPerSecond() map[int64]int {
 	counts := map[int64]int{}

@@ -1,16 +1,21 @@
 package emulator
 
 import (
-	"github.com/jonboulle/clockwork"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
 func TestRequestRateStatistics(t *testing.T) {
-	c := clockwork.NewFakeClockAt(time.Unix(1000, 0))
-	e := New(Options{Token: "tok", Clock: c})
+	synctest.Test(t, testRequestRateStatistics)
+}
+
+func testRequestRateStatistics(t *testing.T) {
+	// The emulator's clock reads Unix second 1000 at start.
+	start := time.Now()
+	e := New(Options{Token: "tok", ClockOffset: time.Unix(1000, 0).Sub(start)})
 	id, err := e.AddTask(TaskSpec{Jobs: []JobSpec{{Status: StatusSucceeded}}})
 	if err != nil {
 		t.Fatal(err)
@@ -23,7 +28,7 @@ func TestRequestRateStatistics(t *testing.T) {
 	}
 	// Three requests late in second 1000, two early in second 1001, one in 1003.
 	for _, ms := range []int{600, 700, 900, 1100, 1200, 3000} {
-		c.Advance(time.Unix(1000, 0).Add(time.Duration(ms) * time.Millisecond).Sub(c.Now()))
+		time.Sleep(time.Duration(ms)*time.Millisecond - time.Since(start))
 		get()
 	}
 	per := e.RequestsPerSecond()
@@ -40,6 +45,12 @@ func TestRequestRateStatistics(t *testing.T) {
 }
 
 func TestWithLatencyDelaysRequests(t *testing.T) {
+	synctest.Test(t, testWithLatencyDelaysRequests)
+}
+
+// testWithLatencyDelaysRequests runs in a bubble, so the latency is
+// measured on its fake clock, exactly.
+func testWithLatencyDelaysRequests(t *testing.T) {
 	h := WithLatency(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }), 30*time.Millisecond)
 	start := time.Now()
 	rec := httptest.NewRecorder()

@@ -252,7 +252,7 @@ func (e *Emulator) submit(newID func() string, s submission, instances []string)
 		taskID = newID()
 	}
 	spec.TaskID, data.TaskID = taskID, taskID
-	e.storeTask(taskID, &task{spec: spec, created: e.clock.Now()})
+	e.storeTask(taskID, &task{spec: spec, created: e.now()})
 	return data
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 	"unicode/utf8"
 )
@@ -40,7 +41,11 @@ func submitData(t *testing.T, r resp) (string, []map[string]any) {
 }
 
 func TestAsyncCommandLifecycle(t *testing.T) {
-	v := newEnv(t, Options{JobDuration: 30 * time.Second, Instances: []string{"phone-a", "phone-b"}})
+	synctest.Test(t, testAsyncCommandLifecycle)
+}
+
+func testAsyncCommandLifecycle(t *testing.T) {
+	v := bubbleEnv(t, Options{JobDuration: 30 * time.Second, Instances: []string{"phone-a", "phone-b"}})
 	r := v.do(http.MethodPost, pathAsync, map[string]any{"command": "ls -l /system", "instance_ids": []string{"phone-b", "ghost", "phone-a"}})
 	taskID, cmdJobs := submitData(t, r)
 	if !hex32Re.MatchString(taskID) {
@@ -59,14 +64,14 @@ func TestAsyncCommandLifecycle(t *testing.T) {
 		}
 	}
 	// Running for JobDuration.
-	v.clk.Advance(30*time.Second - time.Millisecond)
+	time.Sleep(30*time.Second - time.Millisecond)
 	r = v.getTask(taskID)
 	for i, j := range jobsOf(t, r) {
 		if j["job_id"] != cmdJobs[i]["job_id"] || !strings.Contains(jobJSON(t, r, i), runningJSON) {
 			t.Errorf("job %d before JobDuration: %s", i, jobJSON(t, r, i))
 		}
 	}
-	v.clk.Advance(time.Millisecond)
+	time.Sleep(time.Millisecond)
 	r = v.getTask(taskID)
 	jobs := jobsOf(t, r)
 	for _, i := range []int{0, 2} {
@@ -82,7 +87,7 @@ func TestAsyncCommandLifecycle(t *testing.T) {
 	// The output is deterministic per command and instance.
 	r2 := v.do(http.MethodPost, pathAsync, map[string]any{"command": "ls -l /system", "instance_ids": []string{"phone-a"}})
 	task2, _ := submitData(t, r2)
-	v.clk.Advance(time.Minute)
+	time.Sleep(time.Minute)
 	if a, b := jobsOf(t, v.getTask(task2))[0]["execute_msg"], jobs[2]["execute_msg"]; a != b {
 		t.Errorf("execute_msg not deterministic: %q vs %q", a, b)
 	}
@@ -104,20 +109,22 @@ func TestJobDurationOption(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			v := newEnv(t, Options{JobDuration: c.opt})
-			r := v.do(http.MethodPost, pathAsync, map[string]any{"command": "whoami", "instance_ids": []string{"p"}})
-			id, _ := submitData(t, r)
-			start := v.clk.Now()
-			if c.runningAt >= 0 {
-				v.clk.Advance(c.runningAt)
-				if s := jobsOf(t, v.getTask(id))[0]["status"]; s != json.Number("1") {
-					t.Errorf("status %v at %s", s, c.runningAt)
+			synctest.Test(t, func(t *testing.T) {
+				v := bubbleEnv(t, Options{JobDuration: c.opt})
+				r := v.do(http.MethodPost, pathAsync, map[string]any{"command": "whoami", "instance_ids": []string{"p"}})
+				id, _ := submitData(t, r)
+				start := time.Now()
+				if c.runningAt >= 0 {
+					time.Sleep(c.runningAt)
+					if s := jobsOf(t, v.getTask(id))[0]["status"]; s != json.Number("1") {
+						t.Errorf("status %v at %s", s, c.runningAt)
+					}
 				}
-			}
-			v.clk.Advance(c.finalAt - v.clk.Now().Sub(start))
-			if s := jobsOf(t, v.getTask(id))[0]["status"]; s != json.Number("2") {
-				t.Errorf("status %v at %s", s, c.finalAt)
-			}
+				time.Sleep(c.finalAt - time.Since(start))
+				if s := jobsOf(t, v.getTask(id))[0]["status"]; s != json.Number("2") {
+					t.Errorf("status %v at %s", s, c.finalAt)
+				}
+			})
 		})
 	}
 }
@@ -231,7 +238,11 @@ func validInstall() map[string]any {
 // App installs go 0 (not started) -> 1 (running) -> 2 or 3, as the real
 // API reports them.
 func TestInstallAppLifecycle(t *testing.T) {
-	v := newEnv(t, Options{JobDuration: 2 * time.Second, Instances: []string{"p1"}})
+	synctest.Test(t, testInstallAppLifecycle)
+}
+
+func testInstallAppLifecycle(t *testing.T) {
+	v := bubbleEnv(t, Options{JobDuration: 2 * time.Second, Instances: []string{"p1"}})
 	r := v.do(http.MethodPost, pathInstall, validInstall())
 	taskID, cmdJobs := submitData(t, r)
 	if !installRe.MatchString(taskID) {
@@ -257,7 +268,7 @@ func TestInstallAppLifecycle(t *testing.T) {
 		{time.Second - time.Millisecond, "1,1"},
 		{time.Millisecond, "2,3"},
 	} {
-		v.clk.Advance(step.advance)
+		time.Sleep(step.advance)
 		if got := statuses(); got != step.want {
 			t.Fatalf("statuses %s after %v more, want %s", got, step.advance, step.want)
 		}
@@ -274,7 +285,11 @@ func TestInstallAppLifecycle(t *testing.T) {
 // A seeded job can be programmed to start late (status 0 until then), by
 // time and by polls, and to stay pending for ever.
 func TestSeededJobsStartLate(t *testing.T) {
-	v := newEnv(t, Options{})
+	synctest.Test(t, testSeededJobsStartLate)
+}
+
+func testSeededJobsStartLate(t *testing.T) {
+	v := bubbleEnv(t, Options{})
 	id := v.addTask(TaskSpec{Jobs: []JobSpec{
 		{Status: StatusInstallFailed, StartAfterPolls: 1, AfterPolls: 2},
 		{Status: StatusSucceeded, StartAfter: Duration(time.Minute), After: Duration(2 * time.Minute)},
@@ -282,7 +297,7 @@ func TestSeededJobsStartLate(t *testing.T) {
 	}})
 	var got []string
 	for _, advance := range []time.Duration{0, 0, time.Minute, time.Minute} {
-		v.clk.Advance(advance)
+		time.Sleep(advance)
 		var st []string
 		for _, j := range jobsOf(t, v.getTask(id)) {
 			st = append(st, fmt.Sprint(j["status"]))

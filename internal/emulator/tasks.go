@@ -43,8 +43,8 @@ type TaskSpec struct {
 	// Jobs are reported in this order. A task may have no jobs.
 	Jobs []JobSpec `json:"jobs"`
 	// VisibleAfter: GET answers "task not found" (KOOPHONE.API.1323) until
-	// this much emulator time has passed since AddTask, to model eventual
-	// consistency after a submit.
+	// this much time has passed since AddTask, to model eventual consistency
+	// after a submit.
 	VisibleAfter Duration `json:"visible_after"`
 	// VisibleAfterPolls: GET also answers "task not found" for the first
 	// N GETs of this task that reach the handler (faulted requests do not
@@ -71,8 +71,8 @@ type JobSpec struct {
 	ErrorCode  *string `json:"error_code"`
 	ErrorMsg   *string `json:"error_msg"`
 	ExecuteMsg *string `json:"execute_msg"`
-	// After: the job is not final until this much emulator time has
-	// passed since AddTask.
+	// After: the job is not final until this much time has passed since
+	// AddTask.
 	After Duration `json:"after"`
 	// AfterPolls: ...and until the task has been read this many times. The
 	// job is final on read k (1-based, counting only GETs that returned the
@@ -85,6 +85,15 @@ type JobSpec struct {
 	// Both zero means the job reports StatusRunning until it is final.
 	StartAfter      Duration `json:"start_after"`
 	StartAfterPolls int      `json:"start_after_polls"`
+	// ListedAfter and ListedAfterPolls: until both have passed (as After
+	// and AfterPolls do: the job is listed on read k when k >
+	// ListedAfterPolls and the elapsed time >= ListedAfter), the task's
+	// GET answer leaves the job out entirely, as the real API can list
+	// the jobs of a new task late: the submit's cmd_jobs names a job that
+	// the task query does not list yet. A very long ListedAfter makes a
+	// job that is never listed. Both zero means listed at once.
+	ListedAfter      Duration `json:"listed_after"`
+	ListedAfterPolls int      `json:"listed_after_polls"`
 }
 
 // task is a stored task with its progress counters.
@@ -118,9 +127,9 @@ func isAlnum(c byte) bool {
 }
 
 // AddTask stores a task so GET /v1/instances/tasks/{id} can return it, and
-// returns its id. Its timers (After, VisibleAfter) start now on the
-// emulator clock. It fails for an invalid or duplicate task id, invalid or
-// duplicate job ids, or negative delays/poll counts.
+// returns its id. Its timers (VisibleAfter, and After, StartAfter and
+// ListedAfter of its jobs) start now. It fails for an invalid or duplicate
+// task id, invalid or duplicate job ids, or negative delays/poll counts.
 func (e *Emulator) AddTask(spec TaskSpec) (string, error) {
 	id, err := e.addTask(spec)
 	if err != nil {
@@ -140,7 +149,7 @@ func (e *Emulator) addTask(spec TaskSpec) (string, error) {
 	if _, dup := e.tasks[spec.TaskID]; dup {
 		return "", fieldErr("task_id", "a task %q already exists", spec.TaskID)
 	}
-	e.storeTask(spec.TaskID, &task{spec: spec, created: e.clock.Now()})
+	e.storeTask(spec.TaskID, &task{spec: spec, created: e.now()})
 	return spec.TaskID, nil
 }
 
@@ -173,7 +182,8 @@ func validateTask(spec *TaskSpec) error {
 		for _, d := range []struct {
 			name  string
 			value int64
-		}{{"after", int64(j.After)}, {"after_polls", int64(j.AfterPolls)}, {"start_after", int64(j.StartAfter)}, {"start_after_polls", int64(j.StartAfterPolls)}} {
+		}{{"after", int64(j.After)}, {"after_polls", int64(j.AfterPolls)}, {"start_after", int64(j.StartAfter)}, {"start_after_polls", int64(j.StartAfterPolls)},
+			{"listed_after", int64(j.ListedAfter)}, {"listed_after_polls", int64(j.ListedAfterPolls)}} {
 			if d.value < 0 {
 				return fieldErr(fmt.Sprintf("jobs[%d].%s", i, d.name), "must not be negative")
 			}
@@ -216,7 +226,7 @@ func (e *Emulator) readTask(taskID string) ([]wireJob, bool) {
 		return nil, false
 	}
 	t.attempts++
-	elapsed := e.clock.Now().Sub(t.created)
+	elapsed := e.now().Sub(t.created)
 	if t.attempts <= t.spec.VisibleAfterPolls || elapsed < time.Duration(t.spec.VisibleAfter) {
 		return nil, false
 	}
@@ -224,6 +234,9 @@ func (e *Emulator) readTask(taskID string) ([]wireJob, bool) {
 	k := t.reads
 	jobs := make([]wireJob, 0, len(t.spec.Jobs))
 	for _, j := range t.spec.Jobs {
+		if k <= j.ListedAfterPolls || elapsed < time.Duration(j.ListedAfter) {
+			continue // not listed yet
+		}
 		final := k > j.AfterPolls && elapsed >= time.Duration(j.After)
 		started := k > j.StartAfterPolls && elapsed >= time.Duration(j.StartAfter)
 		switch {

@@ -1,8 +1,28 @@
+// Package koophone is a client for the Huawei Cloud KooPhone REST API.
+//
+// It knows the API's wire format (the {"error_code","error_msg","data"}
+// envelope, business errors returned under HTTP 200, the gateway's APIGW
+// errors), authenticates every request, retries transient failures with
+// backoff, and returns typed errors that callers inspect with errors.Is and
+// errors.As. It has no Terraform imports: the provider turns its errors into
+// diagnostics.
+//
+// Every request goes through one loop, Client.do: wait for a turn (a slot
+// among the requests in flight, then the shared RateLimiter), send, decode
+// the envelope and the data, classify the error once, and decide whether
+// to send again. The retry loop is our own rather than a library's (such
+// as go-retryablehttp) because its decisions need what only this package
+// knows: an error can sit inside a 200 answer's data; a submit may be sent
+// again only when the API certainly did not act on it; a throttling answer
+// must slow every request of the provider, so a throttled retry waits for
+// the shared limiter instead of sleeping on its own; and every attempt is
+// signed afresh with its own x-request-id.
 package koophone
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,10 +37,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jonboulle/clockwork"
 	"golang.org/x/sync/semaphore"
-
-	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
 )
 
 // DefaultEndpoint is the published KooPhone API endpoint. It is one global
@@ -36,7 +53,7 @@ const (
 	// DefaultMaxConcurrentRequests bounds the requests a Client has in
 	// flight at once, whatever its callers do: a wait on a thousand tasks
 	// polls them through this many connections, and the keep-alive pool
-	// keeps as many (see newTransport).
+	// keeps as many.
 	DefaultMaxConcurrentRequests = 16
 )
 
@@ -62,15 +79,9 @@ type Config struct {
 	MaxRetries int
 	// UserAgent is sent on every request.
 	UserAgent string
-	// HTTPClient sends the requests. Nil means a new client with its own
-	// connection pool, shared by every request of this Client, built from
-	// Transport.
-	HTTPClient *http.Client
-	// Transport shapes the connection when HTTPClient is nil: extra CAs,
-	// TLS verification, proxies.
+	// Transport shapes the connection: extra CAs, TLS verification,
+	// proxies.
 	Transport TransportOptions
-	// Clock times the pauses between retries. Nil means the wall clock.
-	Clock clockwork.Clock
 	// Logger receives one entry per attempt. Nil means no logging.
 	Logger Logger
 	// MaxBodyBytes limits how much of a response is read. Zero means
@@ -83,15 +94,39 @@ type Config struct {
 	// Jitter returns a random number in [0, 1) to spread retries. Nil means
 	// math/rand.
 	Jitter func() float64
-	// Limiter paces every attempt and is told about throttling (see
-	// RateLimiter). Nil means no pacing, and a throttled request backs off
-	// on its own.
+	// Limiter paces every attempt and is told about throttling. Nil means
+	// no pacing, and a throttled request backs off on its own.
 	Limiter RateLimiter
 	// MaxConcurrentRequests bounds the requests in flight at once; more
 	// wait for a free slot, first come first served. Zero means
 	// DefaultMaxConcurrentRequests.
 	MaxConcurrentRequests int
 }
+
+// RateLimiter paces a Client's requests. Every attempt, retries included,
+// waits for it; a throttling answer (HTTP 429, APIGW.0308), wherever in the
+// answer its code sits, is reported to it, so that every caller sharing the
+// limiter slows down together, and the retry then waits for the limiter
+// instead of sleeping on its own. internal/ratelimit provides one.
+type RateLimiter interface {
+	// Wait blocks until a request may be sent, or returns ctx.Err().
+	Wait(ctx context.Context) error
+	// Throttled reports a throttling answer: no request should be sent for
+	// pause, and the pace should slow down.
+	Throttled(pause time.Duration)
+}
+
+// Logger receives the client's request log. Fields never contain
+// credentials: header values that carry them are redacted.
+type Logger interface {
+	Debug(ctx context.Context, msg string, fields map[string]any)
+	Warn(ctx context.Context, msg string, fields map[string]any)
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Debug(context.Context, string, map[string]any) {}
+func (nopLogger) Warn(context.Context, string, map[string]any)  {}
 
 // Credentials authenticate a request. Implementations must not log or
 // otherwise expose what they add.
@@ -128,7 +163,6 @@ type Client struct {
 	timeout     time.Duration
 	maxRetries  int
 	userAgent   string
-	clock       clockwork.Clock
 	logger      Logger
 	maxBody     int64
 	baseDelay   time.Duration
@@ -152,49 +186,46 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxRetries < 0 {
 		return nil, fmt.Errorf("max retries must not be negative, got %d", cfg.MaxRetries)
 	}
-	if cfg.MaxConcurrentRequests <= 0 {
-		cfg.MaxConcurrentRequests = DefaultMaxConcurrentRequests
+	orDefault := func(v, d time.Duration) time.Duration {
+		if v <= 0 {
+			return d
+		}
+		return v
 	}
 	c := &Client{
 		base:       base,
 		creds:      cfg.Credentials,
-		httpClient: cfg.HTTPClient,
-		timeout:    cfg.RequestTimeout,
+		timeout:    orDefault(cfg.RequestTimeout, DefaultRequestTimeout),
 		maxRetries: cfg.MaxRetries,
 		userAgent:  cfg.UserAgent,
-		clock:      cfg.Clock,
 		logger:     cfg.Logger,
 		maxBody:    cfg.MaxBodyBytes,
-		baseDelay:  cfg.RetryBaseDelay,
-		maxDelay:   cfg.RetryMaxDelay,
+		baseDelay:  orDefault(cfg.RetryBaseDelay, DefaultRetryBaseDelay),
+		maxDelay:   orDefault(cfg.RetryMaxDelay, DefaultRetryMaxDelay),
 		jitter:     cfg.Jitter,
 		limiter:    cfg.Limiter,
-		slots:      semaphore.NewWeighted(int64(cfg.MaxConcurrentRequests)),
 	}
-	if c.httpClient == nil {
-		transport, err := newTransport(cfg.Transport, cfg.MaxConcurrentRequests)
-		if err != nil {
-			return nil, fmt.Errorf("invalid CA certificates: %w", err)
-		}
-		c.httpClient = &http.Client{Transport: transport}
+	if cfg.MaxConcurrentRequests <= 0 {
+		cfg.MaxConcurrentRequests = DefaultMaxConcurrentRequests
 	}
-	if c.timeout <= 0 {
-		c.timeout = DefaultRequestTimeout
+	c.slots = semaphore.NewWeighted(int64(cfg.MaxConcurrentRequests))
+	transport, err := newTransport(cfg.Transport, cfg.MaxConcurrentRequests)
+	if err != nil {
+		return nil, fmt.Errorf("invalid CA certificates: %w", err)
 	}
-	if c.clock == nil {
-		c.clock = clockwork.NewRealClock()
+	c.httpClient = &http.Client{
+		Transport: transport,
+		// The KooPhone API never redirects. Following a redirect would
+		// send the credentials (and a submit's body, on 307 and 308) to
+		// wherever Location points: the 3xx answer is returned as it is
+		// and becomes a RedirectError.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	if c.logger == nil {
 		c.logger = nopLogger{}
 	}
 	if c.maxBody <= 0 {
 		c.maxBody = DefaultMaxBodyBytes
-	}
-	if c.baseDelay <= 0 {
-		c.baseDelay = DefaultRetryBaseDelay
-	}
-	if c.maxDelay <= 0 {
-		c.maxDelay = DefaultRetryMaxDelay
 	}
 	if c.jitter == nil {
 		c.jitter = rand.Float64
@@ -265,45 +296,29 @@ func (c *Client) GetTaskOnce(ctx context.Context, taskID string) (Task, error) {
 	return c.getTask(ctx, taskID, 0)
 }
 
-func (c *Client) getTask(ctx context.Context, taskID string, maxRetries int) (Task, error) {
+func (c *Client) getTask(ctx context.Context, taskID string, retries int) (Task, error) {
 	if taskID == "" {
 		return Task{}, errors.New("task id is empty")
 	}
-	env, reqID, err := c.do(ctx, http.MethodGet, c.resolve("v1", "instances", "tasks", taskID), maxRetries)
-	if err != nil {
-		return Task{}, err
-	}
-	jobs, err := decodeTaskData(env.Data)
-	if err != nil {
-		return Task{}, &ResponseError{HTTPStatus: http.StatusOK, Reason: err.Error(), RequestID: reqID}
-	}
-	return Task{ID: taskID, Jobs: jobs, RequestID: reqID}, nil
+	task := Task{ID: taskID}
+	reqID, err := c.do(ctx, call{
+		method: http.MethodGet,
+		path:   []string{"v1", "instances", "tasks", taskID},
+		data: func(raw json.RawMessage) (err error) {
+			task.Jobs, err = decodeTaskData(raw)
+			return err
+		},
+	}, retries)
+	task.RequestID = reqID
+	return task, err
 }
 
-// resolve appends path segments to the endpoint, escaping each one. Unlike
-// url.JoinPath it does not clean the result, so a segment such as ".." stays
-// a literal (escaped) name and can never climb out of the API's path.
-func (c *Client) resolve(segments ...string) *url.URL {
-	u := *c.base
-	var raw, plain strings.Builder
-	raw.WriteString(c.base.EscapedPath())
-	plain.WriteString(c.base.Path)
-	for _, s := range segments {
-		raw.WriteString("/")
-		raw.WriteString(strings.ReplaceAll(url.PathEscape(s), ".", "%2E"))
-		plain.WriteString("/")
-		plain.WriteString(s)
-	}
-	u.Path = plain.String()
-	u.RawPath = raw.String()
-	return &u
-}
-
-// request is one API call: what to send, and whether sending it twice is
-// safe.
-type request struct {
+// call is one API call: what to send, whether sending it twice is safe,
+// and how to read the data of a successful answer.
+type call struct {
 	method string
-	target *url.URL
+	// path is the segments after the endpoint, each escaped on its own.
+	path []string
 	// query, when set, gives the raw query string of an attempt from its
 	// x-request-id, for APIs that want the id in the query too.
 	query func(requestID string) string
@@ -311,118 +326,127 @@ type request struct {
 	body []byte
 	// submit marks a call that creates work and is not idempotent: it is
 	// sent again only when the API certainly did not act on it (see
-	// retryable), and an attempt that may have reached the API without an
-	// answer saying what happened ends in an *OutcomeUnknownError.
+	// retryable), and a failure after which the API may have acted ends in
+	// an *OutcomeUnknownError.
 	submit bool
+	// data reads the data member of an answer whose error_code is "0". An
+	// *APIError it returns (an error code inside data) is classified and
+	// retried like one at the top level; any other error is an answer that
+	// cannot be read (a *ResponseError).
+	data func(raw json.RawMessage) error
 }
 
-// do sends a request without a body, retrying transient failures up to
-// maxRetries times, and returns the decoded envelope of a successful answer
-// (HTTP 2xx and error_code "0").
-func (c *Client) do(ctx context.Context, method string, target *url.URL, maxRetries int) (envelope, string, error) {
-	return c.send(ctx, request{method: method, target: target}, maxRetries)
-}
-
-// send is do for any request.
-func (c *Client) send(ctx context.Context, r request, maxRetries int) (envelope, string, error) {
-	env, reqID, err := c.sendAttempts(ctx, r, maxRetries)
-	if err != nil && r.submit && mayHaveActed(err) {
-		err = &OutcomeUnknownError{RequestID: reqID, Err: err}
-	}
-	return env, reqID, err
-}
-
-func (c *Client) sendAttempts(ctx context.Context, r request, maxRetries int) (envelope, string, error) {
-	var lastErr error
-	for attempt := 0; ; attempt++ {
-		env, reqID, err := c.paced(ctx, r, attempt)
+// do sends r, retrying transient failures up to retries times, and returns
+// the request id of the last attempt.
+func (c *Client) do(ctx context.Context, r call, retries int) (string, error) {
+	target := c.resolve(r.path...)
+	var last error
+	for n := 0; ; n++ {
+		reqID, sent, err := c.attempt(ctx, r, target, n)
 		if err == nil {
-			return env, reqID, nil
+			return reqID, nil
 		}
-		if lastErr != nil && reqID == "" {
-			// Stopped while waiting for a turn: the last answer is the news.
-			return envelope{}, RequestIDOf(lastErr), &waitStopped{stop: err, last: lastErr}
-		}
-		lastErr = err
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			// The caller gave up (Ctrl-C or its deadline), possibly just
-			// as this attempt's answer arrived: that is the outcome.
-			if errors.Is(err, ctxErr) {
-				return envelope{}, reqID, err
+		if ctx.Err() != nil {
+			// The caller's deadline or cancellation ended the request,
+			// possibly just as this attempt failed: that is the outcome.
+			if reqID == "" {
+				reqID = RequestIDOf(last)
 			}
-			return envelope{}, reqID, &gaveUpError{ctxErr: ctxErr, last: err}
+			return reqID, c.outcome(r, &StoppedError{Cause: context.Cause(ctx), InFlight: sent, Last: last, RequestID: reqID})
 		}
-		if !retryable(r, err) {
-			return envelope{}, reqID, err
-		}
-		delay := c.retryDelay(attempt, err)
+		last = err
+		delay := c.retryDelay(n, err)
 		throttled := c.limiter != nil && IsThrottled(err)
 		if throttled {
 			// Slow every request of the provider down, not just this one,
 			// whether or not this one is retried; a retry then waits for
 			// the limiter like any other request.
 			c.limiter.Throttled(delay)
-			c.logger.Warn(ctx, "KooPhone API throttled the request; the provider's requests slow down", map[string]any{
-				"method":      r.method,
-				"path":        r.target.Path,
-				"attempt":     attempt + 1,
-				"pause_ms":    delay.Milliseconds(),
-				"error":       err.Error(),
-				"request_id":  reqID,
-				"retry_after": retryAfterOf(err),
-			})
 		}
-		if attempt >= maxRetries {
-			if maxRetries == 0 {
-				return envelope{}, reqID, err
+		fields := map[string]any{
+			"method": r.method, "path": target.Path, "attempt": n + 1, "error": err.Error(), "request_id": reqID,
+			"pause_ms": delay.Milliseconds(),
+		}
+		if throttled {
+			c.logger.Warn(ctx, "KooPhone API throttled the request; every request of the provider slows down", fields)
+		}
+		if !retryable(r, err) {
+			return reqID, c.outcome(r, err)
+		}
+		if n >= retries {
+			if retries > 0 {
+				err = &RetryError{Attempts: n + 1, Last: err}
 			}
-			return envelope{}, reqID, &RetryError{Attempts: attempt + 1, Last: lastErr}
+			return reqID, c.outcome(r, err)
 		}
 		if throttled {
 			continue
 		}
-		c.logger.Warn(ctx, "KooPhone request failed transiently; retrying", map[string]any{
-			"method":      r.method,
-			"path":        r.target.Path,
-			"attempt":     attempt + 1,
-			"retry_in_ms": delay.Milliseconds(),
-			"error":       err.Error(),
-		})
-		if err := clockctx.Sleep(ctx, c.clock, delay); err != nil {
-			return envelope{}, reqID, &waitStopped{stop: err, last: lastErr}
+		c.logger.Warn(ctx, "KooPhone request failed transiently; retrying", fields)
+		if !sleep(ctx, delay) {
+			return reqID, c.outcome(r, &StoppedError{Cause: context.Cause(ctx), Last: err, RequestID: reqID})
 		}
 	}
 }
 
-// paced sends one attempt once a slot among the requests in flight is free
-// and the limiter lets it go. An error before the request was sent has no
-// request id.
-func (c *Client) paced(ctx context.Context, r request, attempt int) (envelope, string, error) {
+// outcome turns the final error of a submit after which the API may have
+// acted into an *OutcomeUnknownError.
+func (c *Client) outcome(r call, err error) error {
+	if r.submit && mayHaveActed(err) {
+		return &OutcomeUnknownError{RequestID: RequestIDOf(err), Err: err}
+	}
+	return err
+}
+
+// sleep pauses for d, or until ctx ends; it reports whether the whole
+// pause passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return ctx.Err() == nil
+	}
+}
+
+// resolve appends path segments to the endpoint, escaping each one. Unlike
+// url.JoinPath it does not clean the result, so a segment such as ".." stays
+// a literal (escaped) name and can never climb out of the API's path.
+func (c *Client) resolve(segments ...string) *url.URL {
+	u := *c.base
+	raw, plain := c.base.EscapedPath(), c.base.Path
+	for _, s := range segments {
+		raw += "/" + strings.ReplaceAll(url.PathEscape(s), ".", "%2E")
+		plain += "/" + s
+	}
+	u.Path, u.RawPath = plain, raw
+	return &u
+}
+
+// attempt sends r once, when its turn comes, and reads the answer. sent
+// reports whether the API may have received the request: false when it
+// failed before a connection was handed to it.
+func (c *Client) attempt(ctx context.Context, r call, target *url.URL, n int) (reqID string, sent bool, err error) {
 	if err := c.slots.Acquire(ctx, 1); err != nil {
-		return envelope{}, "", &notSentError{err: err}
+		return "", false, err
 	}
 	defer c.slots.Release(1)
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return envelope{}, "", &notSentError{err: err}
+			return "", false, err
 		}
 	}
-	return c.attempt(ctx, r, attempt)
-}
 
-// attempt sends the request once and logs the exchange.
-func (c *Client) attempt(ctx context.Context, r request, attempt int) (env envelope, reqID string, err error) {
 	reqID = uuid.NewString()
 	start := time.Now()
 	// The body is not logged: a command may carry anything its author put
 	// in it, secrets included.
-	fields := map[string]any{"method": r.method, "path": r.target.Path, "attempt": attempt + 1, "request_bytes": len(r.body)}
+	fields := map[string]any{"method": r.method, "path": target.Path, "attempt": n + 1, "request_bytes": len(r.body)}
 	defer func() {
 		fields["request_id"] = reqID
 		fields["duration_ms"] = time.Since(start).Milliseconds()
-		if env.ErrorCode != "" {
-			fields["error_code"] = string(env.ErrorCode)
-		}
 		if err != nil {
 			fields["error"] = err.Error()
 		}
@@ -432,9 +456,8 @@ func (c *Client) attempt(ctx context.Context, r request, attempt int) (env envel
 	attemptCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	// A connection handed to the request is the point after which the API
-	// may have received it; before that, a failure means it was not sent.
-	// Only a submit needs to know (a read is sent again either way), so
-	// only a submit pays for the trace.
+	// may have received it. Only a submit needs to know (a read is sent
+	// again either way), so only a submit pays for the trace.
 	var gotConn atomic.Bool
 	if r.submit {
 		attemptCtx = httptrace.WithClientTrace(attemptCtx, &httptrace.ClientTrace{
@@ -443,17 +466,17 @@ func (c *Client) attempt(ctx context.Context, r request, attempt int) (env envel
 	} else {
 		gotConn.Store(true)
 	}
+	u := *target
+	if r.query != nil {
+		u.RawQuery = r.query(reqID)
+	}
 	var payload io.Reader
 	if r.body != nil {
 		payload = bytes.NewReader(r.body)
 	}
-	target := *r.target
-	if r.query != nil {
-		target.RawQuery = r.query(reqID)
-	}
-	req, err := http.NewRequestWithContext(attemptCtx, r.method, target.String(), payload)
+	req, err := http.NewRequestWithContext(attemptCtx, r.method, u.String(), payload)
 	if err != nil {
-		return envelope{}, reqID, &notSentError{err: fmt.Errorf("build request: %w", err)}
+		return reqID, false, fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
 	if r.body != nil {
@@ -464,82 +487,76 @@ func (c *Client) attempt(ctx context.Context, r request, attempt int) (env envel
 		req.Header.Set("User-Agent", c.userAgent)
 	}
 	if err := c.creds.Apply(req); err != nil {
-		return envelope{}, reqID, &notSentError{err: err}
+		return reqID, false, err
 	}
 	fields["request_headers"] = redactedHeaders(req.Header)
 	redactables := withSignature(c.redactables, req)
 
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		err = c.transportFailure("send request", reqID, ctx, attemptCtx, err)
-		var tErr *TransportError
-		if errors.As(err, &tErr) {
-			tErr.NotSent = !gotConn.Load()
-		} else if !gotConn.Load() {
-			err = &notSentError{err: err}
-		}
-		return envelope{}, reqID, err
+		return reqID, gotConn.Load(), c.transportFailure("send request", reqID, ctx, attemptCtx, err, !gotConn.Load())
 	}
 	defer resp.Body.Close()
-	headerID := resp.Header.Get("X-Request-Id")
-	if headerID != "" {
-		reqID = headerID
+	if id := resp.Header.Get("X-Request-Id"); id != "" {
+		reqID = id
 	}
 	fields["status"] = resp.StatusCode
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		redirect := &RedirectError{HTTPStatus: resp.StatusCode, RequestID: reqID}
+		if loc, err := resp.Location(); err == nil {
+			redirect.Host = loc.Host
+		}
+		return reqID, true, redirect
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
 	fields["response_bytes"] = len(body)
 	if err != nil {
-		return envelope{}, reqID, c.transportFailure("read response body", reqID, ctx, attemptCtx, err)
+		return reqID, true, c.transportFailure("read response body", reqID, ctx, attemptCtx, err, false)
 	}
+	contentType := resp.Header.Get("Content-Type")
 	if int64(len(body)) > c.maxBody {
-		return envelope{}, reqID, &ResponseError{
-			HTTPStatus: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
+		return reqID, true, &ResponseError{
+			HTTPStatus: resp.StatusCode, ContentType: contentType,
 			Reason:    fmt.Sprintf("the body is larger than the %d-byte limit", c.maxBody),
 			Excerpt:   safeExcerpt(body[:min(len(body), 256)], redactables),
 			RequestID: reqID,
 		}
 	}
-	env, err = c.interpret(resp, body, reqID, headerID != "", redactables)
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		reqID = apiErr.RequestID
+	env, respErr := decodeEnvelope(resp.StatusCode, contentType, body, redactables)
+	if respErr != nil {
+		respErr.RequestID = reqID
+		return reqID, true, respErr
 	}
-	return env, reqID, err
-}
-
-// interpret turns a complete response into an envelope or a typed error.
-func (c *Client) interpret(resp *http.Response, body []byte, reqID string, idFromHeader bool, redactables []string) (envelope, error) {
-	contentType := resp.Header.Get("Content-Type")
-	env, err := decodeEnvelope(resp.StatusCode, contentType, body, redactables)
-	if err != nil {
-		var respErr *ResponseError
-		if errors.As(err, &respErr) {
-			respErr.RequestID = reqID
-		}
-		return env, err
-	}
-	if env.RequestID != "" && !idFromHeader {
+	if env.RequestID != "" && resp.Header.Get("X-Request-Id") == "" {
 		// The gateway's own id is the one its operators can look up.
 		reqID = string(env.RequestID)
 	}
-	code := string(env.ErrorCode)
-	ok2xx := resp.StatusCode >= 200 && resp.StatusCode < 300
-	if ok2xx && (code == CodeOK || code == "") {
-		return env, nil
+	if env.ErrorCode != "" {
+		fields["error_code"] = string(env.ErrorCode)
 	}
-	return env, &APIError{
-		HTTPStatus: resp.StatusCode,
-		Code:       code,
-		Message:    redact(string(env.ErrorMsg), redactables),
-		RequestID:  reqID,
-		RetryAfter: resp.Header.Get("Retry-After"),
+	if code := string(env.ErrorCode); resp.StatusCode < 200 || resp.StatusCode >= 300 || (code != "" && code != CodeOK) {
+		return reqID, true, &APIError{
+			HTTPStatus: resp.StatusCode, Code: code, Message: redact(string(env.ErrorMsg), redactables),
+			RequestID: reqID, RetryAfter: resp.Header.Get("Retry-After"),
+		}
 	}
+	if r.data != nil {
+		if err := r.data(env.Data); err != nil {
+			var apiErr *APIError
+			if errors.As(err, &apiErr) {
+				apiErr.RequestID, apiErr.Message = reqID, redact(apiErr.Message, redactables)
+				return reqID, true, apiErr
+			}
+			return reqID, true, &ResponseError{HTTPStatus: resp.StatusCode, Reason: err.Error(), RequestID: reqID}
+		}
+	}
+	return reqID, true, nil
 }
 
 // transportFailure classifies a failed exchange: the caller's own
 // cancellation or deadline is returned as such (it is not the network's
 // fault and must not be retried); anything else is a TransportError.
-func (c *Client) transportFailure(op, reqID string, parent, attemptCtx context.Context, err error) error {
+func (c *Client) transportFailure(op, reqID string, parent, attemptCtx context.Context, err error, notSent bool) error {
 	if parentErr := parent.Err(); parentErr != nil {
 		return parentErr
 	}
@@ -547,7 +564,9 @@ func (c *Client) transportFailure(op, reqID string, parent, attemptCtx context.C
 	if timeout {
 		op = fmt.Sprintf("%s; no complete answer within the %s request timeout", op, c.timeout)
 	}
-	return &TransportError{Op: op, RequestID: reqID, Timeout: timeout, Certificate: IsCertificateError(err), Err: unwrapURLError(err)}
+	return &TransportError{
+		Op: op, RequestID: reqID, Timeout: timeout, Certificate: IsCertificateError(err), NotSent: notSent, Err: unwrapURLError(err),
+	}
 }
 
 // retryDelay is the pause before retry number attempt+1: the server's
@@ -555,11 +574,10 @@ func (c *Client) transportFailure(op, reqID string, parent, attemptCtx context.C
 func (c *Client) retryDelay(attempt int, err error) time.Duration {
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
-		if d, ok := parseRetryAfter(apiErr.RetryAfter, c.clock.Now()); ok {
+		if d, ok := parseRetryAfter(apiErr.RetryAfter, time.Now()); ok {
 			return min(d, maxRetryAfter)
 		}
 	}
-	throttled := IsThrottled(err)
 	d := c.baseDelay << min(attempt, 20)
 	if d <= 0 || d > c.maxDelay {
 		d = c.maxDelay
@@ -567,7 +585,7 @@ func (c *Client) retryDelay(attempt int, err error) time.Duration {
 	// "Equal jitter": keep half the backoff, randomise the other half, so
 	// clients that failed together do not retry together.
 	d = d/2 + time.Duration(c.jitter()*float64(d/2))
-	if throttled && d < throttleMinDelay {
+	if IsThrottled(err) && d < throttleMinDelay {
 		d = throttleMinDelay
 	}
 	return d
@@ -589,11 +607,7 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return time.Duration(secs) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		d := t.Sub(now)
-		if d < 0 {
-			d = 0
-		}
-		return d, true
+		return max(t.Sub(now), 0), true
 	}
 	return 0, false
 }

@@ -12,9 +12,9 @@ import (
 // envelope is the common shape of every KooPhone answer, and of the API
 // gateway's error answers (which add request_id).
 type envelope struct {
-	ErrorCode flexString      `json:"error_code"`
-	ErrorMsg  flexString      `json:"error_msg"`
-	RequestID flexString      `json:"request_id"`
+	ErrorCode Text            `json:"error_code"`
+	ErrorMsg  Text            `json:"error_msg"`
+	RequestID Text            `json:"request_id"`
 	Data      json.RawMessage `json:"data"`
 }
 
@@ -23,19 +23,19 @@ type taskData struct {
 }
 
 type wireJob struct {
-	JobID      flexString `json:"job_id"`
-	Status     flexInt    `json:"status"`
-	ErrorCode  flexString `json:"error_code"`
-	ErrorMsg   flexString `json:"error_msg"`
-	ExecuteMsg flexString `json:"execute_msg"`
+	JobID      Text   `json:"job_id"`
+	Status     Number `json:"status"`
+	ErrorCode  Text   `json:"error_code"`
+	ErrorMsg   Text   `json:"error_msg"`
+	ExecuteMsg Text   `json:"execute_msg"`
 }
 
-// flexString accepts a JSON string, null (as ""), or a number (as its
-// text). The API documents strings, but its examples show null, and error
-// codes are sometimes numbers in the wild.
-type flexString string
+// Text is a string of the API that accepts a JSON string, null (as ""), or
+// a number (as its text). The API documents strings, but its examples show
+// null, and error codes are sometimes numbers in the wild.
+type Text string
 
-func (s *flexString) UnmarshalJSON(b []byte) error {
+func (s *Text) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
 	case bytes.Equal(b, []byte("null")):
@@ -46,26 +46,26 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 		if err := json.Unmarshal(b, &v); err != nil {
 			return err
 		}
-		*s = flexString(v)
+		*s = Text(v)
 		return nil
 	case len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
 		var n json.Number
 		if err := json.Unmarshal(b, &n); err != nil {
 			return err
 		}
-		*s = flexString(n.String())
+		*s = Text(n.String())
 		return nil
 	default:
 		return fmt.Errorf("expected a string, got %s", excerptBytes(b, 40))
 	}
 }
 
-// flexInt accepts a JSON integer or a string holding one. The job status is
-// documented as an integer; a quoted one is tolerated rather than failing a
-// whole read.
-type flexInt int64
+// Number is an integer of the API that accepts a JSON integer, a string
+// holding one, or null (as 0). A status is documented as an integer; a
+// quoted one is tolerated rather than failing a whole read.
+type Number int64
 
-func (n *flexInt) UnmarshalJSON(b []byte) error {
+func (n *Number) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if bytes.Equal(b, []byte("null")) {
 		*n = 0
@@ -82,31 +82,26 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("expected an integer status, got %s", excerptBytes(b, 40))
 	}
-	*n = flexInt(v)
+	*n = Number(v)
 	return nil
 }
 
 // decodeEnvelope parses a response body into the common envelope. It
 // returns a ResponseError for anything that is not a JSON object.
-func decodeEnvelope(status int, contentType string, body []byte, secrets []string) (envelope, error) {
+func decodeEnvelope(status int, contentType string, body []byte, secrets []string) (envelope, *ResponseError) {
 	var env envelope
 	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 {
-		return env, &ResponseError{HTTPStatus: status, ContentType: contentType, Reason: "the body is empty"}
+	fail := func(reason string) *ResponseError {
+		return &ResponseError{HTTPStatus: status, ContentType: contentType, Reason: reason, Excerpt: safeExcerpt(trimmed, secrets)}
 	}
-	if looksLikeHTML(contentType, trimmed) {
-		return env, &ResponseError{
-			HTTPStatus: status, ContentType: contentType,
-			Reason:  "got an HTML page instead of JSON (a proxy or gateway error page, or an endpoint that is not the KooPhone API)",
-			Excerpt: safeExcerpt(trimmed, secrets),
-		}
+	switch {
+	case len(trimmed) == 0:
+		return env, fail("the body is empty")
+	case strings.Contains(strings.ToLower(contentType), "html") || trimmed[0] == '<':
+		return env, fail("got an HTML page instead of JSON (a proxy or gateway error page, or an endpoint that is not the KooPhone API)")
 	}
 	if err := json.Unmarshal(trimmed, &env); err != nil {
-		return env, &ResponseError{
-			HTTPStatus: status, ContentType: contentType,
-			Reason:  "the body is not valid KooPhone JSON: " + err.Error(),
-			Excerpt: safeExcerpt(trimmed, secrets),
-		}
+		return env, fail("the body is not valid KooPhone JSON: " + err.Error())
 	}
 	return env, nil
 }
@@ -131,13 +126,6 @@ func decodeTaskData(raw json.RawMessage) ([]Job, error) {
 		})
 	}
 	return jobs, nil
-}
-
-func looksLikeHTML(contentType string, body []byte) bool {
-	if strings.Contains(strings.ToLower(contentType), "html") {
-		return true
-	}
-	return len(body) > 0 && body[0] == '<'
 }
 
 // excerptMax bounds how much of an unexpected body is quoted in an error.

@@ -40,14 +40,6 @@ var ErrTaskNotFound = errors.New("task not found")
 // credentials were rejected.
 var ErrUnauthorized = errors.New("credentials rejected")
 
-// transientCodes are KooPhone or gateway codes worth retrying whatever the
-// HTTP status they come with.
-var transientCodes = map[string]bool{
-	CodeInternalError:             true,
-	CodeGatewayThrottled:          true,
-	CodeDedicatedGatewayThrottled: true,
-}
-
 // transientStatus are HTTP statuses worth retrying.
 var transientStatus = map[int]bool{
 	http.StatusTooManyRequests:     true,
@@ -58,8 +50,8 @@ var transientStatus = map[int]bool{
 }
 
 // APIError is an answer from the KooPhone API (or its gateway) that carries
-// an error code: either a non-2xx HTTP status or an HTTP 200 whose
-// error_code is not "0".
+// an error code: a non-2xx HTTP status, an HTTP 200 whose error_code is not
+// "0", or an error code inside the data of an answer that has one there.
 type APIError struct {
 	// HTTPStatus is the HTTP status code of the response.
 	HTTPStatus int
@@ -78,13 +70,11 @@ func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("KooPhone API error")
 	if e.Code != "" {
-		b.WriteString(" ")
-		b.WriteString(e.Code)
+		b.WriteString(" " + e.Code)
 	}
 	fmt.Fprintf(&b, " (HTTP %d)", e.HTTPStatus)
 	if e.Message != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Message)
+		b.WriteString(": " + e.Message)
 	}
 	if e.RequestID != "" {
 		fmt.Fprintf(&b, " [request id %s]", e.RequestID)
@@ -111,7 +101,7 @@ func (e *APIError) Throttled() bool {
 
 // Transient reports whether the request may succeed if sent again.
 func (e *APIError) Transient() bool {
-	return transientCodes[e.Code] || transientStatus[e.HTTPStatus]
+	return e.Throttled() || e.Code == CodeInternalError || transientStatus[e.HTTPStatus]
 }
 
 // ResponseError is a response that could not be understood: an HTML page,
@@ -136,8 +126,7 @@ func (e *ResponseError) Error() string {
 	if e.ContentType != "" {
 		fmt.Fprintf(&b, ", Content-Type %q", e.ContentType)
 	}
-	b.WriteString("): ")
-	b.WriteString(e.Reason)
+	b.WriteString("): " + e.Reason)
 	if e.Excerpt != "" {
 		fmt.Fprintf(&b, "; body starts with %q", e.Excerpt)
 	}
@@ -151,6 +140,29 @@ func (e *ResponseError) Error() string {
 // gateway page under 502/503/504 usually means a backend restart, while an
 // unreadable answer under HTTP 200 means the endpoint is not KooPhone.
 func (e *ResponseError) Transient() bool { return transientStatus[e.HTTPStatus] }
+
+// RedirectError is a 3xx answer. The KooPhone API never redirects, so the
+// client does not follow one: following it would send the credentials
+// (and a submit's body) wherever Location points. Nothing further is sent,
+// and the API did not act on the request.
+type RedirectError struct {
+	HTTPStatus int
+	// Host is the host (and port) Location points to; "" when the answer
+	// had no usable Location. The rest of the URL, which may carry a
+	// token in its query, is left out.
+	Host      string
+	RequestID string
+}
+
+func (e *RedirectError) Error() string {
+	to := "without a Location"
+	if e.Host != "" {
+		to = "to " + e.Host
+	}
+	return fmt.Sprintf("the KooPhone API answered HTTP %d %s, a redirect %s; the client does not follow redirects "+
+		"(the KooPhone API never sends one, and following it would send the credentials there) [request id %s]",
+		e.HTTPStatus, http.StatusText(e.HTTPStatus), to, e.RequestID)
+}
 
 // TransportError is a failure to exchange a request and a response: a
 // refused or dropped connection, a TLS failure, a connection reset while the
@@ -174,10 +186,11 @@ type TransportError struct {
 }
 
 func (e *TransportError) Error() string {
+	what := "failed"
 	if e.Timeout {
-		return fmt.Sprintf("KooPhone API request timed out (%s) [request id %s]: %v", e.Op, e.RequestID, e.Err)
+		what = "timed out"
 	}
-	return fmt.Sprintf("KooPhone API request failed (%s) [request id %s]: %v", e.Op, e.RequestID, e.Err)
+	return fmt.Sprintf("KooPhone API request %s (%s) [request id %s]: %v", what, e.Op, e.RequestID, e.Err)
 }
 
 func (e *TransportError) Unwrap() error { return e.Err }
@@ -213,29 +226,130 @@ func (e *RetryError) Error() string {
 
 func (e *RetryError) Unwrap() error { return e.Last }
 
+// StoppedError is a request that the caller's context ended before it had
+// an answer: a deadline, or a cancellation (Ctrl-C).
+type StoppedError struct {
+	// Cause is context.Cause of the caller's context: what ended it, such
+	// as a deadline the caller named with context.WithTimeoutCause.
+	Cause error
+	// InFlight is true when the request may have reached the API when it
+	// was stopped; false when it was stopped before it was sent (waiting
+	// for its turn, or to be sent again).
+	InFlight bool
+	// Last is the failure of an earlier attempt, if any: the last news
+	// from the API.
+	Last      error
+	RequestID string
+}
+
+func (e *StoppedError) Error() string {
+	msg := fmt.Sprintf("%v before the request was sent", e.Cause)
+	if e.InFlight {
+		msg = fmt.Sprintf("%v while the request was in flight", e.Cause)
+	}
+	if e.Last != nil {
+		msg += fmt.Sprintf(" (the attempt before failed: %v)", e.Last)
+	}
+	return msg
+}
+
+// Unwrap gives the cause, so that errors.Is matches context.Canceled, or
+// context.DeadlineExceeded for a cause that wraps it.
+func (e *StoppedError) Unwrap() error { return e.Cause }
+
+// OutcomeUnknownError is a submit that may have reached the API without an
+// answer saying what it did: after a 5xx, a timeout, a connection lost once
+// the request was out, or an answer that cannot be read. The work may be
+// running; the client does not send it again.
+type OutcomeUnknownError struct {
+	// RequestID is the x-request-id of the last attempt, for KooPhone
+	// support and for finding the task in the console.
+	RequestID string
+	// Err is what went wrong.
+	Err error
+}
+
+func (e *OutcomeUnknownError) Error() string {
+	return fmt.Sprintf("the outcome of the submit is unknown (it may have created a task) [request id %s]: %v", e.RequestID, e.Err)
+}
+
+func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
+
+// Transient is false: sending a submit again could run it twice.
+func (e *OutcomeUnknownError) Transient() bool { return false }
+
 // IsTransient reports whether err is worth retrying later: a transport
 // failure, a throttling or server-side error, or retries exhausted on one.
 func IsTransient(err error) bool {
 	var t interface{ Transient() bool }
-	if errors.As(err, &t) {
-		return t.Transient()
+	return errors.As(err, &t) && t.Transient()
+}
+
+// IsThrottled reports whether err is the API's rate-limit answer: HTTP 429,
+// or the gateway's throttling code under any status.
+func IsThrottled(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.Throttled()
+}
+
+// retryable reports whether a failed attempt may be sent again: any
+// transient failure for a read, only a certainly-refused one for a submit.
+func retryable(r call, err error) bool {
+	return IsTransient(err) && (!r.submit || !mayHaveActed(err))
+}
+
+// mayHaveActed reports whether the API may have acted on a request that
+// failed with err.
+func mayHaveActed(err error) bool {
+	var (
+		redirect *RedirectError
+		stopped  *StoppedError
+		tErr     *TransportError
+		apiErr   *APIError
+		respErr  *ResponseError
+	)
+	switch {
+	case errors.As(err, &redirect):
+		return false
+	case errors.As(err, &stopped):
+		return stopped.InFlight
+	case errors.As(err, &tErr):
+		return !tErr.NotSent
+	case errors.As(err, &apiErr):
+		// A throttling answer, a 4xx or a business error under HTTP 200 is
+		// a refusal; a 5xx or KooPhone's internal error may come after the
+		// work started.
+		return !apiErr.Throttled() && (apiErr.HTTPStatus >= 500 || apiErr.Code == CodeInternalError)
+	case errors.As(err, &respErr):
+		return respErr.HTTPStatus < 300 || respErr.HTTPStatus >= 500
 	}
+	// A request that could not be built or signed never left.
 	return false
 }
 
 // RequestIDOf returns the request id carried by err, if any.
 func RequestIDOf(err error) string {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
+	var (
+		apiErr   *APIError
+		respErr  *ResponseError
+		tErr     *TransportError
+		redirect *RedirectError
+		stopped  *StoppedError
+		unknown  *OutcomeUnknownError
+	)
+	switch {
+	case errors.As(err, &unknown):
+		return unknown.RequestID
+	case errors.As(err, &apiErr):
 		return apiErr.RequestID
-	}
-	var respErr *ResponseError
-	if errors.As(err, &respErr) {
+	case errors.As(err, &respErr):
 		return respErr.RequestID
-	}
-	var tErr *TransportError
-	if errors.As(err, &tErr) {
+	case errors.As(err, &tErr):
 		return tErr.RequestID
+	case errors.As(err, &redirect):
+		return redirect.RequestID
+	case errors.As(err, &stopped):
+		return stopped.RequestID
 	}
 	return ""
 }

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-
-	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
 )
 
 // InstancePageSize is how many phones ListInstances asks for per page of
@@ -44,31 +42,31 @@ type InstanceFilter struct {
 // are passed through as the API returns them: their meanings differ
 // between versions of the API documentation.
 type Instance struct {
-	InstanceID   string
-	InstanceName string
+	InstanceID   Text `json:"instance_id"`
+	InstanceName Text `json:"instance_name"`
 	// Region is the region code, such as cn-north-4.
-	Region string
+	Region Text `json:"region"`
 	// InstanceSKU is a display string, such as "pro | 8 cores | 16GB | ...".
-	InstanceSKU   string
-	FrozenStatus  int64
-	RunningStatus int64
-	LoginStatus   int64
-	AssignStatus  int64
-	AssignUser    string
-	BillingMode   string
-	ProjectID     string
-	ProjectName   string
-	PhoneID       string
-	MemberName    string
-	AccountName   string
-	RegionName    string
-	RegionNameEn  string
+	InstanceSKU   Text   `json:"instance_sku"`
+	FrozenStatus  Number `json:"frozen_status"`
+	RunningStatus Number `json:"running_status"`
+	LoginStatus   Number `json:"login_status"`
+	AssignStatus  Number `json:"assign_status"`
+	AssignUser    Text   `json:"assign_user"`
+	BillingMode   Text   `json:"billing_mode"`
+	ProjectID     Text   `json:"project_id"`
+	ProjectName   Text   `json:"project_name"`
+	PhoneID       Text   `json:"phone_id"`
+	MemberName    Text   `json:"member_name"`
+	AccountName   Text   `json:"account_name"`
+	RegionName    Text   `json:"region_name"`
+	RegionNameEn  Text   `json:"region_name_en"`
 	// BackupStatus and RestoreStatus: 0 preparing, 1 running, 2
 	// successful, 3 failed, 4 other (per the SDK's documentation).
-	BackupStatus  int64
-	BackupTime    string
-	RestoreStatus int64
-	RestoreTime   string
+	BackupStatus  Number `json:"backup_status"`
+	BackupTime    Text   `json:"backup_time"`
+	RestoreStatus Number `json:"restore_status"`
+	RestoreTime   Text   `json:"restore_time"`
 }
 
 // InstanceList is the outcome of ListInstances.
@@ -93,12 +91,11 @@ type InstanceList struct {
 
 // ListInstances lists the tenant's phones that match f: GET
 // /v1/instances/batch-query, page after page of InstancePageSize, each
-// through the client's pacing and with its retries. It reads until a page
-// holds fewer than InstancePageSize phones or the phones read reach the
+// through the client's pacing and retries. It reads until a page holds
+// fewer than InstancePageSize phones or the phones read reach the
 // total_count of the last page, and fails after MaxInstancePages full
 // pages. An error code inside data (the answer has one besides the
-// top-level one) is an *APIError like a top-level one, retried when it is
-// transient.
+// top-level one) is an *APIError like a top-level one.
 //
 // On error, the list holds what the pages before the failing one gave,
 // and Pages says how many there were.
@@ -107,7 +104,16 @@ func (c *Client) ListInstances(ctx context.Context, f InstanceFilter) (InstanceL
 	seen := make(map[string]bool)
 	var read int64 // items on the pages read, duplicates included
 	for pageNo := 1; ; pageNo++ {
-		page, reqID, err := c.instancePage(ctx, f, pageNo)
+		var page wireInstancePage
+		reqID, err := c.do(ctx, call{
+			method: http.MethodGet,
+			path:   []string{"v1", "instances", "batch-query"},
+			query:  func(requestID string) string { return instanceQuery(f, pageNo, requestID) },
+			data: func(raw json.RawMessage) (err error) {
+				page, err = decodeInstancePage(raw)
+				return err
+			},
+		}, c.maxRetries)
 		if err != nil {
 			return list, err
 		}
@@ -121,7 +127,7 @@ func (c *Client) ListInstances(ctx context.Context, f InstanceFilter) (InstanceL
 				list.Duplicates++
 			default:
 				seen[id] = true
-				list.Instances = append(list.Instances, w.instance())
+				list.Instances = append(list.Instances, w)
 			}
 		}
 		read += int64(len(page.Result))
@@ -140,63 +146,6 @@ func (c *Client) ListInstances(ctx context.Context, f InstanceFilter) (InstanceL
 			}
 		}
 	}
-}
-
-// instancePage reads one page, retrying an error inside data that is
-// transient as the client retries any other (errors outside data are
-// retried by do).
-func (c *Client) instancePage(ctx context.Context, f InstanceFilter, pageNo int) (wireInstancePage, string, error) {
-	for attempt := 0; ; attempt++ {
-		page, reqID, inData, err := c.readInstancePage(ctx, f, pageNo)
-		if err == nil || !inData || !IsTransient(err) {
-			return page, reqID, err
-		}
-		if attempt >= c.maxRetries {
-			if c.maxRetries == 0 {
-				return page, reqID, err
-			}
-			return page, reqID, &RetryError{Attempts: attempt + 1, Last: err}
-		}
-		delay := c.retryDelay(attempt, err)
-		c.logger.Warn(ctx, "KooPhone request failed transiently; retrying", map[string]any{
-			"method":      http.MethodGet,
-			"path":        "/v1/instances/batch-query",
-			"page_no":     pageNo,
-			"attempt":     attempt + 1,
-			"retry_in_ms": delay.Milliseconds(),
-			"error":       err.Error(),
-		})
-		if sleepErr := clockctx.Sleep(ctx, c.clock, delay); sleepErr != nil {
-			return page, reqID, fmt.Errorf("%w (while waiting to retry after: %v)", sleepErr, err)
-		}
-	}
-}
-
-// readInstancePage sends one request for a page (with the client's own
-// retries) and checks the error code inside data; inData tells an error
-// found there.
-func (c *Client) readInstancePage(ctx context.Context, f InstanceFilter, pageNo int) (page wireInstancePage, reqID string, inData bool, err error) {
-	env, reqID, err := c.send(ctx, request{
-		method: http.MethodGet,
-		target: c.resolve("v1", "instances", "batch-query"),
-		query:  func(requestID string) string { return instanceQuery(f, pageNo, requestID) },
-	}, c.maxRetries)
-	if err != nil {
-		return page, reqID, false, err
-	}
-	page, err = decodeInstancePage(env.Data)
-	if err != nil {
-		return page, reqID, false, &ResponseError{HTTPStatus: http.StatusOK, Reason: err.Error(), RequestID: reqID}
-	}
-	if code := string(page.ErrorCode); code != "" && code != CodeOK {
-		return wireInstancePage{}, reqID, true, &APIError{
-			HTTPStatus: http.StatusOK,
-			Code:       code,
-			Message:    redact(string(page.ErrorMsg), c.redactables),
-			RequestID:  reqID,
-		}
-	}
-	return page, reqID, false, nil
 }
 
 // instanceQuery is the query string of one page, in the AK/SK signature's
@@ -226,67 +175,18 @@ func instanceQuery(f InstanceFilter, pageNo int, requestID string) string {
 // wireInstancePage is the data member of a batch-query answer. It carries
 // an error code of its own, besides the envelope's.
 type wireInstancePage struct {
-	Result   []wireInstance `json:"result"`
-	PageNo   flexInt        `json:"page_no"`
-	PageSize flexInt        `json:"page_size"`
+	Result   []Instance `json:"result"`
+	PageNo   Number     `json:"page_no"`
+	PageSize Number     `json:"page_size"`
 	// TotalCount is nil when the answer has none (or null): the listing
 	// then ends at the first page that is not full.
-	TotalCount *flexInt   `json:"total_count"`
-	ErrorCode  flexString `json:"error_code"`
-	ErrorMsg   flexString `json:"error_msg"`
+	TotalCount *Number `json:"total_count"`
+	ErrorCode  Text    `json:"error_code"`
+	ErrorMsg   Text    `json:"error_msg"`
 }
 
-type wireInstance struct {
-	InstanceID    flexString `json:"instance_id"`
-	InstanceName  flexString `json:"instance_name"`
-	Region        flexString `json:"region"`
-	InstanceSKU   flexString `json:"instance_sku"`
-	FrozenStatus  flexInt    `json:"frozen_status"`
-	RunningStatus flexInt    `json:"running_status"`
-	LoginStatus   flexInt    `json:"login_status"`
-	AssignStatus  flexInt    `json:"assign_status"`
-	AssignUser    flexString `json:"assign_user"`
-	BillingMode   flexString `json:"billing_mode"`
-	ProjectID     flexString `json:"project_id"`
-	ProjectName   flexString `json:"project_name"`
-	PhoneID       flexString `json:"phone_id"`
-	MemberName    flexString `json:"member_name"`
-	AccountName   flexString `json:"account_name"`
-	RegionName    flexString `json:"region_name"`
-	RegionNameEn  flexString `json:"region_name_en"`
-	BackupStatus  flexInt    `json:"backup_status"`
-	BackupTime    flexString `json:"backup_time"`
-	RestoreStatus flexInt    `json:"restore_status"`
-	RestoreTime   flexString `json:"restore_time"`
-}
-
-func (w wireInstance) instance() Instance {
-	return Instance{
-		InstanceID:    string(w.InstanceID),
-		InstanceName:  string(w.InstanceName),
-		Region:        string(w.Region),
-		InstanceSKU:   string(w.InstanceSKU),
-		FrozenStatus:  int64(w.FrozenStatus),
-		RunningStatus: int64(w.RunningStatus),
-		LoginStatus:   int64(w.LoginStatus),
-		AssignStatus:  int64(w.AssignStatus),
-		AssignUser:    string(w.AssignUser),
-		BillingMode:   string(w.BillingMode),
-		ProjectID:     string(w.ProjectID),
-		ProjectName:   string(w.ProjectName),
-		PhoneID:       string(w.PhoneID),
-		MemberName:    string(w.MemberName),
-		AccountName:   string(w.AccountName),
-		RegionName:    string(w.RegionName),
-		RegionNameEn:  string(w.RegionNameEn),
-		BackupStatus:  int64(w.BackupStatus),
-		BackupTime:    string(w.BackupTime),
-		RestoreStatus: int64(w.RestoreStatus),
-		RestoreTime:   string(w.RestoreTime),
-	}
-}
-
-// decodeInstancePage parses the data member of a batch-query answer.
+// decodeInstancePage parses the data member of a batch-query answer; an
+// error code inside it is an *APIError (the client adds the request id).
 func decodeInstancePage(raw json.RawMessage) (wireInstancePage, error) {
 	var page wireInstancePage
 	trimmed := bytes.TrimSpace(raw)
@@ -295,6 +195,9 @@ func decodeInstancePage(raw json.RawMessage) (wireInstancePage, error) {
 	}
 	if err := json.Unmarshal(trimmed, &page); err != nil {
 		return wireInstancePage{}, fmt.Errorf("the data member is not a page of phones: %w", err)
+	}
+	if code := string(page.ErrorCode); code != "" && code != CodeOK {
+		return wireInstancePage{}, &APIError{HTTPStatus: http.StatusOK, Code: code, Message: string(page.ErrorMsg)}
 	}
 	return page, nil
 }

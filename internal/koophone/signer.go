@@ -13,39 +13,21 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/jonboulle/clockwork"
 )
 
 // This file signs requests with Huawei Cloud AK/SK ("SDK-HMAC-SHA256"), the
 // way the API gateway in front of KooPhone verifies them.
 //
 // Why not the official signer (github.com/huaweicloud/huaweicloud-sdk-go-v3,
-// package core/auth/signer)? Its footprint, measured on this provider with
-// v0.1.207 (go build of the provider, with and without an AKSK Credentials
-// that calls signer.Signer{}.Sign through request.HttpRequestBuilder):
-//
-//   - the binary grows from 27,279,444 to 29,817,393 bytes (+2.5 MB, +9.3%;
-//     stripped with -s -w: 18,936,073 -> 20,709,641, +9.4%), because the
-//     signer package drags in the SDK's request model, which links
-//     go.mongodb.org/mongo-driver (BSON), github.com/tjfoc/gmsm (SM2/SM3),
-//     github.com/json-iterator/go, modern-go/concurrent, modern-go/reflect2
-//     and gopkg.in/ini.v1: 7 more modules in the binary (27 -> 34);
-//   - go.sum grows from 248 to 354 lines (100 -> 138 modules), go.mod gains
-//     one direct and six indirect requirements (the same as the test-only
-//     use below costs: Go records test dependencies in go.mod too);
-//   - it signs the SDK's own request type, not an *http.Request, so an
-//     adapter is needed anyway, and it takes the signing time from the
-//     wall clock unless X-Sdk-Date is preset.
-//
-// The algorithm is some 150 lines, so it is written here, following the
-// official signer rule for rule (escaping, sorting, which headers are
-// signed, trimming, the UNSIGNED-PAYLOAD convention). signer_sdk_test.go
-// proves the two byte-identical over thousands of generated requests; the
-// SDK is a test-only dependency and never reaches the provider binary. The
-// whole of AK/SK support (this signer and the provider's credential
-// arguments) adds 72,151 bytes to the same binary (27,351,595 bytes;
-// stripped 18,989,321).
+// package core/auth/signer)? It signs the SDK's own request type, not an
+// *http.Request, and that type links the SDK's request model into the
+// binary, with its dependencies (a BSON driver, SM2/SM3 cryptography, a
+// second JSON library, an INI parser). The algorithm is some 150 lines, so
+// it is written here, following the official signer rule for rule
+// (escaping, sorting, which headers are signed, trimming, the
+// UNSIGNED-PAYLOAD convention). signer_sdk_test.go proves the two
+// byte-identical over thousands of generated requests; the SDK is a
+// test-only dependency and never reaches the provider binary.
 
 // Names and formats of the AK/SK signature.
 const (
@@ -77,9 +59,6 @@ type AKSKCredentials struct {
 	SecurityToken string
 	// ProjectID is sent (and signed) as X-Project-Id when set.
 	ProjectID string
-	// Clock gives the signing time, X-Sdk-Date. Nil means the wall clock.
-	// The gateway rejects a date more than 15 minutes from its own.
-	Clock clockwork.Clock
 }
 
 var _ Credentials = AKSKCredentials{}
@@ -90,10 +69,8 @@ func (c AKSKCredentials) Apply(req *http.Request) error {
 	if c.AccessKey == "" || c.SecretKey == "" {
 		return errors.New("no KooPhone access key and secret key configured")
 	}
+	// The gateway rejects a date more than 15 minutes from its own.
 	now := time.Now()
-	if c.Clock != nil {
-		now = c.Clock.Now()
-	}
 	req.Header.Del("Authorization")
 	if c.SecurityToken != "" {
 		req.Header.Set(HeaderSecurityToken, c.SecurityToken)

@@ -2,14 +2,13 @@ package koophone
 
 import (
 	"context"
-	"github.com/jonboulle/clockwork"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
-
-	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
 )
 
 const (
@@ -58,62 +57,102 @@ func TestSignatureOfficialSDKVectors(t *testing.T) {
 // A KooPhone task read, signed end to end through AKSKCredentials: the
 // canonical request is spelled out, and the signature is the one the
 // official signer gives for it (see signer_sdk_test.go, which recomputes it).
+// Apply signs with time.Now(): the bubble's fake clock is moved to the
+// vector's date (2000-01-01 plus the fake time slept).
 func TestAKSKCredentialsSignTaskRead(t *testing.T) {
-	req, err := http.NewRequest(http.MethodGet, "https://koophone.myhuaweicloud.com/v1/instances/tasks/6837531fd3f54550927b930180a706bf", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("x-request-id", "0f8fad5b-d9cb-469f-a165-70867728950e")
-	req.Header.Set("User-Agent", "terraform-provider-koophone/0.1.0 Terraform/1.11.4")
-	req.Header.Set("Authorization", "stale") // from nowhere: must not be signed
-	creds := AKSKCredentials{
-		AccessKey: testAK, SecretKey: testSK, SecurityToken: testST, ProjectID: "0123456789abcdef0123456789abcdef",
-		Clock: clockwork.NewFakeClockAt(time.Date(2026, 3, 14, 15, 9, 26, 535, time.FixedZone("CST", 8*3600))),
-	}
-	if err := creds.Apply(req); err != nil {
-		t.Fatal(err)
-	}
-	if got := req.Header.Get("X-Sdk-Date"); got != "20260314T070926Z" {
-		t.Errorf("X-Sdk-Date = %q, want the UTC time", got)
-	}
-	if req.Header.Get("X-Security-Token") != testST || req.Header.Get("X-Project-Id") != "0123456789abcdef0123456789abcdef" {
-		t.Errorf("headers = %v", req.Header)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		signingTime := time.Date(2026, 3, 14, 15, 9, 26, 535, time.FixedZone("CST", 8*3600))
+		time.Sleep(time.Until(signingTime))
+		now := time.Now()
+		if !now.Equal(signingTime) {
+			t.Fatalf("fake clock at %v, want %v", now, signingTime)
+		}
+		req, err := http.NewRequest(http.MethodGet, "https://koophone.myhuaweicloud.com/v1/instances/tasks/6837531fd3f54550927b930180a706bf", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("x-request-id", "0f8fad5b-d9cb-469f-a165-70867728950e")
+		req.Header.Set("User-Agent", "terraform-provider-koophone/0.1.0 Terraform/1.11.4")
+		req.Header.Set("Authorization", "stale") // from nowhere: must not be signed
+		creds := AKSKCredentials{
+			AccessKey: testAK, SecretKey: testSK, SecurityToken: testST, ProjectID: "0123456789abcdef0123456789abcdef",
+		}
+		if err := creds.Apply(req); err != nil {
+			t.Fatal(err)
+		}
+		if got := req.Header.Get("X-Sdk-Date"); got != "20260314T070926Z" {
+			t.Errorf("X-Sdk-Date = %q, want the UTC time", got)
+		}
+		if req.Header.Get("X-Security-Token") != testST || req.Header.Get("X-Project-Id") != "0123456789abcdef0123456789abcdef" {
+			t.Errorf("headers = %v", req.Header)
+		}
 
-	wantSigned := "accept;host;user-agent;x-project-id;x-request-id;x-sdk-date;x-security-token"
-	wantCanonical := "GET\n" +
-		"/v1/instances/tasks/6837531fd3f54550927b930180a706bf/\n" +
-		"\n" +
-		"accept:application/json\n" +
-		"host:koophone.myhuaweicloud.com\n" +
-		"user-agent:terraform-provider-koophone/0.1.0 Terraform/1.11.4\n" +
-		"x-project-id:0123456789abcdef0123456789abcdef\n" +
-		"x-request-id:0f8fad5b-d9cb-469f-a165-70867728950e\n" +
-		"x-sdk-date:20260314T070926Z\n" +
-		"x-security-token:" + testST + "\n" +
-		"\n" +
-		wantSigned + "\n" +
-		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-	in := signingInput{
-		method: "GET", path: req.URL.Path, query: map[string][]string{},
-		headers:     lowerHeaders(req),
-		payloadHash: sha256Hex(""), date: creds.Clock.Now(),
-	}
-	delete(in.headers, "authorization")
-	in.headers["host"] = []string{"koophone.myhuaweicloud.com"}
-	if got := canonicalRequest(in, signedHeaderNames(in.headers)); got != wantCanonical {
-		t.Errorf("canonical request:\n%s\nwant:\n%s", got, wantCanonical)
-	}
-	wantSTS := "SDK-HMAC-SHA256\n20260314T070926Z\n" + sha256Hex(wantCanonical)
-	if got := stringToSign(wantCanonical, creds.Clock.Now()); got != wantSTS {
-		t.Errorf("string to sign:\n%s\nwant:\n%s", got, wantSTS)
-	}
-	want := "SDK-HMAC-SHA256 Access=" + testAK + ", SignedHeaders=" + wantSigned +
-		", Signature=" + taskReadSignature
-	if got := req.Header.Get("Authorization"); got != want {
-		t.Errorf("Authorization:\n%s\nwant:\n%s", got, want)
-	}
+		wantSigned := "accept;host;user-agent;x-project-id;x-request-id;x-sdk-date;x-security-token"
+		wantCanonical := "GET\n" +
+			"/v1/instances/tasks/6837531fd3f54550927b930180a706bf/\n" +
+			"\n" +
+			"accept:application/json\n" +
+			"host:koophone.myhuaweicloud.com\n" +
+			"user-agent:terraform-provider-koophone/0.1.0 Terraform/1.11.4\n" +
+			"x-project-id:0123456789abcdef0123456789abcdef\n" +
+			"x-request-id:0f8fad5b-d9cb-469f-a165-70867728950e\n" +
+			"x-sdk-date:20260314T070926Z\n" +
+			"x-security-token:" + testST + "\n" +
+			"\n" +
+			wantSigned + "\n" +
+			"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+		in := signingInput{
+			method: "GET", path: req.URL.Path, query: map[string][]string{},
+			headers:     lowerHeaders(req),
+			payloadHash: sha256Hex(""), date: signingTime,
+		}
+		delete(in.headers, "authorization")
+		in.headers["host"] = []string{"koophone.myhuaweicloud.com"}
+		if got := canonicalRequest(in, signedHeaderNames(in.headers)); got != wantCanonical {
+			t.Errorf("canonical request:\n%s\nwant:\n%s", got, wantCanonical)
+		}
+		wantSTS := "SDK-HMAC-SHA256\n20260314T070926Z\n" + sha256Hex(wantCanonical)
+		if got := stringToSign(wantCanonical, signingTime); got != wantSTS {
+			t.Errorf("string to sign:\n%s\nwant:\n%s", got, wantSTS)
+		}
+		want := "SDK-HMAC-SHA256 Access=" + testAK + ", SignedHeaders=" + wantSigned +
+			", Signature=" + taskReadSignature
+		if got := req.Header.Get("Authorization"); got != want {
+			t.Errorf("Authorization:\n%s\nwant:\n%s", got, want)
+		}
+	})
+}
+
+// Apply signs with the current time: at the bubble's start, 2000-01-01,
+// and, after fake time passes, that much later; what it puts in the
+// Authorization header is signRequest's signature for that time.
+func TestAKSKCredentialsSignWithTheCurrentTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		creds := AKSKCredentials{AccessKey: testAK, SecretKey: testSK}
+		newReq := func() *http.Request {
+			req, _ := http.NewRequest(http.MethodGet, "https://koophone.myhuaweicloud.com/v1/instances/tasks/t", nil)
+			req.Header.Set("X-Request-Id", "id-1")
+			return req
+		}
+		for _, want := range []string{"20000101T000000Z", "20000101T000130Z"} {
+			req := newReq()
+			if err := creds.Apply(req); err != nil {
+				t.Fatal(err)
+			}
+			if got := req.Header.Get("X-Sdk-Date"); got != want {
+				t.Errorf("X-Sdk-Date = %q, want %q", got, want)
+			}
+			ref := newReq()
+			if err := signRequest(ref, testAK, testSK, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := req.Header.Get("Authorization"), ref.Header.Get("Authorization"); got != want {
+				t.Errorf("Authorization = %s, want %s", got, want)
+			}
+			time.Sleep(90 * time.Second)
+		}
+	})
 }
 
 // taskReadSignature is the official signer's signature of the request of
@@ -284,71 +323,92 @@ func TestAKSKCredentialsRequireBothKeys(t *testing.T) {
 // and each signature is valid (checked by the official signer on the
 // server side, see verifyWithOfficialSigner).
 func TestRetriesAreSignedAfresh(t *testing.T) {
-	var verified []string
-	fail := func(w http.ResponseWriter, r *http.Request) {
-		verified = append(verified, verifyWithOfficialSigner(t, r, testAK, testSK))
-		jsonAnswer(503, `{"error_code":"","error_msg":""}`)(w, r)
-	}
-	ok := func(w http.ResponseWriter, r *http.Request) {
-		verified = append(verified, verifyWithOfficialSigner(t, r, testAK, testSK))
-		jsonAnswer(200, okTwoJobs)(w, r)
-	}
-	ts := newTestServer(t, fail, fail, ok)
-	clk := clockctx.NewAutoClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	c, _ := newTestClient(t, ts.URL, func(cfg *Config) {
-		cfg.Credentials = AKSKCredentials{AccessKey: testAK, SecretKey: testSK, SecurityToken: testST, Clock: clk}
-		cfg.Clock = clk
-		cfg.RetryBaseDelay = 2 * time.Second
+	synctest.Test(t, func(t *testing.T) {
+		var (
+			mu       sync.Mutex
+			verified []string
+		)
+		verify := func(r *http.Request) {
+			v := verifyWithOfficialSigner(t, r, testAK, testSK)
+			mu.Lock()
+			verified = append(verified, v)
+			mu.Unlock()
+		}
+		fail := func(w http.ResponseWriter, r *http.Request) {
+			verify(r)
+			jsonAnswer(503, `{"error_code":"","error_msg":""}`)(w, r)
+		}
+		ok := func(w http.ResponseWriter, r *http.Request) {
+			verify(r)
+			jsonAnswer(200, okTwoJobs)(w, r)
+		}
+		ts := newTestServer(t, fail, fail, ok)
+		c, _ := ts.client(t, func(cfg *Config) {
+			cfg.Credentials = AKSKCredentials{AccessKey: testAK, SecretKey: testSK, SecurityToken: testST}
+			cfg.RetryBaseDelay = 2 * time.Second
+		})
+		if _, err := c.GetTask(context.Background(), "t"); err != nil {
+			t.Fatalf("GetTask: %v", err)
+		}
+		if ts.count() != 3 {
+			t.Fatalf("%d requests, want 3", ts.count())
+		}
+		dates, ids, sigs := map[string]bool{}, map[string]bool{}, map[string]bool{}
+		for i := range 3 {
+			r := ts.request(i)
+			dates[r.Header.Get("X-Sdk-Date")] = true
+			ids[r.Header.Get("X-Request-Id")] = true
+			sigs[r.Header.Get("Authorization")] = true
+			if !strings.Contains(r.Header.Get("Authorization"), "x-request-id;x-sdk-date;x-security-token") {
+				t.Errorf("attempt %d: x-request-id or the security token is not signed: %s", i+1, r.Header.Get("Authorization"))
+			}
+		}
+		if len(dates) != 3 || len(ids) != 3 || len(sigs) != 3 {
+			t.Errorf("retries were not signed afresh: %d dates, %d request ids, %d signatures", len(dates), len(ids), len(sigs))
+		}
+		// The backoff steps are 1.5 s and 3 s (3/4 of 2 s and 4 s): the
+		// dates are those of the bubble's clock when each attempt left.
+		if d := ts.request(2).Header.Get("X-Sdk-Date"); d != "20000101T000004Z" {
+			t.Errorf("third attempt signed at %s, want 20000101T000004Z (4.5 s in)", d)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for i, v := range verified {
+			if v != "" {
+				t.Errorf("attempt %d: %s", i+1, v)
+			}
+		}
 	})
-	if _, err := c.GetTask(context.Background(), "t"); err != nil {
-		t.Fatalf("GetTask: %v", err)
-	}
-	if ts.count() != 3 {
-		t.Fatalf("%d requests, want 3", ts.count())
-	}
-	dates, ids, sigs := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for i := range 3 {
-		r := ts.request(i)
-		dates[r.Header.Get("X-Sdk-Date")] = true
-		ids[r.Header.Get("X-Request-Id")] = true
-		sigs[r.Header.Get("Authorization")] = true
-		if !strings.Contains(r.Header.Get("Authorization"), "x-request-id;x-sdk-date;x-security-token") {
-			t.Errorf("attempt %d: x-request-id or the security token is not signed: %s", i+1, r.Header.Get("Authorization"))
-		}
-	}
-	if len(dates) != 3 || len(ids) != 3 || len(sigs) != 3 {
-		t.Errorf("retries were not signed afresh: %d dates, %d request ids, %d signatures", len(dates), len(ids), len(sigs))
-	}
-	for i, v := range verified {
-		if v != "" {
-			t.Errorf("attempt %d: %s", i+1, v)
-		}
-	}
 }
 
 // Neither the secret key nor the security token can leak through an echoing
 // server into errors or logs; nor does any signature reach the log.
 func TestAKSKSecretsNeverLoggedOrQuoted(t *testing.T) {
-	ts := newTestServer(t,
-		jsonAnswer(500, `{"error_code":"KOOPHONE.API.9999","error_msg":"bad key `+testSK+` token `+testST+`"}`),
-		func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/html")
-			w.WriteHeader(401)
-			_, _ = io.WriteString(w, "<html>"+r.Header.Get("Authorization")+" "+testSK+" "+testST+"</html>")
+	synctest.Test(t, func(t *testing.T) {
+		ts := newTestServer(t,
+			jsonAnswer(500, `{"error_code":"KOOPHONE.API.9999","error_msg":"bad key `+testSK+` token `+testST+`"}`),
+			func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(401)
+				_, _ = io.WriteString(w, "<html>"+r.Header.Get("Authorization")+" "+testSK+" "+testST+"</html>")
+			})
+		c, logger := ts.client(t, func(cfg *Config) {
+			cfg.Credentials = AKSKCredentials{AccessKey: testAK, SecretKey: testSK, SecurityToken: testST}
 		})
-	c, logger := newTestClient(t, ts.URL, func(cfg *Config) {
-		cfg.Credentials = AKSKCredentials{AccessKey: testAK, SecretKey: testSK, SecurityToken: testST}
+		_, err := c.GetTask(context.Background(), "t")
+		if err == nil {
+			t.Fatal("no error")
+		}
+		if ts.count() != 2 {
+			t.Errorf("%d requests, want the 500 retried once", ts.count())
+		}
+		for _, secret := range []string{testSK, testST, "Signature="} {
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("error leaks %q: %v", secret, err)
+			}
+			if strings.Contains(logger.all(), secret) {
+				t.Errorf("log leaks %q:\n%s", secret, logger.all())
+			}
+		}
 	})
-	_, err := c.GetTask(context.Background(), "t")
-	if err == nil {
-		t.Fatal("no error")
-	}
-	for _, secret := range []string{testSK, testST, "Signature="} {
-		if strings.Contains(err.Error(), secret) {
-			t.Errorf("error leaks %q: %v", secret, err)
-		}
-		if strings.Contains(logger.all(), secret) {
-			t.Errorf("log leaks %q:\n%s", secret, logger.all())
-		}
-	}
 }

@@ -97,33 +97,28 @@ func (c *Client) InstallApp(ctx context.Context, req InstallAppRequest) (Submiss
 }
 
 func (c *Client) submit(ctx context.Context, body []byte, path ...string) (Submission, error) {
-	env, reqID, err := c.send(ctx, request{
-		method: http.MethodPost, target: c.resolve(path...), body: body, submit: true,
+	var sub Submission
+	reqID, err := c.do(ctx, call{
+		method: http.MethodPost, path: path, body: body, submit: true,
+		// An answer that says "0" (accepted) but cannot be read is a task
+		// whose id is lost: an error here makes the outcome unknown.
+		data: func(raw json.RawMessage) (err error) {
+			sub, err = decodeSubmission(raw)
+			return err
+		},
 	}, c.maxRetries)
-	if err != nil {
-		return Submission{}, err
-	}
-	sub, err := decodeSubmission(env.Data)
-	if err != nil {
-		// The API said "0" (accepted) but its answer cannot be read: the
-		// task exists, and its id is lost.
-		return Submission{}, &OutcomeUnknownError{
-			RequestID: reqID,
-			Err:       &ResponseError{HTTPStatus: http.StatusOK, Reason: err.Error(), RequestID: reqID},
-		}
-	}
 	sub.RequestID = reqID
-	return sub, nil
+	return sub, err
 }
 
 // wireSubmission is the data of a submit's answer. The install API has
 // answered in two shapes: {task_id, cmd_jobs} (Huawei's SDK since 3.1.207)
 // and {data: {task_id, cmd_jobs}} (3.1.164 to 3.1.206).
 type wireSubmission struct {
-	TaskID  flexString `json:"task_id"`
+	TaskID  Text `json:"task_id"`
 	CmdJobs []struct {
-		InstanceID flexString `json:"instance_id"`
-		JobID      flexString `json:"job_id"`
+		InstanceID Text `json:"instance_id"`
+		JobID      Text `json:"job_id"`
 	} `json:"cmd_jobs"`
 	Data *wireSubmission `json:"data"`
 }
@@ -148,94 +143,3 @@ func decodeSubmission(data json.RawMessage) (Submission, error) {
 	}
 	return sub, nil
 }
-
-// OutcomeUnknownError is a submit that may have reached the API without an
-// answer saying what it did: after a 5xx, a timeout, a connection lost once
-// the request was out, or an answer that cannot be read. The work may be
-// running; the client does not send it again.
-type OutcomeUnknownError struct {
-	// RequestID is the x-request-id of the last attempt, for KooPhone
-	// support and for finding the task in the console.
-	RequestID string
-	// Err is what went wrong.
-	Err error
-}
-
-func (e *OutcomeUnknownError) Error() string {
-	return fmt.Sprintf("the outcome of the submit is unknown (it may have created a task) [request id %s]: %v", e.RequestID, e.Err)
-}
-
-func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
-
-// Transient is false: sending a submit again could run it twice.
-func (e *OutcomeUnknownError) Transient() bool { return false }
-
-// retryable reports whether a failed attempt may be sent again: any
-// transient failure for a read, only a certainly-refused one for a submit.
-func retryable(r request, err error) bool {
-	if !IsTransient(err) {
-		return false
-	}
-	return !r.submit || IsThrottled(err) || !mayHaveActed(err)
-}
-
-// mayHaveActed reports whether the API may have acted on a request that
-// failed with err.
-func mayHaveActed(err error) bool {
-	var (
-		gaveUp  *gaveUpError
-		stopped *waitStopped
-		notSent *notSentError
-		tErr    *TransportError
-		apiErr  *APIError
-		respErr *ResponseError
-	)
-	switch {
-	case errors.As(err, &gaveUp):
-		return mayHaveActed(gaveUp.last)
-	case errors.As(err, &stopped), errors.As(err, &notSent):
-		// Stopped before sending, or while waiting to send again after an
-		// attempt that was retried because it certainly did nothing.
-		return false
-	case errors.As(err, &tErr):
-		return !tErr.NotSent
-	case errors.As(err, &apiErr):
-		// A throttling answer, a 4xx or a business error under HTTP 200 is
-		// a refusal; a 5xx or KooPhone's internal error may come after the
-		// work started.
-		if apiErr.Throttled() {
-			return false
-		}
-		return apiErr.HTTPStatus >= 500 || apiErr.Code == CodeInternalError
-	case errors.As(err, &respErr):
-		return respErr.HTTPStatus < 300 || respErr.HTTPStatus >= 500
-	}
-	// The caller's context ended while the request was out.
-	return true
-}
-
-// notSentError is a failure before the request could reach the API: no
-// connection, no turn among the requests in flight, credentials that could
-// not be applied.
-type notSentError struct{ err error }
-
-func (e *notSentError) Error() string { return e.err.Error() }
-func (e *notSentError) Unwrap() error { return e.err }
-
-// waitStopped is a request whose context ended while it waited to be sent
-// again after a transient failure (last).
-type waitStopped struct{ stop, last error }
-
-func (e *waitStopped) Error() string {
-	return fmt.Sprintf("%v (while waiting to retry after: %v)", e.stop, e.last)
-}
-func (e *waitStopped) Unwrap() error { return e.stop }
-
-// gaveUpError is a request whose context ended while an attempt was out;
-// last is that attempt's error.
-type gaveUpError struct{ ctxErr, last error }
-
-func (e *gaveUpError) Error() string {
-	return fmt.Sprintf("%v (last attempt: %v)", e.ctxErr, e.last)
-}
-func (e *gaveUpError) Unwrap() error { return e.ctxErr }

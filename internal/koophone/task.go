@@ -1,8 +1,6 @@
 package koophone
 
-import (
-	"strings"
-)
+import "strings"
 
 // Job status values as the API returns them in jobs[].status. Command
 // tasks (async-command) report 1, 2 and -1; app-install tasks report 0, 1,
@@ -15,32 +13,23 @@ const (
 	StatusFailed        = -1
 )
 
-// JobState is the meaning of a job's numeric status.
-type JobState string
+// State is where a job, a phone or a task stands. It is one type for all
+// three, so that one rule (Tally.Outcome) decides every outcome.
+type State string
 
-// The states a job can be in. A status the API has not documented is kept
-// as returned and reported as JobUnknown, never mistaken for an outcome:
-// an unknown job counts as not finished.
+// The states. A job status the API has not documented is kept as returned
+// and reported as Unknown, never mistaken for an outcome: an unknown job
+// counts as not finished. A task is only ever Running, Successful or
+// Failed.
 const (
-	JobPending    JobState = "pending"
-	JobRunning    JobState = "running"
-	JobSuccessful JobState = "successful"
-	JobFailed     JobState = "failed"
-	JobUnknown    JobState = "unknown"
-)
-
-// TaskState is the aggregate state of all jobs of a task.
-type TaskState string
-
-// The states a task can be in.
-const (
-	// TaskRunning: some job is pending, running or in an unknown state,
-	// or the task has no job yet.
-	TaskRunning TaskState = "running"
-	// TaskSuccessful: every job succeeded.
-	TaskSuccessful TaskState = "successful"
-	// TaskFailed: every job has finished and at least one failed.
-	TaskFailed TaskState = "failed"
+	Pending    State = "pending"
+	Running    State = "running"
+	Successful State = "successful"
+	Failed     State = "failed"
+	Unknown    State = "unknown"
+	// Missing is a phone that a submit was sent to but whose answer had
+	// no job for it: nothing runs there, so it counts as failed.
+	Missing State = "missing"
 )
 
 // Task types, derived from the task id.
@@ -74,81 +63,79 @@ type Job struct {
 }
 
 // State maps the job's numeric status to its meaning.
-func (j Job) State() JobState {
+func (j Job) State() State {
 	switch j.Status {
 	case StatusPending:
-		return JobPending
+		return Pending
 	case StatusRunning:
-		return JobRunning
+		return Running
 	case StatusSucceeded:
-		return JobSuccessful
+		return Successful
 	case StatusFailed, StatusInstallFailed:
-		return JobFailed
+		return Failed
 	default:
-		return JobUnknown
+		return Unknown
 	}
 }
 
-// Summary counts a task's jobs by state and derives the task's state.
-type Summary struct {
-	Jobs       int
-	Pending    int
-	Running    int
-	Successful int
-	Failed     int
-	Unknown    int
-	State      TaskState
+// Tally counts jobs, phones or tasks by state. Its Outcome is the one rule
+// that decides every outcome the provider reports: of a task (its jobs), of
+// a resource (its phones), of many tasks (their outcomes).
+type Tally struct {
+	Total, Pending, Running, Successful, Failed, Unknown int
 }
 
-// Done reports whether every job has finished (and there is at least one).
-func (s Summary) Done() bool { return s.State != TaskRunning }
-
-// Finished is the number of jobs that reached a final state.
-func (s Summary) Finished() int { return s.Successful + s.Failed }
-
-// add counts one more job in the state given.
-func (s *Summary) add(state JobState) {
-	s.Jobs++
-	switch state {
-	case JobPending:
-		s.Pending++
-	case JobRunning:
-		s.Running++
-	case JobSuccessful:
-		s.Successful++
-	case JobFailed:
-		s.Failed++
+// Add counts one more item in state s.
+func (t *Tally) Add(s State) {
+	t.Total++
+	switch s {
+	case Pending:
+		t.Pending++
+	case Running:
+		t.Running++
+	case Successful:
+		t.Successful++
+	case Failed, Missing:
+		t.Failed++
 	default:
-		s.Unknown++
+		t.Unknown++
 	}
 }
 
-// Summary counts the task's jobs and derives its state.
-func (t Task) Summary() Summary {
-	var s Summary
-	for _, j := range t.Jobs {
-		s.add(j.State())
-	}
+// Merge adds the counts of u.
+func (t *Tally) Merge(u Tally) {
+	t.Total += u.Total
+	t.Pending += u.Pending
+	t.Running += u.Running
+	t.Successful += u.Successful
+	t.Failed += u.Failed
+	t.Unknown += u.Unknown
+}
+
+// Finished is the number of items in a final state.
+func (t Tally) Finished() int { return t.Successful + t.Failed }
+
+// Outcome is Running while anything is unfinished, or while there is
+// nothing yet (a task that lists no job has not finished); once everything
+// has finished, Failed if anything failed, else Successful.
+func (t Tally) Outcome() State {
 	switch {
-	case s.Jobs == 0 || s.Finished() < s.Jobs:
-		s.State = TaskRunning
-	case s.Failed > 0:
-		s.State = TaskFailed
+	case t.Total == 0 || t.Finished() < t.Total:
+		return Running
+	case t.Failed > 0:
+		return Failed
 	default:
-		s.State = TaskSuccessful
+		return Successful
+	}
+}
+
+// Tally counts the task's jobs by state.
+func (t Task) Tally() Tally {
+	var s Tally
+	for _, j := range t.Jobs {
+		s.Add(j.State())
 	}
 	return s
-}
-
-// FailedJobs returns the jobs whose state is failed, in API order.
-func (t Task) FailedJobs() []Job {
-	var failed []Job
-	for _, j := range t.Jobs {
-		if j.State() == JobFailed {
-			failed = append(failed, j)
-		}
-	}
-	return failed
 }
 
 // TaskTypeOf derives a task's type from its id: app installs carry a ZGCA

@@ -1,6 +1,7 @@
 package koophone
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -9,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"time"
 
 	"golang.org/x/net/http/httpproxy"
 )
@@ -26,6 +26,9 @@ type TransportOptions struct {
 	// ProxyEnv, when set, replaces the process environment as the source of
 	// HTTPS_PROXY, HTTP_PROXY and NO_PROXY; tests use it.
 	ProxyEnv *httpproxy.Config
+	// DialContext, when set, opens the connections instead of the
+	// network; tests use it to reach an in-memory server.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // ParseCAPEM parses PEM data into a pool and fails when it holds no usable
@@ -54,23 +57,27 @@ func ParseCAPEM(data []byte) ([]*x509.Certificate, error) {
 	return certs, nil
 }
 
-// newTransport returns the client's own connection pool (so that keep-alive
-// connections are reused across all reads of one provider instance), keeping
-// as many idle connections as the client has requests in flight (the
-// standard library keeps two: connections beyond two would be closed after
-// each request and opened again for the next), with
-// the standard library's dial settings, proxies taken from the environment
-// when the client is built, and the TLS options given.
+// newTransport returns the client's own connection pool, so that
+// keep-alive connections are reused across all requests of one client: the
+// standard library's default transport with as many idle connections as
+// the client has requests in flight (it keeps two: connections beyond two
+// would be closed after each request and opened again for the next), the
+// proxies of the environment when the client is built (rather than
+// http.ProxyFromEnvironment, which freezes the environment of the
+// process's first request), and the TLS options given.
 func newTransport(opts TransportOptions, maxConns int) (*http.Transport, error) {
 	proxyConfig := opts.ProxyEnv
 	if proxyConfig == nil {
-		// Read now rather than through http.ProxyFromEnvironment, which
-		// freezes the environment of the first request of the process.
 		proxyConfig = httpproxy.FromEnvironment()
 	}
 	proxyFunc := proxyConfig.ProxyFunc()
-
-	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
+	t := http.DefaultTransport.(*http.Transport).Clone() //nolint:forcetypeassert // the standard library's documented type
+	t.Proxy = func(req *http.Request) (*url.URL, error) { return proxyFunc(req.URL) }
+	t.MaxIdleConnsPerHost = maxConns
+	if opts.DialContext != nil {
+		t.DialContext = opts.DialContext
+	}
+	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	if len(opts.ExtraCAPEM) > 0 {
 		certs, err := ParseCAPEM(opts.ExtraCAPEM)
 		if err != nil {
@@ -83,24 +90,10 @@ func newTransport(opts TransportOptions, maxConns int) (*http.Transport, error) 
 		for _, c := range certs {
 			pool.AddCert(c)
 		}
-		tlsConfig.RootCAs = pool
+		t.TLSClientConfig.RootCAs = pool
 	}
 	if opts.InsecureSkipVerify {
-		tlsConfig.InsecureSkipVerify = true //nolint:gosec // the user asked for it, and the provider warns on every plan
+		t.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // the user asked for it, and the provider warns on every plan
 	}
-
-	return &http.Transport{
-		Proxy: func(req *http.Request) (*url.URL, error) { return proxyFunc(req.URL) },
-		DialContext: (&net.Dialer{
-			Timeout:   30 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   maxConns,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		TLSClientConfig:       tlsConfig,
-	}, nil
+	return t, nil
 }

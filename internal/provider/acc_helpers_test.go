@@ -12,9 +12,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
-	"github.com/jonboulle/clockwork"
 
-	"github.com/koophone/terraform-provider-koophone/internal/clocktest"
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
 )
 
@@ -22,18 +20,20 @@ import (
 // that a test can search logs and state for it.
 const accToken = "acc-TOKEN-7f3c9e21-do-not-leak"
 
-// accTimeScale compresses time in acceptance tests: the provider's pauses
-// and timeouts and the emulator's job durations all run on one clock that
-// goes 60 times faster than the wall clock, so a "30 s" job takes half a
-// real second while every ordering stays as it would be.
-const accTimeScale = 60
+// accJobDuration is how long the emulator's submitted jobs take in
+// acceptance tests. These tests run on the wall clock: Terraform drives the
+// provider over real sockets, and a testing/synctest bubble moves its fake
+// clock only while everything in it is blocked on something inside it,
+// which a socket is not. So they use short durations instead, and the
+// provider's schedule (a first poll at once, then pauses from 1 s) sees a
+// job of this length finish at its second poll.
+const accJobDuration = 500 * time.Millisecond
 
 // accEnv is one emulator served on loopback plus a provider wired to it.
 type accEnv struct {
 	t      *testing.T
 	emu    *emulator.Emulator
 	server *httptest.Server
-	clock  *clockwork.FakeClock
 }
 
 func newAccEnv(t *testing.T) *accEnv {
@@ -50,8 +50,7 @@ func newAccEnvTLS(t *testing.T) *accEnv {
 
 func startAccEnv(t *testing.T, useTLS bool) *accEnv {
 	t.Helper()
-	c := clocktest.Scaled(t, accTimeScale)
-	emu := emulator.New(emulator.Options{Token: accToken, Clock: c, JobDuration: 30 * time.Second})
+	emu := emulator.New(emulator.Options{Token: accToken, JobDuration: accJobDuration})
 	srv := httptest.NewUnstartedServer(emu)
 	srv.Config.ConnState = emu.ConnState
 	if useTLS {
@@ -60,13 +59,13 @@ func startAccEnv(t *testing.T, useTLS bool) *accEnv {
 		srv.Start()
 	}
 	t.Cleanup(srv.Close)
-	return &accEnv{t: t, emu: emu, server: srv, clock: c}
+	return &accEnv{t: t, emu: emu, server: srv}
 }
 
-// factories serve the provider in the test process, with the shared clock.
+// factories serve the provider in the test process.
 func (e *accEnv) factories() map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
-		"koophone": providerserver.NewProtocol6WithError(New("acctest", WithClock(e.clock))()),
+		"koophone": providerserver.NewProtocol6WithError(New("acctest")()),
 	}
 }
 

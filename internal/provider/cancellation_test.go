@@ -3,11 +3,10 @@ package provider
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
+	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
-
-	"github.com/jonboulle/clockwork"
 
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
@@ -15,47 +14,49 @@ import (
 )
 
 // These tests prove that a wait ends as soon as Terraform cancels it (Ctrl-C)
-// or its deadline passes, whatever it is doing at that moment. The provider
-// and the emulator share a fake clock that only the test moves; the test
-// acts once the wait is blocked on that clock (every blocked wait holds a
-// timer on it), so nothing depends on how fast the machine is. A wait that
-// returns while the clock has not moved was interrupted: it did not sleep.
-// BenchmarkWaitInterruptLatency reports how long the interruption takes.
+// or its deadline passes, whatever it is doing at that moment, and says
+// which. They run in a synctest bubble: the provider's client and the
+// emulator (served over in-memory connections) share its fake clock, which
+// moves only when everything in the bubble is blocked, so nothing depends
+// on how fast the machine is. A wait that returns while the clock has not
+// moved was interrupted: it did not sleep.
 
-// hangGuard bounds how long a test waits for a result, so that a bug shows
-// as a failure instead of a stuck test run. It is not a performance bound.
-const hangGuard = 30 * time.Second
-
-type waitRig struct {
-	emu   *emulator.Emulator
-	clock *clockwork.FakeClock
-	data  *providerData
-	start time.Time
+// memRig is an emulator served in memory and a client of it, for tests in a
+// synctest bubble; its cleanup runs inside the bubble.
+type memRig struct {
+	emu  *emulator.Emulator
+	data *providerData
 }
 
-func newWaitRig(t testing.TB) *waitRig {
+func newMemRig(t *testing.T, opts emulator.Options) *memRig {
 	t.Helper()
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	c := clockwork.NewFakeClockAt(start)
-	emu := emulator.New(emulator.Options{Token: accToken, Clock: c})
-	srv := httptest.NewServer(emu)
-	t.Cleanup(srv.Close)
+	if opts.Token == "" {
+		opts.Token = accToken
+	}
+	emu := emulator.New(opts)
+	srv := emulator.ServeInMemory(emu)
 	client, err := koophone.New(koophone.Config{
-		Endpoint:    srv.URL,
+		Endpoint:    emulator.InMemoryURL,
 		Credentials: koophone.TokenCredentials{Token: accToken},
 		MaxRetries:  4,
-		Clock:       c,
+		// Longer than any wait here, so that a held request stays in
+		// flight until the test ends it.
+		RequestTimeout: time.Hour,
+		Transport:      koophone.TransportOptions{DialContext: srv.DialContext},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(client.CloseIdleConnections)
-	return &waitRig{emu: emu, clock: c, data: &providerData{client: client, clock: c}, start: start}
+	t.Cleanup(func() {
+		client.CloseIdleConnections()
+		srv.Close()
+	})
+	return &memRig{emu: emu, data: &providerData{client: client, endpoint: client.Endpoint()}}
 }
 
 // runningTask adds a task whose job never finishes; with stuck, its first
-// read hangs: the emulator holds it for an hour of the clock.
-func (r *waitRig) runningTask(t testing.TB, stuck bool) string {
+// read hangs: the emulator holds it for an hour.
+func (r *memRig) runningTask(t *testing.T, stuck bool) string {
 	t.Helper()
 	id, err := r.emu.AddTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusRunning}}})
 	if err != nil {
@@ -69,44 +70,9 @@ func (r *waitRig) runningTask(t testing.TB, stuck bool) string {
 	return id
 }
 
-// blocked returns once the wait is blocked on the clock: besides the
-// read's deadline, one more timer is pending, the emulator's hold on a
-// stuck request or the wait's pause between polls.
-func (r *waitRig) blocked(t testing.TB) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
-	defer cancel()
-	if err := r.clock.BlockUntilContext(ctx, 2); err != nil {
-		t.Fatal("the wait never blocked on the clock")
-	}
-}
+var readWait = waitSettings{Wait: true, PollInterval: 10 * time.Second, Timeout: 20 * time.Minute, TimeoutName: "timeouts.read"}
 
-type waitResult struct {
-	res      taskwait.Result
-	returned time.Time
-}
-
-func (r *waitRig) startWait(ctx context.Context, id string) <-chan waitResult {
-	done := make(chan waitResult, 1)
-	go func() {
-		res := readTasks(ctx, r.data, []string{id}, waitSettings{Wait: true, PollInterval: 10 * time.Second, Timeout: 20 * time.Minute})
-		done <- waitResult{res: res[0], returned: time.Now()}
-	}()
-	return done
-}
-
-func awaitResult(t testing.TB, done <-chan waitResult) waitResult {
-	t.Helper()
-	select {
-	case res := <-done:
-		return res
-	case <-time.After(hangGuard):
-		t.Fatal("the wait did not end")
-		return waitResult{}
-	}
-}
-
-func stopOf(t testing.TB, err error) *taskwait.StopError {
+func stopOf(t *testing.T, err error) *taskwait.StopError {
 	t.Helper()
 	var stop *taskwait.StopError
 	if !errors.As(err, &stop) {
@@ -126,70 +92,109 @@ func TestWaitInterrupted(t *testing.T) {
 		{name: "cancelled during the pause after a failed poll", fault: &emulator.Fault{Kind: emulator.FaultError, Status: 503}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := newWaitRig(t)
-			id := r.runningTask(t, c.stuck)
-			if c.fault != nil {
-				f := *c.fault
-				f.Match = id
-				if err := r.emu.AddFault(f); err != nil {
-					t.Fatal(err)
+			synctest.Test(t, func(t *testing.T) {
+				r := newMemRig(t, emulator.Options{})
+				id := r.runningTask(t, c.stuck)
+				if c.fault != nil {
+					f := *c.fault
+					f.Match = id
+					if err := r.emu.AddFault(f); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			done := r.startWait(ctx, id)
-			r.blocked(t)
-			cancel()
-			res := awaitResult(t, done).res
-			stop := stopOf(t, res.Err)
-			if stop.Reason != taskwait.StopCanceled || stop.Polls != 1 {
-				t.Errorf("stop = %+v, want cancelled after one poll", stop)
-			}
-			if (c.fault != nil) != (stop.LastErr != nil) {
-				t.Errorf("last error %v; want the failed poll's, and only then", stop.LastErr)
-			}
-			if !r.clock.Now().Equal(r.start) {
-				t.Errorf("the clock moved by %v: the wait slept instead of being interrupted", r.clock.Since(r.start))
-			}
+				ctx, cancel := context.WithCancel(t.Context())
+				done := make(chan taskwait.Result, 1)
+				start := time.Now()
+				go func() { done <- readTasks(ctx, r.data.client, []taskwait.Target{{TaskID: id}}, readWait)[0] }()
+				synctest.Wait() // the wait is blocked: on its request, or in a pause
+				cancel()
+				res := <-done
+				stop := stopOf(t, res.Err)
+				if stop.TimedOut() || !errors.Is(stop, context.Canceled) || stop.Polls != 1 {
+					t.Errorf("stop = %+v, want cancelled after one poll", stop)
+				}
+				if (c.fault != nil) != (stop.LastErr != nil) {
+					t.Errorf("last error %v; want the failed poll's, and only then", stop.LastErr)
+				}
+				if moved := time.Since(start); moved != 0 {
+					t.Errorf("the clock moved by %v: the wait slept instead of being interrupted", moved)
+				}
+				_, detail := describeReadFailure(res, readWait, r.data)
+				if !strings.Contains(detail, "the run was interrupted") {
+					t.Errorf("the diagnostic does not say the run was interrupted:\n%s", detail)
+				}
+			})
 		})
 	}
 }
 
 // The read's deadline (timeouts.read) interrupts a request in flight and
-// reports a timeout, not a network failure, at the deadline itself.
+// reports a timeout, not a network failure, at the deadline itself, naming
+// the timeout and its value.
 func TestWaitDeadlineWhileRequestInFlight(t *testing.T) {
-	r := newWaitRig(t)
-	id := r.runningTask(t, true)
-	done := r.startWait(context.Background(), id)
-	r.blocked(t)
-	r.clock.Advance(20 * time.Minute)
-	res := awaitResult(t, done).res
-	if stop := stopOf(t, res.Err); stop.Reason != taskwait.StopTimeout || stop.Elapsed != 20*time.Minute {
-		t.Errorf("stop = %+v, want a timeout at 20m", stop)
-	}
-	if res.Observed {
-		t.Error("a task that was never read is reported as observed")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		r := newMemRig(t, emulator.Options{})
+		id := r.runningTask(t, true)
+		start := time.Now()
+		res := readTasks(t.Context(), r.data.client, []taskwait.Target{{TaskID: id}}, readWait)[0]
+		if stop := stopOf(t, res.Err); !stop.TimedOut() || time.Since(start) != 20*time.Minute {
+			t.Errorf("stop = %+v after %v, want a timeout at 20m", stop, time.Since(start))
+		}
+		if res.Observed {
+			t.Error("a task that was never read is reported as observed")
+		}
+		summary, detail := describeReadFailure(res, readWait, r.data)
+		if summary != "Timed out waiting for KooPhone task" || !strings.Contains(detail, "within timeouts.read (20m0s)") {
+			t.Errorf("diagnostic = %q:\n%s", summary, detail)
+		}
+	})
 }
 
 // BenchmarkWaitInterruptLatency measures how long a wait takes to return
-// after Ctrl-C, with a request in flight and during a pause between polls.
+// after Ctrl-C, with a request in flight and during a pause between polls,
+// in real time (a benchmark cannot run in a synctest bubble).
 func BenchmarkWaitInterruptLatency(b *testing.B) {
 	for _, c := range []struct {
 		name  string
 		stuck bool
 	}{{"request in flight", true}, {"pause between polls", false}} {
 		b.Run(c.name, func(b *testing.B) {
+			emu := emulator.New(emulator.Options{Token: accToken})
+			srv := emulator.ServeInMemory(emu)
+			defer srv.Close()
+			client, err := koophone.New(koophone.Config{
+				Endpoint: emulator.InMemoryURL, Credentials: koophone.TokenCredentials{Token: accToken},
+				Transport: koophone.TransportOptions{DialContext: srv.DialContext},
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer client.CloseIdleConnections()
 			var total time.Duration
 			for range b.N {
-				r := newWaitRig(b)
-				id := r.runningTask(b, c.stuck)
+				id, err := emu.AddTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusRunning}}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if c.stuck {
+					if err := emu.AddFault(emulator.Fault{Match: id, Kind: emulator.FaultDelay, Delay: emulator.Duration(time.Hour)}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				before := len(emu.Requests())
 				ctx, cancel := context.WithCancel(context.Background())
-				done := r.startWait(ctx, id)
-				r.blocked(b)
+				done := make(chan time.Time, 1)
+				go func() {
+					readTasks(ctx, client, []taskwait.Target{{TaskID: id}}, readWait)
+					done <- time.Now()
+				}()
+				for len(emu.Requests()) == before && emu.Reads(id) == 0 {
+					time.Sleep(time.Millisecond)
+				}
+				time.Sleep(5 * time.Millisecond) // into the request or the pause
 				cancelled := time.Now()
 				cancel()
-				total += awaitResult(b, done).returned.Sub(cancelled)
+				total += (<-done).Sub(cancelled)
 			}
 			b.ReportMetric(float64(total.Microseconds())/float64(b.N), "µs/cancel")
 		})

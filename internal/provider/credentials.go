@@ -7,7 +7,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/jonboulle/clockwork"
 
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
@@ -103,13 +102,13 @@ type authSettings struct {
 	ProjectID string
 }
 
-// credentials returns the client credentials; signatures are dated by c.
-func (a authSettings) credentials(c clockwork.Clock) koophone.Credentials {
+// credentials returns the client credentials.
+func (a authSettings) credentials() koophone.Credentials {
 	if a.Method == authToken {
 		return koophone.TokenCredentials{Token: a.Token}
 	}
 	return koophone.AKSKCredentials{
-		AccessKey: a.AccessKey, SecretKey: a.SecretKey, SecurityToken: a.SecurityToken, ProjectID: a.ProjectID, Clock: c,
+		AccessKey: a.AccessKey, SecretKey: a.SecretKey, SecurityToken: a.SecurityToken, ProjectID: a.ProjectID,
 	}
 }
 

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"github.com/jonboulle/clockwork"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,14 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/koophone/terraform-provider-koophone/internal/clocktest"
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
 )
 
@@ -35,14 +31,12 @@ const (
 )
 
 // newAccEnvWith is newAccEnv with emulator options of the test's choosing
-// (the clock is set here, and the job duration when it is zero), its
-// handler optionally wrapped.
+// (the job duration is set here when it is zero), its handler optionally
+// wrapped.
 func newAccEnvWith(t *testing.T, opts emulator.Options, wrap ...func(http.Handler) http.Handler) *accEnv {
 	t.Helper()
-	c := clocktest.Scaled(t, accTimeScale)
-	opts.Clock = c
 	if opts.JobDuration == 0 {
-		opts.JobDuration = 30 * time.Second
+		opts.JobDuration = accJobDuration
 	}
 	emu := emulator.New(opts)
 	var h http.Handler = emu
@@ -51,14 +45,7 @@ func newAccEnvWith(t *testing.T, opts emulator.Options, wrap ...func(http.Handle
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &accEnv{t: t, emu: emu, server: srv, clock: c}
-}
-
-// factoriesWith serves the provider with the shared clock plus opts.
-func (e *accEnv) factoriesWith(opts ...Option) map[string]func() (tfprotov6.ProviderServer, error) {
-	return map[string]func() (tfprotov6.ProviderServer, error){
-		"koophone": providerserver.NewProtocol6WithError(New("acctest", append([]Option{WithClock(e.clock)}, opts...)...)()),
-	}
+	return &accEnv{t: t, emu: emu, server: srv}
 }
 
 // clearCredentialEnv unsets every credential variable for the test, so
@@ -282,16 +269,17 @@ func TestAccCredentials_wrongSecretAndNoLeaks(t *testing.T) {
 	}
 }
 
-// Signatures are dated by the provider's clock: one 20 minutes off is
-// refused with an error that says so. (The same configuration with the
-// right clock succeeds in TestAccCredentials_akskFromConfiguration.)
+// Signatures are dated by the machine's clock: one 20 minutes off the
+// gateway's (here the emulator's clock is off instead) is refused with an
+// error that says so. (The same configuration with the clocks in step
+// succeeds in TestAccCredentials_akskFromConfiguration.)
 func TestAccCredentials_clockSkew(t *testing.T) {
-	for name, offset := range map[string]time.Duration{"ahead of": 20 * time.Minute, "behind": -20 * time.Minute} {
+	for name, gatewayOffset := range map[string]time.Duration{"ahead of": -20 * time.Minute, "behind": 20 * time.Minute} {
 		t.Run(name, func(t *testing.T) {
-			e := newAccEnvWith(t, emulator.Options{AccessKey: accAK, SecretKey: accSK})
+			e := newAccEnvWith(t, emulator.Options{AccessKey: accAK, SecretKey: accSK, ClockOffset: gatewayOffset})
 			id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
 			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: e.factoriesWith(WithSigningClock(offsetClock{e.clock, offset})),
+				ProtoV6ProviderFactories: e.factories(),
 				Steps: []resource.TestStep{{
 					Config: fmt.Sprintf("provider \"koophone\" {\n  endpoint   = %q\n  access_key = %q\n  secret_key = %q\n}\n",
 						e.server.URL, accAK, accSK) + readTask(id),
@@ -305,14 +293,6 @@ func TestAccCredentials_clockSkew(t *testing.T) {
 		})
 	}
 }
-
-// offsetClock is a clock that is off by a fixed duration.
-type offsetClock struct {
-	clockwork.Clock
-	offset time.Duration
-}
-
-func (o offsetClock) Now() time.Time { return o.Clock.Now().Add(o.offset) }
 
 // Credentials that do not fit together are rejected at plan time, before
 // any request, with the argument at fault.

@@ -2,10 +2,8 @@ package provider
 
 import (
 	"context"
-	"github.com/jonboulle/clockwork"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -132,15 +130,14 @@ func TestProjectIDPrecedence(t *testing.T) {
 }
 
 func TestAuthSettingsCredentials(t *testing.T) {
-	clk := clockwork.NewFakeClockAt(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	tok := authSettings{authSummary: authSummary{Method: authToken}, Token: "t", ProjectID: "p"}
-	if got, ok := tok.credentials(clk).(koophone.TokenCredentials); !ok || got.Token != "t" {
-		t.Errorf("token credentials = %#v", tok.credentials(clk))
+	if got, ok := tok.credentials().(koophone.TokenCredentials); !ok || got.Token != "t" {
+		t.Errorf("token credentials = %#v", tok.credentials())
 	}
 	aksk := authSettings{authSummary: authSummary{Method: authTemporary}, AccessKey: "a", SecretKey: "s", SecurityToken: "st", ProjectID: "p"}
-	got, ok := aksk.credentials(clk).(koophone.AKSKCredentials)
-	if !ok || got.AccessKey != "a" || got.SecretKey != "s" || got.SecurityToken != "st" || got.ProjectID != "p" || got.Clock != clk {
-		t.Errorf("AK/SK credentials = %#v", aksk.credentials(clk))
+	got, ok := aksk.credentials().(koophone.AKSKCredentials)
+	if !ok || got.AccessKey != "a" || got.SecretKey != "s" || got.SecurityToken != "st" || got.ProjectID != "p" {
+		t.Errorf("AK/SK credentials = %#v", aksk.credentials())
 	}
 	if s := got.Secrets(); !contains(s, "s") || !contains(s, "st") {
 		t.Errorf("Secrets %v lack the secret key or security token", s)

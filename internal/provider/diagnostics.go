@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,89 +13,53 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/taskwait"
 )
 
-// readFailure describes why reading a task did not give a usable result,
-// for turning into a diagnostic.
-type readFailure struct {
-	TaskID   string
-	Err      error
-	Endpoint string
-	// Waiting is true when the read was polling (wait_for_completion).
-	Waiting bool
-	// Timeout is the read's timeouts.read.
-	Timeout time.Duration
-	// Last is the last task observed, when Observed is true.
-	Last     koophone.Task
-	Observed bool
-	// Auth is how the provider authenticated.
-	Auth authSummary
-}
+// Every diagnostic of the provider's data sources and resources: a short
+// summary, then a detail that says what happened, what the API said (code,
+// message, request id) and what to do.
 
-// taskReadDiagnostic turns a failed read into an error diagnostic whose
-// summary says what happened and whose detail says what the API answered
-// and what to do about it.
-func taskReadDiagnostic(f readFailure) diag.Diagnostic {
-	summary, detail := describeReadFailure(f)
-	return diag.NewErrorDiagnostic(summary, detail)
-}
-
-func describeReadFailure(f readFailure) (string, string) {
-	var stop *taskwait.StopError
-	switch {
-	case errors.As(f.Err, &stop) && stop.Reason == taskwait.StopTimeout && f.Waiting:
-		return "Timed out waiting for KooPhone task", timeoutDetail(f, stop)
-
-	case errors.As(f.Err, &stop) && stop.Reason == taskwait.StopTimeout:
-		detail := fmt.Sprintf("Reading task %q did not finish within timeouts.read (%s)", f.TaskID, f.Timeout)
-		if stop.LastErr != nil {
-			detail += fmt.Sprintf(": %v", stop.LastErr)
-		}
-		return "Timed out reading KooPhone task", detail + ".\n\nRaise timeouts.read, or check the endpoint and network."
-
-	case errors.As(f.Err, &stop):
-		detail := fmt.Sprintf("The read of task %q was interrupted after %s.", f.TaskID, stop.Elapsed.Round(time.Millisecond))
-		if f.Observed {
-			detail += " " + progressSentence(f.Last.Summary())
-		}
-		return "Wait for KooPhone task interrupted", detail
-
-	case errors.Is(f.Err, koophone.ErrTaskNotFound):
-		detail := fmt.Sprintf("The KooPhone API has no task with the id %q (%s).\n\n"+
-			"Check task_id: it must be the task_id returned by an asynchronous KooPhone request (async-command or app install) "+
-			"made with the same account and project. Old tasks may no longer be kept.",
-			f.TaskID, apiRef(f.Err))
-		if f.Waiting {
-			detail += fmt.Sprintf(" The task stayed invisible for the %s grace period that a wait allows after its first poll.", taskwait.NotFoundGrace)
-		} else {
-			detail += fmt.Sprintf(" A task that was just submitted can take a few seconds to appear: set wait_for_completion = true to allow it %s.", taskwait.NotFoundGrace)
-		}
-		return "KooPhone task not found", detail
-
-	default:
-		return describeAPIFailure(fmt.Sprintf("Reading task %q", f.TaskID), f.Err, f.Endpoint, f.Auth)
-	}
-}
+// Limits on how much a diagnostic lists, so that a read of a thousand
+// tasks gives an error a person can read.
+const (
+	maxListedTasks      = 20
+	maxListedFailures   = 5
+	maxListedFailedJobs = 50
+)
 
 // describeAPIFailure explains a failed call to the API: a summary, and a
 // detail that says what failed (what, such as `Reading task "x"`), what the
-// API or the network said (code, message, request id) and what to do. Each
-// caller handles the failures that mean something of their own first.
-func describeAPIFailure(what string, err error, endpoint string, auth authSummary) (string, string) {
+// API or the network said and what to do. Each caller handles the failures
+// that mean something of their own first.
+func describeAPIFailure(what string, err error, pd *providerData) (string, string) {
 	var (
 		apiErr   *koophone.APIError
 		respErr  *koophone.ResponseError
 		transErr *koophone.TransportError
 		retryErr *koophone.RetryError
+		redirect *koophone.RedirectError
+		stopped  *koophone.StoppedError
 	)
 	switch {
+	case errors.As(err, &stopped):
+		detail := fmt.Sprintf("%s stopped: %s.", what, stopReason(stopped.Cause))
+		if stopped.Last != nil {
+			detail += fmt.Sprintf(" The attempt before failed: %v.", stopped.Last)
+		}
+		return "KooPhone request stopped", detail
+
+	case errors.As(err, &redirect):
+		return "KooPhone API answered with a redirect", fmt.Sprintf(
+			"%s failed: %v.\n\nNothing was sent to the redirect's target. Check the endpoint (%s): it should be the KooPhone API "+
+				"itself, such as %q, not an address that forwards to it.", what, redirect, pd.endpoint, koophone.DefaultEndpoint)
+
 	case errors.Is(err, koophone.ErrUnauthorized):
 		return "KooPhone rejected the credentials", fmt.Sprintf(
-			"%s was refused by the KooPhone API gateway (%s).\n\n%s", what, apiRef(err), auth.rejectionAdvice())
+			"%s was refused by the KooPhone API gateway (%s).\n\n%s", what, apiRef(err), pd.auth.rejectionAdvice())
 
 	case errors.As(err, &apiErr) && apiErr.Code == koophone.CodeGatewayNotFound:
 		return "KooPhone API not found at this endpoint", fmt.Sprintf(
 			"%s failed: the API gateway at %s does not know the API (%s).\n\n"+
 				"Check the provider's endpoint argument or the KOOPHONE_ENDPOINT environment variable: it should be the base URL of the "+
-				"KooPhone API, such as %q, without the /v1/... path.", what, endpoint, apiRef(err), koophone.DefaultEndpoint)
+				"KooPhone API, such as %q, without the /v1/... path.", what, pd.endpoint, apiRef(err), koophone.DefaultEndpoint)
 
 	case errors.As(err, &retryErr):
 		return "KooPhone API unavailable", fmt.Sprintf(
@@ -110,17 +75,17 @@ func describeAPIFailure(what string, err error, endpoint string, auth authSummar
 	case errors.As(err, &respErr):
 		return "Unexpected response from the KooPhone API", fmt.Sprintf(
 			"%s failed: %v.\n\nCheck that the endpoint (%s) is the KooPhone API and not a proxy or another service.",
-			what, respErr, endpoint)
+			what, respErr, pd.endpoint)
 
 	case errors.As(err, &transErr) && koophone.IsCertificateError(err):
 		return "KooPhone endpoint's TLS certificate is not trusted", fmt.Sprintf(
 			"%s failed: %v.\n\nIf the endpoint (%s) is behind a proxy or a private CA, set ca_cert_pem or ca_cert_file "+
-				"to the CA certificate that signed it.", what, transErr, endpoint)
+				"to the CA certificate that signed it.", what, transErr, pd.endpoint)
 
 	case errors.As(err, &transErr):
 		return "Cannot reach the KooPhone API", fmt.Sprintf(
 			"%s failed: %v.\n\nCheck the endpoint (%s), the network and any proxy (HTTPS_PROXY); raise request_timeout if the API is slow.",
-			what, transErr, endpoint)
+			what, transErr, pd.endpoint)
 
 	default:
 		return "KooPhone request failed", fmt.Sprintf("%s failed: %v.", what, err)
@@ -148,49 +113,346 @@ func apiRef(err error) string {
 	return strings.Join(parts, ", ")
 }
 
-func timeoutDetail(f readFailure, e *taskwait.StopError) string {
-	var b strings.Builder
-	if f.Observed {
-		fmt.Fprintf(&b, "Task %q is still running after %s (timeouts.read is %s). %s",
-			f.TaskID, e.Elapsed.Round(time.Second), f.Timeout, progressSentence(f.Last.Summary()))
-		fmt.Fprintf(&b, " Last state: %s, after %d polls.", f.Last.Summary().State, e.Polls)
-	} else {
-		fmt.Fprintf(&b, "Task %q could not be read successfully within timeouts.read (%s), after %d polls.", f.TaskID, f.Timeout, e.Polls)
+// progressSentence says how far a task (or a resource's phones) got, in
+// one sentence.
+func progressSentence(t koophone.Tally) string {
+	if t.Total == 0 {
+		return "The task has no job yet."
 	}
-	if e.LastErr != nil {
-		fmt.Fprintf(&b, " The last poll failed: %v.", e.LastErr)
+	msg := fmt.Sprintf("%d of %d jobs done (%d successful, %d failed), %d still running", t.Finished(), t.Total, t.Successful, t.Failed, t.Running)
+	if t.Pending > 0 {
+		msg += fmt.Sprintf(", %d not started", t.Pending)
 	}
-	b.WriteString("\n\nRaise timeouts.read (for example timeouts = { read = \"45m\" }) if the task needs longer, " +
-		"or set wait_for_completion = false to read the task without waiting.")
-	return b.String()
-}
-
-// progressSentence says how far a task got, in one sentence.
-func progressSentence(s koophone.Summary) string {
-	msg := fmt.Sprintf("%d of %d jobs done (%d successful, %d failed), %d still running",
-		s.Finished(), s.Jobs, s.Successful, s.Failed, s.Running)
-	if s.Pending > 0 {
-		msg += fmt.Sprintf(", %d not started", s.Pending)
-	}
-	if s.Unknown > 0 {
-		msg += fmt.Sprintf(", %d in an unknown state", s.Unknown)
-	}
-	if s.Jobs == 0 {
-		msg = "The task has no job yet"
+	if t.Unknown > 0 {
+		msg += fmt.Sprintf(", %d in an unknown state", t.Unknown)
 	}
 	return msg + "."
 }
 
-// failedJobsDiagnostic is the error of fail_on_job_failure: it lists every
-// failed job with what the API said about it.
-func failedJobsDiagnostic(task koophone.Task) diag.Diagnostic {
-	failed := task.FailedJobs()
-	s := task.Summary()
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d of %d jobs of task %q failed, and fail_on_job_failure is true:\n", len(failed), s.Jobs, task.ID)
-	for _, j := range failed {
-		fmt.Fprintf(&b, "\n  - job_id %q: error_code %q, error_msg %q, execute_msg %q", j.JobID, j.ErrorCode, j.ErrorMsg, j.ExecuteMsg)
+// describeReadFailure explains why reading one task (res) did not give a
+// usable result.
+func describeReadFailure(res taskwait.Result, ws waitSettings, pd *providerData) (string, string) {
+	var stop *taskwait.StopError
+	switch {
+	case errors.As(res.Err, &stop) && stop.TimedOut() && ws.Wait:
+		var b strings.Builder
+		if res.Observed {
+			t := res.Task.Tally()
+			fmt.Fprintf(&b, "Task %q is still running after %s (%s is %s): %s. %s Last state: %s, after %d polls.",
+				res.TaskID, stop.Elapsed.Round(time.Second), ws.TimeoutName, ws.Timeout, stopReason(stop.Cause),
+				progressSentence(t), t.Outcome(), stop.Polls)
+		} else {
+			fmt.Fprintf(&b, "Task %q could not be read successfully within %s (%s), after %d polls.", res.TaskID, ws.TimeoutName, ws.Timeout, stop.Polls)
+		}
+		if stop.LastErr != nil {
+			fmt.Fprintf(&b, " The last poll failed: %v.", stop.LastErr)
+		}
+		b.WriteString("\n\nRaise timeouts.read (for example timeouts = { read = \"45m\" }) if the task needs longer, " +
+			"or set wait_for_completion = false to read the task without waiting.")
+		return "Timed out waiting for KooPhone task", b.String()
+
+	case errors.As(res.Err, &stop) && stop.TimedOut():
+		detail := fmt.Sprintf("Reading task %q did not finish within %s (%s)", res.TaskID, ws.TimeoutName, ws.Timeout)
+		if stop.LastErr != nil {
+			detail += fmt.Sprintf(": %v", stop.LastErr)
+		}
+		return "Timed out reading KooPhone task", detail + ".\n\nRaise timeouts.read, or check the endpoint and network."
+
+	case errors.As(res.Err, &stop):
+		detail := fmt.Sprintf("The read of task %q was interrupted after %s: %s.", res.TaskID, stop.Elapsed.Round(time.Millisecond), stopReason(stop.Cause))
+		if res.Observed {
+			detail += " " + progressSentence(res.Task.Tally())
+		}
+		return "Wait for KooPhone task interrupted", detail
+
+	case errors.Is(res.Err, koophone.ErrTaskNotFound):
+		detail := fmt.Sprintf("The KooPhone API has no task with the id %q (%s).\n\n"+
+			"Check task_id: it must be the task_id returned by an asynchronous KooPhone request (async-command or app install) "+
+			"made with the same account and project. Old tasks may no longer be kept.",
+			res.TaskID, apiRef(res.Err))
+		if ws.Wait {
+			detail += fmt.Sprintf(" The task stayed invisible for the %s grace period that a wait allows after its first poll.", taskwait.NotFoundGrace)
+		} else {
+			detail += fmt.Sprintf(" A task that was just submitted can take a few seconds to appear: set wait_for_completion = true to allow it %s.", taskwait.NotFoundGrace)
+		}
+		return "KooPhone task not found", detail
+
+	default:
+		return describeAPIFailure(fmt.Sprintf("Reading task %q", res.TaskID), res.Err, pd)
 	}
-	b.WriteString("\n\nSet fail_on_job_failure = false to read the task anyway and gate on its state and jobs yourself.")
-	return diag.NewErrorDiagnostic("KooPhone task failed", b.String())
+}
+
+func taskReadDiagnostic(res taskwait.Result, ws waitSettings, pd *providerData) diag.Diagnostic {
+	summary, detail := describeReadFailure(res, ws, pd)
+	return diag.NewErrorDiagnostic(summary, detail)
+}
+
+// tasksReadDiagnostics turns the failed reads of a read of many tasks into
+// diagnostics: one per task whose read failed for its own reason (up to a
+// few), one listing the tasks still running when the time ran out, one for
+// an interrupted wait. Tasks abandoned because another one failed are not
+// reported: the failure that stopped them is.
+func tasksReadDiagnostics(results []taskwait.Result, ws waitSettings, pd *providerData) diag.Diagnostics {
+	var (
+		diags                      diag.Diagnostics
+		failed, timedOut, canceled []taskwait.Result
+	)
+	for _, r := range results {
+		var stop *taskwait.StopError
+		switch {
+		case r.Err == nil:
+		case !errors.As(r.Err, &stop):
+			failed = append(failed, r)
+		case stop.TimedOut():
+			timedOut = append(timedOut, r)
+		case !errors.Is(stop.Cause, taskwait.ErrAbandoned):
+			canceled = append(canceled, r)
+		}
+	}
+	for i, r := range failed {
+		if i == maxListedFailures {
+			diags.AddError("More KooPhone tasks could not be read",
+				fmt.Sprintf("%d more of the %d tasks could not be read; the errors above show the first %d.", len(failed)-i, len(results), i))
+			break
+		}
+		diags.Append(taskReadDiagnostic(r, ws, pd))
+	}
+	if len(timedOut) > 0 {
+		diags.Append(tasksTimeoutDiagnostic(results, timedOut, ws))
+	}
+	if len(canceled) > 0 {
+		detail := fmt.Sprintf("The read of %d KooPhone tasks was interrupted", len(results))
+		var stop *taskwait.StopError
+		if errors.As(canceled[0].Err, &stop) {
+			detail += fmt.Sprintf(" after %s (%s)", stop.Elapsed.Round(time.Millisecond), stopReason(stop.Cause))
+		}
+		diags.AddError("Wait for KooPhone tasks interrupted", detail+fmt.Sprintf(", with %d of them not finished.", len(canceled)))
+	}
+	return diags
+}
+
+// tasksTimeoutDiagnostic lists the tasks that had not finished (or not been
+// read) when timeouts.read passed, with how far each got.
+func tasksTimeoutDiagnostic(all, timedOut []taskwait.Result, ws waitSettings) diag.Diagnostic {
+	var b strings.Builder
+	elapsed := ws.Timeout
+	var stop *taskwait.StopError
+	if errors.As(timedOut[0].Err, &stop) {
+		elapsed = stop.Elapsed
+	}
+	summary := "Timed out waiting for KooPhone tasks"
+	if ws.Wait {
+		fmt.Fprintf(&b, "%d of %d tasks are still running after %s (%s is %s):\n",
+			len(timedOut), len(all), elapsed.Round(time.Second), ws.TimeoutName, ws.Timeout)
+	} else {
+		summary = "Timed out reading KooPhone tasks"
+		fmt.Fprintf(&b, "%d of %d tasks could not be read within %s (%s):\n", len(timedOut), len(all), ws.TimeoutName, ws.Timeout)
+	}
+	for i, r := range timedOut {
+		if i == maxListedTasks {
+			fmt.Fprintf(&b, "\n  ... and %d more.", len(timedOut)-i)
+			break
+		}
+		progress := progressSentence(r.Task.Tally())
+		if !r.Observed {
+			progress = fmt.Sprintf("not read successfully in %d polls", r.Polls)
+			if errors.As(r.Err, &stop) && stop.LastErr != nil {
+				progress += fmt.Sprintf("; the last poll failed: %v", stop.LastErr)
+			}
+			progress += "."
+		}
+		fmt.Fprintf(&b, "\n  - %q: %s", r.TaskID, progress)
+	}
+	var done koophone.Tally
+	for _, r := range all {
+		if t := r.Task.Tally(); r.Err == nil && t.Outcome() != koophone.Running {
+			done.Add(t.Outcome())
+		}
+	}
+	if done.Total > 0 {
+		fmt.Fprintf(&b, "\n\nThe other %d tasks have finished: %d successful, %d failed.", done.Total, done.Successful, done.Failed)
+	}
+	b.WriteString("\n\nRaise timeouts.read (for example timeouts = { read = \"45m\" }) if the tasks need longer")
+	if ws.Wait {
+		b.WriteString(", or raise (or unset) the provider's rate_limit if it holds back the polls of many tasks and the API allows more requests")
+	}
+	return diag.NewErrorDiagnostic(summary, b.String()+".")
+}
+
+// failedTasksDiagnostic is the error of fail_on_job_failure: it lists the
+// failed jobs of the failed tasks, task by task, of a read of total tasks.
+func failedTasksDiagnostic(failed []koophone.Task, total int) diag.Diagnostic {
+	var b strings.Builder
+	summary, subject := "KooPhone tasks failed", "the tasks"
+	if total == 1 {
+		summary, subject = "KooPhone task failed", "the task"
+		t := failed[0].Tally()
+		fmt.Fprintf(&b, "%d of %d jobs of task %q failed, and fail_on_job_failure is true:\n", t.Failed, t.Total, failed[0].ID)
+	} else {
+		fmt.Fprintf(&b, "%d of %d tasks finished with failed jobs, and fail_on_job_failure is true:\n", len(failed), total)
+	}
+	listed, unlisted := 0, 0
+	for _, task := range failed {
+		if total > 1 && listed < maxListedFailedJobs {
+			fmt.Fprintf(&b, "\n  task %q: %d of %d jobs failed", task.ID, task.Tally().Failed, len(task.Jobs))
+		}
+		for _, j := range task.Jobs {
+			if j.State() != koophone.Failed {
+				continue
+			}
+			if listed >= maxListedFailedJobs {
+				unlisted++
+				continue
+			}
+			fmt.Fprintf(&b, "\n    - job_id %q: error_code %q, error_msg %q, execute_msg %q", j.JobID, j.ErrorCode, j.ErrorMsg, j.ExecuteMsg)
+			listed++
+		}
+	}
+	if unlisted > 0 {
+		fmt.Fprintf(&b, "\n\n  ... and %d more failed jobs.", unlisted)
+	}
+	fmt.Fprintf(&b, "\n\nSet fail_on_job_failure = false to read %s anyway and gate on the state and jobs yourself.", subject)
+	return diag.NewErrorDiagnostic(summary, b.String())
+}
+
+// describeListFailure explains a failed listing of phones; list is what
+// the pages before the failing one gave.
+func describeListFailure(err error, list koophone.InstanceList, filter koophone.InstanceFilter, pd *providerData) (string, string) {
+	where := fmt.Sprintf("page %d", list.Pages+1)
+	if list.Pages > 0 {
+		where += fmt.Sprintf(", after %d pages and %d phones", list.Pages, len(list.Instances))
+	}
+	what := fmt.Sprintf("Listing phones (GET /v1/instances/batch-query, %s) on %s", describeFilter(filter), where)
+	var stopped *koophone.StoppedError
+	switch {
+	case errors.As(err, &stopped) && errors.Is(stopped.Cause, context.DeadlineExceeded):
+		return "Timed out listing KooPhone phones", fmt.Sprintf("%s did not finish: %s.\n\n"+
+			"Raise timeouts.read (for example timeouts = { read = \"30m\" }), or list fewer phones with a filter.", what, stopReason(stopped.Cause))
+	case errors.As(err, &stopped):
+		return "Listing KooPhone phones interrupted", fmt.Sprintf("%s was interrupted: %s.", what, stopReason(stopped.Cause))
+	}
+	return describeAPIFailure(what, err, pd)
+}
+
+// submitDiagnostic explains a submit that did not give a task.
+func submitDiagnostic(noun string, err error, phones int, pd *providerData) diag.Diagnostic {
+	var (
+		unknown *koophone.OutcomeUnknownError
+		stopped *koophone.StoppedError
+	)
+	what := fmt.Sprintf("The %s to %d phone(s)", noun, phones)
+	switch {
+	case errors.As(err, &unknown):
+		cause := unknown.Err.Error()
+		if errors.As(err, &stopped) {
+			cause = stopReason(stopped.Cause) + " while the submit was in flight"
+		}
+		return diag.NewErrorDiagnostic("Outcome of the KooPhone "+noun+" unknown", fmt.Sprintf(
+			"%s was sent, but no answer says whether the API accepted it: %s.\n\n"+
+				"The task may exist and be running. The provider does not send it again, because a second submit would run it twice "+
+				"on every phone, and nothing was saved in state. Look for the task in the KooPhone console, or ask KooPhone support "+
+				"about request id %s. If it was created, follow it with the koophone_instance_task data source; if not, run terraform apply again.",
+			what, cause, unknown.RequestID))
+	case errors.As(err, &stopped):
+		return diag.NewErrorDiagnostic("KooPhone "+noun+" not submitted", fmt.Sprintf(
+			"%s was not sent: %s before the submit was sent. Nothing was submitted.", what, stopReason(stopped.Cause)))
+	}
+	// The client turns every failure after which the API may have acted
+	// into an OutcomeUnknownError: this one was refused, or never sent.
+	summary, detail := describeAPIFailure(what, err, pd)
+	return diag.NewErrorDiagnostic(summary, detail+"\n\nNothing was submitted.")
+}
+
+// refreshDiagnostic explains a refresh of a resource's running task that
+// failed: a task the API no longer knows stays in state, with a warning.
+func refreshDiagnostic(noun, taskID, state string, err error, pd *providerData) diag.Diagnostic {
+	if errors.Is(err, koophone.ErrTaskNotFound) {
+		return diag.NewWarningDiagnostic("KooPhone task no longer known",
+			fmt.Sprintf("The KooPhone API no longer knows task %q of this %s (%s). It is kept in state as last seen (state %q), "+
+				"not removed: removing it would make the next apply submit the %s again. To run it again on purpose, "+
+				"change triggers or use terraform apply -replace.", taskID, noun, apiRef(err), state, noun))
+	}
+	return taskReadDiagnostic(taskwait.Result{TaskID: taskID, Err: err}, waitSettings{}, pd)
+}
+
+// keptNote tells what became of a resource whose apply failed after its
+// task was created.
+func keptNote(creating bool) string {
+	if creating {
+		return "The task id and the results so far are saved in state, and Terraform marks the resource tainted: the next apply " +
+			"submits again to every phone. To accept this outcome instead, run terraform untaint on the resource."
+	}
+	return "The task id and the results so far are saved in state."
+}
+
+// resourceWaitDiagnostic explains a resource's wait that ended without an
+// outcome for every phone.
+func resourceWaitDiagnostic(noun, taskID string, res taskwait.Result, results phones, ws waitSettings, creating bool, pd *providerData) diag.Diagnostic {
+	var stop *taskwait.StopError
+	if !errors.As(res.Err, &stop) {
+		summary, detail := describeReadFailure(res, waitSettings{Wait: true}, pd)
+		return diag.NewErrorDiagnostic(summary, detail+"\n\n"+keptNote(creating))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s while waiting for task %q, after %s. %s\n", capitalize(stopReason(stop.Cause)), taskID,
+		stop.Elapsed.Round(time.Second), progressSentence(results.tally()))
+	unlisted := make(map[string]bool, len(res.Unlisted))
+	for _, id := range res.Unlisted {
+		unlisted[id] = true
+	}
+	writePhones(&b, results, func(p phoneModel) bool { return !finishedPhone(p) }, unlisted, "Not finished")
+	if stop.LastErr != nil {
+		fmt.Fprintf(&b, "\nThe last poll failed: %v.\n", stop.LastErr)
+	}
+	if !stop.TimedOut() {
+		return diag.NewErrorDiagnostic("Wait for KooPhone "+noun+" interrupted", b.String()+"\n"+keptNote(creating))
+	}
+	fmt.Fprintf(&b, "\n%s Raise %s if the %s needs longer.", keptNote(creating), ws.TimeoutName, noun)
+	return diag.NewErrorDiagnostic("Timed out waiting for KooPhone "+noun, b.String())
+}
+
+// failedPhonesDiagnostic is the error of fail_on_job_failure: every failed
+// phone with what the API said about it.
+func failedPhonesDiagnostic(noun, taskID string, results phones, creating bool) diag.Diagnostic {
+	t := results.tally()
+	var b strings.Builder
+	fmt.Fprintf(&b, "The %s (task %q) failed on %d of %d phones, and fail_on_job_failure is true.\n", noun, taskID, t.Failed, t.Total)
+	writePhones(&b, results, func(p phoneModel) bool {
+		return p.State == string(koophone.Failed) || p.State == string(koophone.Missing)
+	}, nil, "Failed")
+	fmt.Fprintf(&b, "\n%s To record failures without failing the apply, set fail_on_job_failure = false and gate on state or failed_count.", keptNote(creating))
+	return diag.NewErrorDiagnostic(fmt.Sprintf("KooPhone %s failed on %d phone(s)", noun, t.Failed), b.String())
+}
+
+func finishedPhone(p phoneModel) bool {
+	switch koophone.State(p.State) {
+	case koophone.Successful, koophone.Failed, koophone.Missing:
+		return true
+	}
+	return false
+}
+
+// writePhones lists the phones that match, in instance id order, at most
+// maxListedFailedJobs of them; unlisted are the job ids the task did not
+// list.
+func writePhones(b *strings.Builder, results phones, match func(phoneModel) bool, unlisted map[string]bool, title string) {
+	ids := results.instanceIDs(match)
+	fmt.Fprintf(b, "\n%s:\n", title)
+	for i, id := range ids {
+		if i == maxListedFailedJobs {
+			fmt.Fprintf(b, "  ... and %d more (see results in state)\n", len(ids)-i)
+			break
+		}
+		p := results[id]
+		switch {
+		case p.State == string(koophone.Missing):
+			fmt.Fprintf(b, "  - %s: missing from the submit's answer (no job was created for it)\n", id)
+		case unlisted[p.JobID]:
+			fmt.Fprintf(b, "  - %s: job %s not listed by the task yet\n", id, p.JobID)
+		case p.Status == nil:
+			fmt.Fprintf(b, "  - %s: %s (not read yet)\n", id, p.State)
+		default:
+			fmt.Fprintf(b, "  - %s: %s (status %d), error_code %q, error_msg %q, execute_msg %q\n", id, p.State, *p.Status, p.ErrorCode, p.ErrorMsg, p.ExecuteMsg)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -12,54 +13,67 @@ import (
 
 func TestDescribeReadFailure(t *testing.T) {
 	running := koophone.Task{ID: "t1", Jobs: []koophone.Job{{Status: 2}, {Status: -1}, {Status: 1}, {Status: 9}, {Status: 0}}}
+	readTimeout := timeoutExpired{"timeouts.read", time.Minute}
+	waiting := waitSettings{Wait: true, Timeout: time.Minute, TimeoutName: "timeouts.read"}
+	pd := &providerData{endpoint: "https://e.example"}
 	cases := []struct {
 		name    string
-		f       readFailure
+		res     taskwait.Result
+		ws      waitSettings
 		summary string
 		detail  []string
 	}{
 		{
-			"cancelled", readFailure{TaskID: "t1", Waiting: true, Observed: true, Last: running,
-				Err: &taskwait.StopError{Reason: taskwait.StopCanceled, Elapsed: 3 * time.Second, Polls: 2}},
-			"Wait for KooPhone task interrupted", []string{`"t1"`, "interrupted after 3s", "2 of 5 jobs done (1 successful, 1 failed), 1 still running, 1 not started, 1 in an unknown state"},
+			"cancelled", taskwait.Result{TaskID: "t1", Observed: true, Task: running,
+				Err: &taskwait.StopError{Cause: context.Canceled, Elapsed: 3 * time.Second, Polls: 2}}, waiting,
+			"Wait for KooPhone task interrupted", []string{`"t1"`, "interrupted after 3s", "the run was interrupted (Ctrl-C",
+				"2 of 5 jobs done (1 successful, 1 failed), 1 still running, 1 not started, 1 in an unknown state"},
 		},
 		{
-			"timeout before any successful poll", readFailure{TaskID: "t1", Waiting: true, Timeout: time.Minute,
-				Err: &taskwait.StopError{Reason: taskwait.StopTimeout, Elapsed: time.Minute, Polls: 7, LastErr: errors.New("HTTP 503")}},
+			"timeout while running", taskwait.Result{TaskID: "t1", Observed: true, Task: running,
+				Err: &taskwait.StopError{Cause: readTimeout, Elapsed: time.Minute, Polls: 9}}, waiting,
+			"Timed out waiting for KooPhone task", []string{`Task "t1" is still running after 1m0s (timeouts.read is 1m0s): timeouts.read (1m0s) ran out.`,
+				"Last state: running, after 9 polls", "Raise timeouts.read"},
+		},
+		{
+			"timeout before any successful poll", taskwait.Result{TaskID: "t1",
+				Err: &taskwait.StopError{Cause: readTimeout, Elapsed: time.Minute, Polls: 7, LastErr: errors.New("HTTP 503")}}, waiting,
 			"Timed out waiting for KooPhone task", []string{"could not be read successfully within timeouts.read (1m0s), after 7 polls", "The last poll failed: HTTP 503"},
 		},
 		{
-			"deadline without waiting", readFailure{TaskID: "t1", Timeout: 5 * time.Second,
-				Err: &taskwait.StopError{Reason: taskwait.StopTimeout, Elapsed: 5 * time.Second, Polls: 1, LastErr: errors.New("HTTP 503 (last attempt)")}},
+			"deadline without waiting", taskwait.Result{TaskID: "t1",
+				Err: &taskwait.StopError{Cause: timeoutExpired{"timeouts.read", 5 * time.Second}, Elapsed: 5 * time.Second, Polls: 1, LastErr: errors.New("HTTP 503 (last attempt)")}},
+			waitSettings{Timeout: 5 * time.Second, TimeoutName: "timeouts.read"},
 			"Timed out reading KooPhone task", []string{"within timeouts.read (5s): HTTP 503 (last attempt)"},
 		},
 		{
-			"gateway 404", readFailure{TaskID: "t1", Endpoint: "https://wrong.example/api",
-				Err: &koophone.APIError{HTTPStatus: 404, Code: "APIGW.0101", Message: "The API does not exist", RequestID: "r1"}},
-			"KooPhone API not found at this endpoint", []string{"https://wrong.example/api", "APIGW.0101", "request id r1", "without the /v1/... path"},
+			"gateway 404", taskwait.Result{TaskID: "t1", Err: &koophone.APIError{HTTPStatus: 404, Code: "APIGW.0101", Message: "The API does not exist", RequestID: "r1"}},
+			waitSettings{}, "KooPhone API not found at this endpoint", []string{"https://e.example", "APIGW.0101", "request id r1", "without the /v1/... path"},
 		},
 		{
-			"other API error", readFailure{TaskID: "t1", Err: &koophone.APIError{HTTPStatus: 200, Code: "KOOPHONE.API.1004", Message: "service not subscribed", RequestID: "r2"}},
-			"KooPhone API error", []string{"error code KOOPHONE.API.1004, HTTP 200", `message "service not subscribed"`, "request id r2"},
+			"other API error", taskwait.Result{TaskID: "t1", Err: &koophone.APIError{HTTPStatus: 200, Code: "KOOPHONE.API.1004", Message: "service not subscribed", RequestID: "r2"}},
+			waitSettings{}, "KooPhone API error", []string{"error code KOOPHONE.API.1004, HTTP 200", `message "service not subscribed"`, "request id r2"},
 		},
 		{
-			"undecodable", readFailure{TaskID: "t1", Endpoint: "https://e.example",
-				Err: &koophone.ResponseError{HTTPStatus: 200, Reason: "got an HTML page", Excerpt: "<html>", RequestID: "r3"}},
-			"Unexpected response from the KooPhone API", []string{"got an HTML page", "<html>", "r3", "https://e.example"},
+			"undecodable", taskwait.Result{TaskID: "t1", Err: &koophone.ResponseError{HTTPStatus: 200, Reason: "got an HTML page", Excerpt: "<html>", RequestID: "r3"}},
+			waitSettings{}, "Unexpected response from the KooPhone API", []string{"got an HTML page", "<html>", "r3", "https://e.example"},
 		},
 		{
-			"transport", readFailure{TaskID: "t1", Endpoint: "https://e.example",
-				Err: &koophone.TransportError{Op: "send request", RequestID: "r4", Err: errors.New("connection refused")}},
-			"Cannot reach the KooPhone API", []string{"connection refused", "r4", "HTTPS_PROXY"},
+			"transport", taskwait.Result{TaskID: "t1", Err: &koophone.TransportError{Op: "send request", RequestID: "r4", Err: errors.New("connection refused")}},
+			waitSettings{}, "Cannot reach the KooPhone API", []string{"connection refused", "r4", "HTTPS_PROXY"},
 		},
 		{
-			"unclassified", readFailure{TaskID: "t1", Err: errors.New("boom")},
-			"KooPhone request failed", []string{"boom"},
+			"redirect", taskwait.Result{TaskID: "t1", Err: &koophone.RedirectError{HTTPStatus: 307, Host: "elsewhere.example", RequestID: "r5"}},
+			waitSettings{}, "KooPhone API answered with a redirect", []string{"HTTP 307 Temporary Redirect", "to elsewhere.example", "r5", "https://e.example"},
+		},
+		{
+			"unclassified", taskwait.Result{TaskID: "t1", Err: errors.New("boom")},
+			waitSettings{}, "KooPhone request failed", []string{"boom"},
 		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			summary, detail := describeReadFailure(c.f)
+			summary, detail := describeReadFailure(c.res, c.ws, pd)
 			if summary != c.summary {
 				t.Errorf("summary = %q, want %q", summary, c.summary)
 			}
@@ -73,7 +87,7 @@ func TestDescribeReadFailure(t *testing.T) {
 }
 
 func TestProgressSentenceWithoutJobs(t *testing.T) {
-	if got := progressSentence(koophone.Task{}.Summary()); got != "The task has no job yet." {
+	if got := progressSentence(koophone.Task{}.Tally()); got != "The task has no job yet." {
 		t.Errorf("got %q", got)
 	}
 }
@@ -82,7 +96,7 @@ func TestProgressSentenceWithoutJobs(t *testing.T) {
 // about the credentials actually in use.
 func TestTasksReadDiagnosticsAdviseOnTheCredentialsInUse(t *testing.T) {
 	results := []taskwait.Result{{TaskID: "t1", Err: &koophone.APIError{HTTPStatus: 401, Code: "APIGW.0301", RequestID: "r1"}}}
-	diags := tasksReadDiagnostics(results, waitSettings{}, "https://e.example", authSummary{Method: authAKSK, Source: "the provider block"})
+	diags := tasksReadDiagnostics(results, waitSettings{}, &providerData{endpoint: "https://e.example", auth: authSummary{Method: authAKSK, Source: "the provider block"}})
 	if len(diags) != 1 || diags[0].Summary() != "KooPhone rejected the credentials" {
 		t.Fatalf("diags = %v", diags)
 	}

@@ -65,9 +65,9 @@ func faultMatrix() []faultCase {
 		{name: "http 503 html", faults: twice(emulator.Fault{Kind: emulator.FaultHTML, Status: 503})},
 		{name: "http 504 html", faults: twice(emulator.Fault{Kind: emulator.FaultHTML, Status: 504})},
 		{name: "http 429 without retry-after", faults: twice(emulator.Fault{Kind: emulator.FaultError, Status: 429, Code: "APIGW.0308"})},
-		{name: "http 429 retry-after seconds", faults: twice(emulator.Fault{Kind: emulator.FaultError, Status: 429, Code: "APIGW.0308", RetryAfter: "3"})},
+		{name: "http 429 retry-after seconds", faults: twice(emulator.Fault{Kind: emulator.FaultError, Status: 429, Code: "APIGW.0308", RetryAfter: "1"})},
 		{name: "http 429 retry-after date", faults: twice(emulator.Fault{Kind: emulator.FaultError, Status: 429, Code: "APIGW.0308",
-			RetryAfter: time.Now().Add(3 * time.Second).UTC().Format(http.TimeFormat)})},
+			RetryAfter: time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat)})},
 		{name: "KOOPHONE.API.9999 under 200", faults: twice(emulator.Fault{Kind: emulator.FaultError, Status: 200, Code: "KOOPHONE.API.9999"})},
 		{name: "KOOPHONE.API.9999 under 500", faults: twice(emulator.Fault{Kind: emulator.FaultError, Status: 500, Code: "KOOPHONE.API.9999"})},
 		{name: "APIGW.0308 under 200", faults: twice(emulator.Fault{Kind: emulator.FaultError, Status: 200, Code: "APIGW.0308"})},
@@ -75,10 +75,9 @@ func faultMatrix() []faultCase {
 		{name: "reset mid-body", faults: twice(emulator.Fault{Kind: emulator.FaultReset})},
 		{name: "truncated body", faults: twice(emulator.Fault{Kind: emulator.FaultTruncate})},
 		{
-			// 120 s of emulator time is 2 s of real time at the tests'
-			// 60x scale: longer than the 1 s request_timeout.
+			// Longer than the 1 s request_timeout.
 			name: "slower than request_timeout", provider: `request_timeout = "1s"`,
-			faults: []emulator.Fault{{Kind: emulator.FaultDelay, Delay: emulator.Duration(120 * time.Second)}},
+			faults: []emulator.Fault{{Kind: emulator.FaultDelay, Delay: emulator.Duration(2 * time.Second)}},
 		},
 		{name: "wrong content type", faults: twice(emulator.Fault{Kind: emulator.FaultWrongContentType}), outcome: readsData, checks: succeededTwice},
 
@@ -210,12 +209,11 @@ func runFaultCase(t *testing.T, c faultCase) {
 			fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n  task_id = %q\n  %s\n}\n", taskID, args)
 	}
 	onceStep := resource.TestStep{PreConfig: program(once), Config: config(once, "")}
-	// Waits get 10 minutes of emulator time (10 s of real time), except on
-	// tasks that cannot finish, which must time out quickly. The request
-	// timeout is real time, so a slow answer costs 60 emulator seconds.
+	// Waits get 10 minutes, except on tasks that cannot finish, which must
+	// time out quickly.
 	waitTimeout := "10m"
 	if c.wantWaitErr != nil {
-		waitTimeout = "1m"
+		waitTimeout = "3s"
 	}
 	waitStep := resource.TestStep{
 		PreConfig: program(waited),

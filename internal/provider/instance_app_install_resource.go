@@ -3,11 +3,9 @@ package provider
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"regexp"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
@@ -21,11 +19,49 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
 
+// koophone_instance_app_install installs an app on phones. Its lifecycle
+// (create submits and waits, read refreshes, update waits) is in
+// submit_lifecycle.go; this file holds its own arguments and submit.
+
+var _ resource.ResourceWithImportState = (*submitResource[instanceAppInstallModel, *instanceAppInstallModel])(nil)
+
 // objectSizePattern is the package size: whole megabytes, as digits.
 var objectSizePattern = regexp.MustCompile(`^[0-9]{1,10}$`)
 
+// instanceAppInstallModel is the resource's plan and state.
+type instanceAppInstallModel struct {
+	ObjectName        types.String `tfsdk:"object_name"`
+	FileName          types.String `tfsdk:"file_name"`
+	ObjectVersion     types.String `tfsdk:"object_version"`
+	ObjectSize        types.String `tfsdk:"object_size"`
+	InstallPackageURL types.String `tfsdk:"install_package_url"`
+	ContentMD5        types.String `tfsdk:"content_md5"`
+	FastInstall       types.Bool   `tfsdk:"fast_install"`
+	BizType           types.String `tfsdk:"biz_type"`
+	ContentType       types.String `tfsdk:"content_type"`
+	submitModel
+}
+
+func (m *instanceAppInstallModel) shared() *submitModel { return &m.submitModel }
+
+// submit sends the install: POST /v1/instances/app/install.
+func (m *instanceAppInstallModel) submit(ctx context.Context, client *koophone.Client, instanceIDs []string) (koophone.Submission, error) {
+	return client.InstallApp(ctx, koophone.InstallAppRequest{
+		ObjectName:        m.ObjectName.ValueString(),
+		FileName:          m.FileName.ValueString(),
+		ObjectVersion:     m.ObjectVersion.ValueString(),
+		ObjectSize:        m.ObjectSize.ValueString(),
+		BizType:           m.BizType.ValueString(),
+		ContentType:       m.ContentType.ValueString(),
+		ContentMD5:        m.ContentMD5.ValueString(),
+		InstallPackageURL: m.InstallPackageURL.ValueString(),
+		FastInstall:       m.FastInstall.ValueBool(),
+		InstanceIDs:       instanceIDs,
+	})
+}
+
 func newInstanceAppInstallResource() resource.Resource {
-	return newTaskResource(submitKind{
+	return &submitResource[instanceAppInstallModel, *instanceAppInstallModel]{kind: submitKind{
 		typeSuffix: "_instance_app_install",
 		noun:       "app install",
 		onPhones:   "install the app on",
@@ -34,23 +70,8 @@ func newInstanceAppInstallResource() resource.Resource {
 			"The install arguments keep the API's names and limits. Plan never installs; create installs once. Destroying the " +
 			"resource only removes it from state: the app stays installed. Changing any install argument, `instance_ids` or " +
 			"`triggers` installs again.",
-		arguments: installArguments,
-		submit: func(ctx context.Context, client *koophone.Client, plan map[string]attr.Value, instanceIDs []string) (koophone.Submission, error) {
-			str := func(name string) string { return attrOf[types.String](plan, name).ValueString() }
-			return client.InstallApp(ctx, koophone.InstallAppRequest{
-				ObjectName:        str("object_name"),
-				FileName:          str("file_name"),
-				ObjectVersion:     str("object_version"),
-				ObjectSize:        str("object_size"),
-				BizType:           str("biz_type"),
-				ContentType:       str("content_type"),
-				ContentMD5:        str("content_md5"),
-				InstallPackageURL: str("install_package_url"),
-				FastInstall:       attrOf[types.Bool](plan, "fast_install").ValueBool(),
-				InstanceIDs:       instanceIDs,
-			})
-		},
-	})
+		arguments: installArguments(),
+	}}
 }
 
 func installArguments() map[string]schema.Attribute {
@@ -76,10 +97,12 @@ func installArguments() map[string]schema.Attribute {
 		},
 		"install_package_url": schema.StringAttribute{
 			MarkdownDescription: "Where the phones download the package: an `https` URL of the APK in OBS, at most 2,000 characters, " +
-				"such as `\"https://my-bucket.obs.cn-south-1.myhuaweicloud.com/apps/game-1.2.3.apk\"`.",
+				"such as `\"https://my-bucket.obs.cn-south-1.myhuaweicloud.com/apps/game-1.2.3.apk\"`. Sensitive: it is often a presigned " +
+				"URL whose query carries a signature, so plans and diagnostics never show it (state keeps it, as it keeps every argument).",
 			Required:      true,
+			Sensitive:     true,
 			PlanModifiers: replace,
-			Validators:    []validator.String{stringvalidator.UTF8LengthBetween(1, 2000), httpsURLValidator{}},
+			Validators:    []validator.String{stringvalidator.UTF8LengthBetween(1, 2000), httpsURLRule},
 		},
 		"content_md5": schema.StringAttribute{
 			MarkdownDescription: "The package's MD5 digest, 1 to 200 characters; left out of the request when not set.",
@@ -111,27 +134,5 @@ func installArguments() map[string]schema.Attribute {
 			PlanModifiers: replace,
 			Validators:    []validator.String{stringvalidator.UTF8LengthBetween(1, 64)},
 		},
-	}
-}
-
-// httpsURLValidator checks that a string is an absolute https URL.
-type httpsURLValidator struct{}
-
-var _ validator.String = httpsURLValidator{}
-
-func (httpsURLValidator) Description(context.Context) string { return "must be an absolute https URL" }
-
-func (v httpsURLValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (httpsURLValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	raw := req.ConfigValue.ValueString()
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || u.Host == "" {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid package URL",
-			fmt.Sprintf("%s is %q, but it must be an absolute https URL of the package, such as "+
-				"\"https://my-bucket.obs.cn-south-1.myhuaweicloud.com/apps/game.apk\".", req.Path, raw))
 	}
 }

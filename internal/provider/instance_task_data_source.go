@@ -3,13 +3,13 @@ package provider
 import (
 	"context"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
+	"github.com/koophone/terraform-provider-koophone/internal/taskwait"
 )
 
 var (
@@ -22,13 +22,20 @@ type instanceTaskDataSource struct {
 	data *providerData
 }
 
+// instanceTaskModel is the data source's configuration and state.
+type instanceTaskModel struct {
+	TaskID   types.String `tfsdk:"task_id"`
+	ID       types.String `tfsdk:"id"`
+	TaskType types.String `tfsdk:"task_type"`
+	State    types.String `tfsdk:"state"`
+	Jobs     []jobModel   `tfsdk:"jobs"`
+	countsModel
+	waitModel
+}
+
 func newInstanceTaskDataSource() datasource.DataSource {
 	return &instanceTaskDataSource{}
 }
-
-// instanceTaskType is the type of the data source's configuration and
-// state.
-var instanceTaskType = schemaTypeOf(newInstanceTaskDataSource())
 
 func (d *instanceTaskDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_instance_task"
@@ -58,43 +65,38 @@ func (d *instanceTaskDataSource) Configure(_ context.Context, req datasource.Con
 }
 
 func (d *instanceTaskDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var config types.Object
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	var m instanceTaskModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() || !clientReady(d.data, &resp.Diagnostics) {
 		return
 	}
-	attrs := config.Attributes()
-	args := readWaitArguments(attrs)
-	ws, diags := resolveWaitSettings(ctx, &args)
+	ws, diags := m.settings(ctx)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	ctx = withSecretsMasked(ctx, d.data.secrets)
-	taskID := attrOf[types.String](attrs, "task_id").ValueString()
+	taskID := m.TaskID.ValueString()
 	if ws.Wait {
 		tflog.Info(ctx, "Waiting for KooPhone task", map[string]any{
 			"task_id": taskID, "poll_interval": ws.PollInterval.String(), "timeout": ws.Timeout.String(),
 		})
 	}
 
-	res := readTasks(ctx, d.data, []string{taskID}, ws)[0]
+	res := readTasks(ctx, d.data.client, []taskwait.Target{{TaskID: taskID}}, ws)[0]
 	if res.Err != nil {
-		resp.Diagnostics.Append(taskReadDiagnostic(readFailure{
-			TaskID: taskID, Err: res.Err, Endpoint: d.data.client.Endpoint(),
-			Waiting: ws.Wait, Timeout: ws.Timeout, Last: res.Task, Observed: res.Observed, Auth: d.data.auth,
-		}))
+		resp.Diagnostics.Append(taskReadDiagnostic(res, ws, d.data))
 		return
 	}
-	if ws.FailOnJobFailure && res.Task.Summary().State == koophone.TaskFailed {
-		resp.Diagnostics.Append(failedJobsDiagnostic(res.Task))
+	tally := res.Task.Tally()
+	if ws.FailOnJobFailure && tally.Outcome() == koophone.Failed {
+		resp.Diagnostics.Append(failedTasksDiagnostic([]koophone.Task{res.Task}, 1))
 		return
 	}
-	state := map[string]attr.Value{
-		"task_id": types.StringValue(taskID),
-		"id":      types.StringValue(taskID),
-	}
-	args.setValues(state)
-	setTaskValues(state, res.Task, includeAllJobs)
-	resp.Diagnostics.Append(resp.State.Set(ctx, types.ObjectValueMust(instanceTaskType.AttrTypes, state))...)
+	m.ID = m.TaskID
+	m.TaskType = types.StringValue(koophone.TaskTypeOf(taskID))
+	m.State = types.StringValue(string(tally.Outcome()))
+	m.Jobs = jobsOf(res.Task, false)
+	m.countsModel = countsOf(tally)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

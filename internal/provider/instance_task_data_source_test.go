@@ -240,7 +240,7 @@ func TestAccInstanceTask_reads(t *testing.T) {
 			task: emulator.TaskSpec{Jobs: []emulator.JobSpec{
 				{JobID: jobA, Status: emulator.StatusFailed, ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found.")},
 				{JobID: jobB, Status: emulator.StatusSucceeded},
-				{JobID: jobC, Status: emulator.StatusFailed, After: emulator.Duration(10 * time.Second),
+				{JobID: jobC, Status: emulator.StatusFailed, After: emulator.Duration(time.Second),
 					ErrorCode: str("CPS0301"), ErrorMsg: str("Command timed out."), ExecuteMsg: str("partial output")},
 			}},
 			args: "wait_for_completion = true\n  fail_on_job_failure = true",
@@ -272,10 +272,9 @@ func TestAccInstanceTask_reads(t *testing.T) {
 			task: emulator.TaskSpec{Jobs: []emulator.JobSpec{
 				{Status: emulator.StatusSucceeded}, {Status: emulator.StatusRunning}, {Status: emulator.StatusPending},
 			}},
-			args: "wait_for_completion = true\n  timeouts = { read = \"2m\" }",
-			// The elapsed time is not asserted: on a loaded machine the
-			// scaled clock may have moved on to 2m1s.
-			wantErr: []string{"Timed out waiting for KooPhone task", `is still running after`, `(timeouts.read is 2m0s).`,
+			args: "wait_for_completion = true\n  timeouts = { read = \"3s\" }",
+			// The elapsed time is not asserted: it runs on the wall clock.
+			wantErr: []string{"Timed out waiting for KooPhone task", `is still running after`, `(timeouts.read is 3s): timeouts.read (3s) ran out.`,
 				"1 of 3 jobs done (1 successful, 0 failed), 1 still running, 1 not started.", "Last state: running", "Raise timeouts.read"},
 		},
 		{
@@ -393,7 +392,7 @@ func TestAccProvider_endpointWithPathPrefix(t *testing.T) {
 // defers the read to apply, where the wait happens.
 func TestAccInstanceTask_taskIDUnknownUntilApply(t *testing.T) {
 	e := newAccEnv(t)
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, After: emulator.Duration(10 * time.Second)}}})
+	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, After: emulator.Duration(time.Second)}}})
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		Steps: []resource.TestStep{{
@@ -427,10 +426,10 @@ data "koophone_instance_task" "t" {
 func TestAccInstanceTask_postconditionGate(t *testing.T) {
 	e := newAccEnv(t)
 	failed := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{
-		{Status: emulator.StatusSucceeded, After: emulator.Duration(5 * time.Second)},
-		{Status: emulator.StatusFailed, After: emulator.Duration(8 * time.Second), ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found.")},
+		{Status: emulator.StatusSucceeded, After: emulator.Duration(500 * time.Millisecond)},
+		{Status: emulator.StatusFailed, After: emulator.Duration(800 * time.Millisecond), ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found.")},
 	}})
-	succeeded := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, After: emulator.Duration(5 * time.Second)}}})
+	succeeded := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, After: emulator.Duration(500 * time.Millisecond)}}})
 	config := func(taskID string) string {
 		return e.providerBlock() + fmt.Sprintf(`
 resource "terraform_data" "submit" {

@@ -3,9 +3,10 @@ package provider
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -15,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
+	"github.com/koophone/terraform-provider-koophone/internal/taskwait"
 )
 
 var (
@@ -26,19 +28,38 @@ var (
 // covers a fleet of 100,000 phones.
 const maxTaskIDs = 1000
 
+// The values of include_jobs: which jobs the jobs lists hold.
+const (
+	includeFailedJobs = "failed" // every job that did not succeed
+	includeAllJobs    = "all"
+	includeNoJobs     = "none" // jobs is null
+)
+
 // instanceTasksDataSource reads many KooPhone tasks in one read, polling
 // them all concurrently when it waits.
 type instanceTasksDataSource struct {
 	data *providerData
 }
 
+// instanceTasksModel is the data source's configuration and state. Tasks
+// is built by hand (see the package doc): it can hold 100,000 jobs.
+// task_ids is a list, not a set: the framework checks every pair of a
+// set's elements, for duplicates and again for semantic equality after
+// each read, which for a thousand ids costs seconds of every plan
+// (BenchmarkInstanceTasksReadThousandIDs). Duplicates are dropped here.
+type instanceTasksModel struct {
+	TaskIDs     types.List   `tfsdk:"task_ids"`
+	IncludeJobs types.String `tfsdk:"include_jobs"`
+	Tasks       types.List   `tfsdk:"tasks"`
+	State       types.String `tfsdk:"state"`
+	TaskCount   types.Int64  `tfsdk:"task_count"`
+	countsModel
+	waitModel
+}
+
 func newInstanceTasksDataSource() datasource.DataSource {
 	return &instanceTasksDataSource{}
 }
-
-// instanceTasksType is the type of the data source's configuration and
-// state.
-var instanceTasksType = schemaTypeOf(newInstanceTasksDataSource())
 
 // taskElementAttributes are the attributes of one element of tasks: those
 // of koophone_instance_task's outcome, and task_id.
@@ -50,8 +71,10 @@ func taskElementAttributes() map[string]schema.Attribute {
 	return attrs
 }
 
-// taskElementType is the object type of one element of tasks.
-var taskElementType = objectTypeOf(taskElementAttributes())
+var (
+	taskElementType = objectTypeOf(taskElementAttributes())
+	jobElementType  = objectTypeOf(jobAttributes())
+)
 
 func (d *instanceTasksDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_instance_tasks"
@@ -62,15 +85,14 @@ func (d *instanceTasksDataSource) Schema(ctx context.Context, _ datasource.Schem
 	for name, a := range waitAttributes(ctx, true) {
 		attrs[name] = a
 	}
-	attrs["task_ids"] = schema.SetAttribute{
-		CustomType: newTaskIDsType(),
+	attrs["task_ids"] = schema.ListAttribute{
 		MarkdownDescription: fmt.Sprintf("The task ids, as returned by asynchronous KooPhone requests: 1 to %d of them, "+
-			"each 1 to 64 letters, digits, `_` or `-`.", maxTaskIDs),
+			"each 1 to 64 letters, digits, `_` or `-`. A list or a set: order does not matter, and an id given twice is read once.", maxTaskIDs),
 		ElementType: types.StringType,
 		Required:    true,
-		Validators: []validator.Set{
-			setvalidator.SizeBetween(1, maxTaskIDs),
-			setvalidator.ValueStringsAre(taskIDValidators()...),
+		Validators: []validator.List{
+			listvalidator.SizeBetween(1, maxTaskIDs),
+			listvalidator.ValueStringsAre(taskIDValidators()...),
 		},
 	}
 	attrs["include_jobs"] = schema.StringAttribute{
@@ -107,102 +129,87 @@ func (d *instanceTasksDataSource) Configure(_ context.Context, req datasource.Co
 }
 
 func (d *instanceTasksDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var config types.Object
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	var m instanceTasksModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() || !clientReady(d.data, &resp.Diagnostics) {
 		return
 	}
-	attrs := config.Attributes()
-	args := readWaitArguments(attrs)
-	ws, diags := resolveWaitSettings(ctx, &args)
+	ws, diags := m.settings(ctx)
 	resp.Diagnostics.Append(diags...)
 	var ids []string
-	resp.Diagnostics.Append(attrOf[taskIDsValue](attrs, "task_ids").ElementsAs(ctx, &ids, false)...)
+	resp.Diagnostics.Append(m.TaskIDs.ElementsAs(ctx, &ids, false)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	sort.Strings(ids)
-	include := includeFailedJobs
-	if v := attrOf[types.String](attrs, "include_jobs"); !v.IsNull() {
-		include = v.ValueString()
+	ids = slices.Compact(ids)
+	if m.IncludeJobs.IsNull() {
+		m.IncludeJobs = types.StringValue(includeFailedJobs)
 	}
 
 	ctx = withSecretsMasked(ctx, d.data.secrets)
 	tflog.Info(ctx, "Reading KooPhone tasks", map[string]any{
 		"tasks": len(ids), "wait": ws.Wait, "poll_interval": ws.PollInterval.String(), "timeout": ws.Timeout.String(),
 	})
-	results := readTasks(ctx, d.data, ids, ws)
-	resp.Diagnostics.Append(tasksReadDiagnostics(results, ws, d.data.client.Endpoint(), d.data.auth)...)
+	targets := make([]taskwait.Target, len(ids))
+	for i, id := range ids {
+		targets[i] = taskwait.Target{TaskID: id}
+	}
+	results := readTasks(ctx, d.data.client, targets, ws)
+	resp.Diagnostics.Append(tasksReadDiagnostics(results, ws, d.data)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if ws.FailOnJobFailure {
-		if diag, failed := failedTasksDiagnostic(results); failed {
-			resp.Diagnostics.Append(diag)
-			return
-		}
-	}
 
+	var jobs, tasks koophone.Tally
+	var failed []koophone.Task
 	elems := make([]attr.Value, len(results))
-	var sum fleetSummary
 	for i := range results {
 		t := results[i].Task
-		sum.add(t.Summary())
-		values := map[string]attr.Value{"task_id": types.StringValue(t.ID)}
-		setTaskValues(values, t, include)
-		elems[i] = types.ObjectValueMust(taskElementType.AttrTypes, values)
-		results[i].Task = koophone.Task{} // mapped: let its jobs go
+		tally := t.Tally()
+		jobs.Merge(tally)
+		tasks.Add(tally.Outcome())
+		if tally.Outcome() == koophone.Failed {
+			failed = append(failed, t)
+		}
+		elems[i] = taskElement(t, tally, m.IncludeJobs.ValueString())
+		results[i].Task.Jobs = nil // mapped: let them go
 	}
-	state := map[string]attr.Value{
-		"task_ids":     attrs["task_ids"],
-		"include_jobs": types.StringValue(include),
-		"tasks":        types.ListValueMust(taskElementType, elems),
-		"state":        types.StringValue(string(sum.state())),
-		"task_count":   types.Int64Value(int64(sum.Tasks)),
+	if ws.FailOnJobFailure && len(failed) > 0 {
+		resp.Diagnostics.Append(failedTasksDiagnostic(failed, len(results)))
+		return
 	}
-	args.setValues(state)
-	setCountValues(state, sum.Summary)
+	m.Tasks = types.ListValueMust(taskElementType, elems)
+	m.State = types.StringValue(string(tasks.Outcome()))
+	m.TaskCount = types.Int64Value(int64(tasks.Total))
+	m.countsModel = countsOf(jobs)
 	tflog.Info(ctx, "Read KooPhone tasks", map[string]any{
-		"state": string(sum.state()), "tasks": sum.Tasks, "running_tasks": sum.RunningTasks,
-		"successful_tasks": sum.SuccessfulTasks, "failed_tasks": sum.FailedTasks, "jobs": sum.Jobs,
+		"state": string(tasks.Outcome()), "tasks": tasks.Total, "running_tasks": tasks.Running + tasks.Unknown + tasks.Pending,
+		"successful_tasks": tasks.Successful, "failed_tasks": tasks.Failed, "jobs": jobs.Total,
 	})
-	resp.Diagnostics.Append(resp.State.Set(ctx, types.ObjectValueMust(instanceTasksType.AttrTypes, state))...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
-// fleetSummary sums the summaries of many tasks.
-type fleetSummary struct {
-	koophone.Summary
-	Tasks                                      int
-	RunningTasks, SuccessfulTasks, FailedTasks int
-}
-
-func (f *fleetSummary) add(s koophone.Summary) {
-	f.Tasks++
-	f.Jobs += s.Jobs
-	f.Pending += s.Pending
-	f.Running += s.Running
-	f.Successful += s.Successful
-	f.Failed += s.Failed
-	f.Unknown += s.Unknown
-	switch s.State {
-	case koophone.TaskRunning:
-		f.RunningTasks++
-	case koophone.TaskFailed:
-		f.FailedTasks++
-	default:
-		f.SuccessfulTasks++
+// taskElement is one element of tasks, with the jobs include selects.
+func taskElement(t koophone.Task, tally koophone.Tally, include string) attr.Value {
+	jobs := types.ListNull(jobElementType)
+	if include != includeNoJobs {
+		models := jobsOf(t, include == includeFailedJobs)
+		elems := make([]attr.Value, len(models))
+		for i, j := range models {
+			elems[i] = types.ObjectValueMust(jobElementType.AttrTypes, map[string]attr.Value{
+				"job_id": types.StringValue(j.JobID), "status": types.Int64Value(j.Status), "state": types.StringValue(j.State),
+				"error_code": types.StringValue(j.ErrorCode), "error_msg": types.StringValue(j.ErrorMsg),
+				"execute_msg": types.StringValue(j.ExecuteMsg),
+			})
+		}
+		jobs = types.ListValueMust(jobElementType, elems)
 	}
-}
-
-// state applies the rules of one task to the tasks: running while any task
-// is running, failed once none is and at least one failed, else successful.
-func (f fleetSummary) state() koophone.TaskState {
-	switch {
-	case f.RunningTasks > 0:
-		return koophone.TaskRunning
-	case f.FailedTasks > 0:
-		return koophone.TaskFailed
-	default:
-		return koophone.TaskSuccessful
-	}
+	c := countsOf(tally)
+	return types.ObjectValueMust(taskElementType.AttrTypes, map[string]attr.Value{
+		"task_id": types.StringValue(t.ID), "task_type": types.StringValue(koophone.TaskTypeOf(t.ID)),
+		"state": types.StringValue(string(tally.Outcome())), "jobs": jobs,
+		"job_count": c.JobCount, "pending_count": c.PendingCount, "running_count": c.RunningCount,
+		"successful_count": c.SuccessfulCount, "failed_count": c.FailedCount, "unknown_count": c.UnknownCount,
+	})
 }

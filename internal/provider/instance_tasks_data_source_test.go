@@ -2,8 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
-	"github.com/jonboulle/clockwork"
 
-	"github.com/koophone/terraform-provider-koophone/internal/clocktest"
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
 )
 
@@ -219,8 +215,8 @@ func TestAccInstanceTasks_timeoutListsTheTasksStillRunning(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		Steps: []resource.TestStep{{
-			Config: tasksConfig(e, []string{stuck2, finished, stuck1}, "wait_for_completion = true\ntimeouts = { read = \"2m\" }"),
-			ExpectError: errRE("Timed out waiting for KooPhone tasks", "2 of 3 tasks are still running after 2m0s (timeouts.read is 2m0s):",
+			Config: tasksConfig(e, []string{stuck2, finished, stuck1}, "wait_for_completion = true\ntimeouts = { read = \"3s\" }"),
+			ExpectError: errRE("Timed out waiting for KooPhone tasks", "2 of 3 tasks are still running after", "(timeouts.read is 3s):",
 				`- "`+stuck1+`": 1 of 2 jobs done (1 successful, 0 failed), 1 still running.`,
 				`- "`+stuck2+`": 0 of 1 jobs done (0 successful, 0 failed), 1 still running.`,
 				"The other 1 tasks have finished: 1 successful, 0 failed.", "Raise timeouts.read"),
@@ -262,7 +258,7 @@ func TestAccInstanceTasks_idLimitsAtPlan(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      tasksConfig(e, ids, ""),
-				ExpectError: errRE("Invalid Attribute Value", "task_ids", "set must contain at least 1 elements and at most 1000 elements, got: 1001"),
+				ExpectError: errRE("Invalid Attribute Value", "task_ids", "list must contain at least 1 elements and at most 1000 elements, got: 1001"),
 				PlanOnly:    true,
 			},
 			{
@@ -329,7 +325,7 @@ func hclList(ids []string) string {
 func TestAccInstanceTasks_idsUnknownUntilApply(t *testing.T) {
 	e := newAccEnv(t)
 	a := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, AfterPolls: 1}}})
-	b := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, After: emulator.Duration(5 * time.Second)}}})
+	b := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, After: emulator.Duration(500 * time.Millisecond)}}})
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		Steps: []resource.TestStep{{
@@ -385,82 +381,6 @@ func TestAccInstanceTasks_waitThroughThrottling(t *testing.T) {
 			},
 		}},
 	})
-}
-
-// rate_limit paces every request of the provider instance, across tasks.
-// The provider runs on a fake clock that only the test moves, one second
-// at a time, and only when every request of the read that has not arrived
-// at the emulator waits on the clock: then no request is in flight, and at
-// rate_limit = 1 exactly one more may go.
-func TestAccProvider_rateLimitPacesRequests(t *testing.T) {
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	c := clockwork.NewFakeClockAt(start)
-	emu := emulator.New(emulator.Options{Token: accToken, Clock: c})
-	arrived := make(chan struct{}, 1000)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		emu.ServeHTTP(w, r)
-		arrived <- struct{}{}
-	}))
-	t.Cleanup(srv.Close)
-	e := &accEnv{t: t, emu: emu, server: srv, clock: c}
-	var ids []string
-	for range 4 {
-		ids = append(ids, e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}}))
-	}
-
-	stop := make(chan struct{})
-	driven := make(chan struct{})
-	go func() {
-		defer close(driven)
-		total := 0
-		for {
-			// Every read sends one request per task; those of the current
-			// read that have not arrived must all be asleep, besides the
-			// read's deadline timer.
-			need := 1 + len(ids) - total%len(ids)
-			asleep, stopWatch := clocktest.WhenBlocked(c, need)
-			select {
-			case <-stop:
-				stopWatch()
-				return
-			case <-arrived:
-				stopWatch()
-				total++
-			case <-asleep:
-				stopWatch()
-				c.Advance(time.Second)
-			}
-		}
-	}()
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: e.providerBlock("rate_limit = 1") + fmt.Sprintf("data \"koophone_instance_tasks\" \"t\" {\n  task_ids = %s\n}\n", hclList(ids)),
-			ConfigStateChecks: []statecheck.StateCheck{
-				expectTasksAttr(at("state"), knownvalue.StringExact("successful")),
-			},
-		}},
-	})
-	close(stop)
-	<-driven
-	// Terraform reads the data source once per command (plan, apply, the
-	// checks after it), each time with a provider instance of its own,
-	// whose limiter lets its first request go at once: the reads are
-	// groups of four requests, one per task, a second apart.
-	reqs := emu.Requests()
-	var times []time.Duration
-	for _, r := range reqs {
-		times = append(times, r.Time.Sub(start))
-	}
-	if len(reqs) == 0 || len(reqs)%len(ids) != 0 {
-		t.Fatalf("requests at %v: want reads of %d requests each", times, len(ids))
-	}
-	for i := range reqs {
-		if i%len(ids) != 0 && times[i]-times[i-1] != time.Second {
-			t.Errorf("requests at %v: within a read, at rate_limit = 1, one request per second", times)
-			break
-		}
-	}
 }
 
 // Bad rate limits are rejected at plan time, from configuration or from

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -17,7 +16,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
-	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
 
@@ -39,12 +37,24 @@ type instancesDataSource struct {
 	data *providerData
 }
 
+// instancesModel is the data source's configuration and state. Instances
+// and ids are built by hand (see the package doc): a fleet has 10,000
+// phones.
+type instancesModel struct {
+	InstanceID   types.String   `tfsdk:"instance_id"`
+	InstanceName types.String   `tfsdk:"instance_name"`
+	PoolName     types.String   `tfsdk:"pool_name"`
+	PoolSceneTag types.String   `tfsdk:"pool_scene_tag"`
+	Timeouts     timeouts.Value `tfsdk:"timeouts"`
+	Instances    types.List     `tfsdk:"instances"`
+	IDs          types.List     `tfsdk:"ids"`
+	TotalCount   types.Int64    `tfsdk:"total_count"`
+	ID           types.String   `tfsdk:"id"`
+}
+
 func newInstancesDataSource() datasource.DataSource {
 	return &instancesDataSource{}
 }
-
-// instancesType is the type of the data source's configuration and state.
-var instancesType = schemaTypeOf(newInstancesDataSource())
 
 // instanceElementType is the object type of one element of instances.
 var instanceElementType = objectTypeOf(instanceAttributes())
@@ -139,14 +149,12 @@ func (d *instancesDataSource) Configure(_ context.Context, req datasource.Config
 }
 
 func (d *instancesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
-	var config types.Object
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	var m instancesModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() || !clientReady(d.data, &resp.Diagnostics) {
 		return
 	}
-	attrs := config.Attributes()
-	tv := attrOf[timeouts.Value](attrs, "timeouts")
-	timeout, diags := tv.Read(ctx, defaultReadTimeout)
+	timeout, diags := m.Timeouts.Read(ctx, defaultReadTimeout)
 	resp.Diagnostics.Append(diags...)
 	if !diags.HasError() && timeout <= 0 {
 		resp.Diagnostics.AddAttributeError(path.Root("timeouts").AtName("read"), "Invalid read timeout",
@@ -156,23 +164,19 @@ func (d *instancesDataSource) Read(ctx context.Context, req datasource.ReadReque
 		return
 	}
 	filter := koophone.InstanceFilter{
-		InstanceID:   attrOf[types.String](attrs, "instance_id").ValueString(),
-		InstanceName: attrOf[types.String](attrs, "instance_name").ValueString(),
-		PoolName:     attrOf[types.String](attrs, "pool_name").ValueString(),
-		PoolSceneTag: attrOf[types.String](attrs, "pool_scene_tag").ValueString(),
+		InstanceID:   m.InstanceID.ValueString(),
+		InstanceName: m.InstanceName.ValueString(),
+		PoolName:     m.PoolName.ValueString(),
+		PoolSceneTag: m.PoolSceneTag.ValueString(),
 	}
 
 	ctx = withSecretsMasked(ctx, d.data.secrets)
 	tflog.Info(ctx, "Listing KooPhone phones", map[string]any{"filters": describeFilter(filter), "timeout": timeout.String()})
-	readCtx, cancel := clockctx.WithTimeout(ctx, d.data.clock, timeout)
+	readCtx, cancel := withTimeout(ctx, "timeouts.read", timeout)
 	defer cancel()
 	list, err := d.data.client.ListInstances(readCtx, filter)
 	if err != nil {
-		resp.Diagnostics.AddError(describeListFailure(listFailure{
-			Err: err, List: list, Filter: filter, Timeout: timeout,
-			TimedOut: readCtx.Err() != nil && ctx.Err() == nil, Interrupted: ctx.Err() != nil,
-			Endpoint: d.data.client.Endpoint(), Auth: d.data.auth,
-		}))
+		resp.Diagnostics.AddError(describeListFailure(err, list, filter, d.data))
 		return
 	}
 	fields := map[string]any{
@@ -189,46 +193,39 @@ func (d *instancesDataSource) Read(ctx context.Context, req datasource.ReadReque
 	ids := make([]attr.Value, len(list.Instances))
 	for i, in := range list.Instances {
 		elems[i] = instanceValue(in)
-		ids[i] = types.StringValue(in.InstanceID)
+		ids[i] = types.StringValue(string(in.InstanceID))
 	}
-	state := map[string]attr.Value{
-		"instance_id":    attrs["instance_id"],
-		"instance_name":  attrs["instance_name"],
-		"pool_name":      attrs["pool_name"],
-		"pool_scene_tag": attrs["pool_scene_tag"],
-		"timeouts":       tv,
-		"instances":      types.ListValueMust(instanceElementType, elems),
-		"ids":            types.ListValueMust(types.StringType, ids),
-		"total_count":    types.Int64Value(int64(len(list.Instances))),
-		"id":             types.StringValue(filterID(filter)),
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, types.ObjectValueMust(instancesType.AttrTypes, state))...)
+	m.Instances = types.ListValueMust(instanceElementType, elems)
+	m.IDs = types.ListValueMust(types.StringType, ids)
+	m.TotalCount = types.Int64Value(int64(len(list.Instances)))
+	m.ID = types.StringValue(filterID(filter))
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
 // instanceValue is one element of instances.
 func instanceValue(in koophone.Instance) attr.Value {
 	return types.ObjectValueMust(instanceElementType.AttrTypes, map[string]attr.Value{
-		"instance_id":    types.StringValue(in.InstanceID),
-		"instance_name":  types.StringValue(in.InstanceName),
-		"region":         types.StringValue(in.Region),
-		"instance_sku":   types.StringValue(in.InstanceSKU),
-		"running_status": types.Int64Value(in.RunningStatus),
-		"frozen_status":  types.Int64Value(in.FrozenStatus),
-		"login_status":   types.Int64Value(in.LoginStatus),
-		"assign_status":  types.Int64Value(in.AssignStatus),
-		"assign_user":    types.StringValue(in.AssignUser),
-		"billing_mode":   types.StringValue(in.BillingMode),
-		"project_id":     types.StringValue(in.ProjectID),
-		"project_name":   types.StringValue(in.ProjectName),
-		"phone_id":       types.StringValue(in.PhoneID),
-		"member_name":    types.StringValue(in.MemberName),
-		"account_name":   types.StringValue(in.AccountName),
-		"region_name":    types.StringValue(in.RegionName),
-		"region_name_en": types.StringValue(in.RegionNameEn),
-		"backup_status":  types.Int64Value(in.BackupStatus),
-		"backup_time":    types.StringValue(in.BackupTime),
-		"restore_status": types.Int64Value(in.RestoreStatus),
-		"restore_time":   types.StringValue(in.RestoreTime),
+		"instance_id":    types.StringValue(string(in.InstanceID)),
+		"instance_name":  types.StringValue(string(in.InstanceName)),
+		"region":         types.StringValue(string(in.Region)),
+		"instance_sku":   types.StringValue(string(in.InstanceSKU)),
+		"running_status": types.Int64Value(int64(in.RunningStatus)),
+		"frozen_status":  types.Int64Value(int64(in.FrozenStatus)),
+		"login_status":   types.Int64Value(int64(in.LoginStatus)),
+		"assign_status":  types.Int64Value(int64(in.AssignStatus)),
+		"assign_user":    types.StringValue(string(in.AssignUser)),
+		"billing_mode":   types.StringValue(string(in.BillingMode)),
+		"project_id":     types.StringValue(string(in.ProjectID)),
+		"project_name":   types.StringValue(string(in.ProjectName)),
+		"phone_id":       types.StringValue(string(in.PhoneID)),
+		"member_name":    types.StringValue(string(in.MemberName)),
+		"account_name":   types.StringValue(string(in.AccountName)),
+		"region_name":    types.StringValue(string(in.RegionName)),
+		"region_name_en": types.StringValue(string(in.RegionNameEn)),
+		"backup_status":  types.Int64Value(int64(in.BackupStatus)),
+		"backup_time":    types.StringValue(string(in.BackupTime)),
+		"restore_status": types.Int64Value(int64(in.RestoreStatus)),
+		"restore_time":   types.StringValue(string(in.RestoreTime)),
 	})
 }
 
@@ -254,38 +251,4 @@ func describeFilter(f koophone.InstanceFilter) string {
 		return "no filter"
 	}
 	return strings.Join(parts, ", ")
-}
-
-// listFailure describes why a listing failed, for turning into a
-// diagnostic.
-type listFailure struct {
-	Err error
-	// List is what the pages before the failing one gave.
-	List    koophone.InstanceList
-	Filter  koophone.InstanceFilter
-	Timeout time.Duration
-	// TimedOut: timeouts.read passed. Interrupted: Terraform cancelled the
-	// read (Ctrl-C).
-	TimedOut, Interrupted bool
-	Endpoint              string
-	Auth                  authSummary
-}
-
-// describeListFailure turns a failed listing into the summary and detail
-// of an error diagnostic: what happened, what the API said (code, message,
-// request id) and what to do, in the manner of describeReadFailure.
-func describeListFailure(f listFailure) (string, string) {
-	where := fmt.Sprintf("page %d", f.List.Pages+1)
-	if f.List.Pages > 0 {
-		where += fmt.Sprintf(", after %d pages and %d phones", f.List.Pages, len(f.List.Instances))
-	}
-	what := fmt.Sprintf("Listing phones (GET /v1/instances/batch-query, %s) on %s", describeFilter(f.Filter), where)
-	switch {
-	case f.TimedOut:
-		return "Timed out listing KooPhone phones", fmt.Sprintf("%s did not finish within timeouts.read (%s): %v.\n\n"+
-			"Raise timeouts.read (for example timeouts = { read = \"30m\" }), or list fewer phones with a filter.", what, f.Timeout, f.Err)
-	case f.Interrupted:
-		return "Listing KooPhone phones interrupted", what + " was interrupted."
-	}
-	return describeAPIFailure(what, f.Err, f.Endpoint, f.Auth)
 }

@@ -1,20 +1,35 @@
 // Package provider implements the koophone Terraform provider with
-// terraform-plugin-framework: the provider configuration (this file, with
-// its arguments resolved in config.go, credentials.go and
-// transport_config.go), one file per data source, and one per resource
-// (the two resources share task_resource.go).
+// terraform-plugin-framework: the provider block (this file, with its
+// credentials in credentials.go), one file per data source and per
+// resource, each with its schema, model and CRUD, and what they share: the
+// submit-and-wait lifecycle of the two resources (submit_lifecycle.go),
+// the reading of tasks (task_read.go), diagnostics and validators.
+//
+// Data sources and resources read and write typed model structs. Two
+// lists are built by hand instead, because the framework maps every
+// element's fields through reflection, which is too slow for their size:
+// the phones of koophone_instances (10,000 of them) and the tasks and jobs
+// of koophone_instance_tasks (100,000 jobs). BENCHMARKS.md (Go benchmarks)
+// measures both ways.
 package provider
 
 import (
 	"context"
 	"fmt"
+	"math"
+	"net"
+	"net/url"
 	"os"
 	"sort"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -22,7 +37,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
-	"github.com/jonboulle/clockwork"
 
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 	"github.com/koophone/terraform-provider-koophone/internal/ratelimit"
@@ -33,34 +47,53 @@ var (
 	_ provider.ProviderWithValidateConfig = (*koophoneProvider)(nil)
 )
 
+// Environment variables read when an argument is not set in configuration.
+const (
+	envEndpoint  = "KOOPHONE_ENDPOINT"
+	envToken     = "KOOPHONE_TOKEN"
+	envRateLimit = "KOOPHONE_RATE_LIMIT"
+)
+
+// Defaults and limits of the provider's arguments (the request timeout's
+// default is the client's, koophone.DefaultRequestTimeout).
+const (
+	defaultMaxRetries = 4
+	minRequestTimeout = time.Second
+	maxMaxRetries     = 10
+	minRateLimit      = 0.01
+	maxRateLimit      = 10000.0
+	// maxEndpointLength and maxCredentialLength bound what can go into a
+	// URL or a header; IAM tokens are a few kilobytes.
+	maxEndpointLength   = 2048
+	maxCredentialLength = 65536
+)
+
 // koophoneProvider is the provider. One instance serves one provider block.
 type koophoneProvider struct {
 	version string
-	clock   clockwork.Clock
 	env     lookupEnv
-	// signingClock dates AK/SK signatures; nil means clock.
-	signingClock clockwork.Clock
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-// Option changes how the provider is built; tests use it to inject clocks.
+// Option changes how the provider is built; tests use it.
 type Option func(*koophoneProvider)
 
-// WithClock makes the provider time its waits, retries and pacing with c.
-func WithClock(c clockwork.Clock) Option {
-	return func(p *koophoneProvider) { p.clock = c }
+// WithDialContext makes the provider's client open its connections with
+// dial instead of the network: tests serve the emulator in memory, so that
+// they can drive the provider in a testing/synctest bubble, on its fake
+// clock.
+func WithDialContext(dial func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
+	return func(p *koophoneProvider) { p.dial = dial }
 }
 
-// WithSigningClock makes the provider date its AK/SK signatures
-// (X-Sdk-Date) with c instead of its own clock. Tests use it to sign with a
-// clock that is off.
-func WithSigningClock(c clockwork.Clock) Option {
-	return func(p *koophoneProvider) { p.signingClock = c }
-}
+// lookupEnv reads an environment variable; os.LookupEnv in production, a map
+// in tests.
+type lookupEnv func(key string) (string, bool)
 
 // New returns a constructor of the provider, as providerserver expects.
 func New(version string, opts ...Option) func() provider.Provider {
 	return func() provider.Provider {
-		p := &koophoneProvider{version: version, clock: clockwork.NewRealClock(), env: os.LookupEnv}
+		p := &koophoneProvider{version: version, env: os.LookupEnv}
 		for _, o := range opts {
 			o(p)
 		}
@@ -87,7 +120,8 @@ type providerModel struct {
 // providerData is what Configure hands to the data sources and resources.
 type providerData struct {
 	client *koophone.Client
-	clock  clockwork.Clock
+	// endpoint is the client's, for diagnostics.
+	endpoint string
 	// secrets are masked out of every log entry of a read.
 	secrets []string
 	// auth says how requests authenticate, for diagnostics.
@@ -102,9 +136,6 @@ func (p *koophoneProvider) Metadata(_ context.Context, _ provider.MetadataReques
 	resp.Version = p.version
 }
 
-// Schema is the provider block, every argument of it. Defaults, limits and
-// environment variables are named in config.go, credentials.go and
-// transport_config.go, which resolve the arguments.
 func (p *koophoneProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads and waits on asynchronous [KooPhone](https://support.huaweicloud.com/intl/en-us/api-koophone/kp_01_0001.html) " +
@@ -115,17 +146,17 @@ func (p *koophoneProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					"then to `%s`. Must be an absolute `https://` (or, for a local emulator, `http://`) URL; "+
 					"a path prefix, for a proxy, is kept and a trailing slash is ignored.", envEndpoint, koophone.DefaultEndpoint),
 				Optional:   true,
-				Validators: []validator.String{stringvalidator.LengthAtMost(maxEndpointLength), endpointValidator{}},
+				Validators: []validator.String{stringvalidator.LengthAtMost(maxEndpointLength), endpointRule},
 			},
 
-			// Credentials: exactly one way of authenticating (credentials.go).
+			// Credentials: exactly one way of authenticating (see credentials.go).
 			"token": schema.StringAttribute{
 				MarkdownDescription: fmt.Sprintf("Project-scoped Huawei Cloud IAM token, sent as `X-Auth-Token`. Falls back to the `%s` "+
 					"environment variable. Tokens are valid for 24 hours. Never stored in state or written to logs. Conflicts with "+
 					"`access_key` and `secret_key`; see [Authentication](#authentication).", envToken),
 				Optional:   true,
 				Sensitive:  true,
-				Validators: []validator.String{stringvalidator.LengthAtMost(maxCredentialLength), credentialValidator},
+				Validators: []validator.String{stringvalidator.LengthAtMost(maxCredentialLength), credentialRule},
 			},
 			"access_key": schema.StringAttribute{
 				MarkdownDescription: fmt.Sprintf("Huawei Cloud access key (AK) to sign requests with (`SDK-HMAC-SHA256`), together with "+
@@ -133,36 +164,36 @@ func (p *koophoneProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 					"for the precedence rules.", envAccessKey, envHWAccessKey),
 				Optional:   true,
 				Sensitive:  true,
-				Validators: []validator.String{credentialValidator},
+				Validators: []validator.String{credentialRule},
 			},
 			"secret_key": schema.StringAttribute{
 				MarkdownDescription: fmt.Sprintf("Secret key (SK) of `access_key`. Falls back to `%s`, then `%s`. "+
 					"Used to sign requests, never sent, stored in state or written to logs.", envSecretKey, envHWSecretKey),
 				Optional:   true,
 				Sensitive:  true,
-				Validators: []validator.String{credentialValidator},
+				Validators: []validator.String{credentialRule},
 			},
 			"security_token": schema.StringAttribute{
 				MarkdownDescription: fmt.Sprintf("Security token of temporary AK/SK credentials, sent (and signed) as `X-Security-Token`; "+
 					"requires `access_key` and `secret_key`. Falls back to `%s`, then `%s`.", envSecurityToken, envHWSecurityToken),
 				Optional:   true,
 				Sensitive:  true,
-				Validators: []validator.String{credentialValidator},
+				Validators: []validator.String{credentialRule},
 			},
 			"project_id": schema.StringAttribute{
 				MarkdownDescription: fmt.Sprintf("Huawei Cloud project id, sent (and signed) as `X-Project-Id` on AK/SK-signed requests; "+
 					"not used with a token, which is project-scoped already. Falls back to `%s`, then `%s`. Optional.",
 					envProjectID, envHWProjectID),
 				Optional:   true,
-				Validators: []validator.String{headerValueValidator{}},
+				Validators: []validator.String{headerValueRule},
 			},
 
-			// Requests: timeouts, retries and pacing (config.go).
+			// Requests: timeouts, retries and pacing.
 			"request_timeout": schema.StringAttribute{
 				MarkdownDescription: fmt.Sprintf("Time limit for one HTTP attempt, from sending the request to reading the whole answer, "+
 					"as a Go duration such as `\"30s\"` or `\"1m\"`. At least `%s`. Defaults to `%s`.", minRequestTimeout, koophone.DefaultRequestTimeout),
 				Optional:   true,
-				Validators: []validator.String{durationAtLeast{min: minRequestTimeout}},
+				Validators: []validator.String{durationAtLeast(minRequestTimeout)},
 			},
 			"max_retries": schema.Int64Attribute{
 				MarkdownDescription: fmt.Sprintf("How many times a read is sent again after a transient failure (connection error, "+
@@ -184,13 +215,13 @@ func (p *koophoneProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 				Validators: []validator.Float64{float64validator.Between(minRateLimit, maxRateLimit)},
 			},
 
-			// Connection (transport_config.go).
+			// Connection.
 			"ca_cert_pem": schema.StringAttribute{
 				MarkdownDescription: "PEM-encoded CA certificate(s) trusted for the endpoint in addition to the system's, for a KooPhone " +
 					"endpoint behind a TLS-inspecting proxy or a private CA. Conflicts with `ca_cert_file`.",
 				Optional: true,
 				Validators: []validator.String{
-					caPEMValidator{},
+					caPEMRule,
 					stringvalidator.ConflictsWith(path.MatchRoot("ca_cert_file")),
 				},
 			},
@@ -249,32 +280,25 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
 		tflog.Info(ctx, "KooPhone provider configuration is not fully known yet; reads are deferred", map[string]any{"unknown": unknown})
-		data := &providerData{clock: p.clock, unknown: unknown}
-		resp.DataSourceData = data
-		resp.ResourceData = data
+		resp.DataSourceData = &providerData{unknown: unknown}
+		resp.ResourceData = resp.DataSourceData
 		return
 	}
 
 	s, diags := resolveSettings(m, p.env)
 	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	transport, diags := transportSettings(m, s.Endpoint)
+	transport.DialContext = p.dial
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	limiter, err := ratelimit.New(s.RateLimit, p.clock)
+	limiter, err := ratelimit.New(s.RateLimit)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("rate_limit"), "Invalid rate_limit", capitalize(err.Error())+".")
 		return
 	}
-	signingClock := p.signingClock
-	if signingClock == nil {
-		signingClock = p.clock
-	}
-	creds := s.Auth.credentials(signingClock)
+	creds := s.Auth.credentials()
 	ctx = withSecretsMasked(ctx, creds.Secrets())
 
 	client, err := koophone.New(koophone.Config{
@@ -284,7 +308,6 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 		MaxRetries:     s.MaxRetries,
 		UserAgent:      fmt.Sprintf("terraform-provider-koophone/%s Terraform/%s", p.version, req.TerraformVersion),
 		Transport:      transport,
-		Clock:          p.clock,
 		Logger:         tflogLogger{},
 		Limiter:        limiter,
 	})
@@ -303,9 +326,8 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 		"authentication":  s.Auth.String(),
 		"pacing":          pacing,
 	})
-	data := &providerData{client: client, clock: p.clock, secrets: creds.Secrets(), auth: s.Auth.authSummary}
-	resp.DataSourceData = data
-	resp.ResourceData = data
+	resp.DataSourceData = &providerData{client: client, endpoint: client.Endpoint(), secrets: creds.Secrets(), auth: s.Auth.authSummary}
+	resp.ResourceData = resp.DataSourceData
 }
 
 func (p *koophoneProvider) Resources(context.Context) []func() resource.Resource {
@@ -313,9 +335,186 @@ func (p *koophoneProvider) Resources(context.Context) []func() resource.Resource
 }
 
 func (p *koophoneProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{
-		newInstanceTaskDataSource,
-		newInstanceTasksDataSource,
-		newInstancesDataSource,
+	return []func() datasource.DataSource{newInstanceTaskDataSource, newInstanceTasksDataSource, newInstancesDataSource}
+}
+
+// settings are the provider's effective configuration, after configuration
+// and environment are merged and checked.
+type settings struct {
+	Endpoint       string
+	Auth           authSettings
+	RequestTimeout time.Duration
+	MaxRetries     int
+	// RateLimit is the most requests per second; 0 means no cap.
+	RateLimit float64
+}
+
+// resolveSettings merges the (fully known) provider configuration with the
+// environment: an explicit argument wins, then the environment variable,
+// then the default. Values are checked at plan time too, but a value that
+// was unknown then (from a resource) is only known now. Problems are
+// reported against the argument they concern.
+func resolveSettings(m providerModel, env lookupEnv) (settings, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	s := settings{Endpoint: koophone.DefaultEndpoint, RequestTimeout: koophone.DefaultRequestTimeout, MaxRetries: defaultMaxRetries}
+
+	switch v, fromEnv := env(envEndpoint); {
+	case !m.Endpoint.IsNull():
+		s.Endpoint = m.Endpoint.ValueString()
+		if _, err := koophone.ParseEndpoint(s.Endpoint); err != nil {
+			diags.AddAttributeError(path.Root("endpoint"), "Invalid KooPhone endpoint", capitalize(err.Error())+".")
+		}
+	case fromEnv && v != "":
+		if _, err := koophone.ParseEndpoint(v); err != nil {
+			diags.AddAttributeError(path.Root("endpoint"), "Invalid "+envEndpoint,
+				fmt.Sprintf("The %s environment variable is used because endpoint is not set, but it is not usable: %s.\n\n"+
+					"Set %s to the base URL of the KooPhone API (for example %q), unset it to use that default, or set endpoint in the provider block.",
+					envEndpoint, err, envEndpoint, koophone.DefaultEndpoint))
+		}
+		s.Endpoint = v
 	}
+
+	auth, authDiags := resolveCredentials(m, env)
+	diags.Append(authDiags...)
+	s.Auth = auth
+
+	if !m.RequestTimeout.IsNull() {
+		d, timeoutDiags := parseDuration(path.Root("request_timeout"), m.RequestTimeout.ValueString(), minRequestTimeout)
+		diags.Append(timeoutDiags...)
+		if !timeoutDiags.HasError() {
+			s.RequestTimeout = d
+		}
+	}
+	if !m.MaxRetries.IsNull() {
+		n := m.MaxRetries.ValueInt64()
+		if n < 0 || n > maxMaxRetries {
+			diags.AddAttributeError(path.Root("max_retries"), "Invalid max_retries",
+				fmt.Sprintf("max_retries is %d, but it must be between 0 and %d.", n, maxMaxRetries))
+		} else {
+			s.MaxRetries = int(n)
+		}
+	}
+	rate, rateDiags := resolveRateLimit(m.RateLimit, env)
+	diags.Append(rateDiags...)
+	s.RateLimit = rate
+	return s, diags
+}
+
+// resolveRateLimit merges rate_limit with KOOPHONE_RATE_LIMIT; the argument
+// wins, and neither means no cap (0).
+func resolveRateLimit(v types.Float64, env lookupEnv) (float64, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	problem := func(r float64) string {
+		if math.IsNaN(r) || r < minRateLimit || r > maxRateLimit {
+			return fmt.Sprintf("must be between %v and %v requests per second", minRateLimit, maxRateLimit)
+		}
+		return ""
+	}
+	if !v.IsNull() {
+		r := v.ValueFloat64()
+		if msg := problem(r); msg != "" {
+			diags.AddAttributeError(path.Root("rate_limit"), "Invalid rate_limit", fmt.Sprintf("rate_limit is %v, but it %s.", r, msg))
+		}
+		return r, diags
+	}
+	raw, ok := env(envRateLimit)
+	if !ok || strings.TrimSpace(raw) == "" {
+		return 0, diags
+	}
+	r, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+	msg := problem(r)
+	if err != nil {
+		msg = "is not a number"
+	}
+	if msg != "" {
+		diags.AddAttributeError(path.Root("rate_limit"), "Invalid "+envRateLimit, fmt.Sprintf(
+			"The %s environment variable is used because rate_limit is not set, but its value %q %s.\n\n"+
+				"Set it to a number of requests per second such as \"10\", unset it for no cap, or set rate_limit in the provider block.",
+			envRateLimit, raw, msg))
+	}
+	return r, diags
+}
+
+// transportSettings resolves the connection arguments (extra trusted CAs,
+// TLS verification) into client options, reading ca_cert_file, and warns
+// about transport that exposes the credentials.
+func transportSettings(m providerModel, endpoint string) (koophone.TransportOptions, diag.Diagnostics) {
+	var (
+		opts  koophone.TransportOptions
+		diags diag.Diagnostics
+	)
+	switch {
+	case !m.CACertPEM.IsNull():
+		opts.ExtraCAPEM = []byte(m.CACertPEM.ValueString())
+		if _, err := koophone.ParseCAPEM(opts.ExtraCAPEM); err != nil {
+			diags.AddAttributeError(path.Root("ca_cert_pem"), "Invalid CA certificate", capitalize(err.Error())+".")
+		}
+	case !m.CACertFile.IsNull():
+		file := m.CACertFile.ValueString()
+		data, err := os.ReadFile(file)
+		if err != nil {
+			diags.AddAttributeError(path.Root("ca_cert_file"), "Cannot read CA certificate file", fmt.Sprintf("Reading %q failed: %v.", file, err))
+			break
+		}
+		if _, err := koophone.ParseCAPEM(data); err != nil {
+			diags.AddAttributeError(path.Root("ca_cert_file"), "Invalid CA certificate file", fmt.Sprintf("%s: %s.", file, err))
+		}
+		opts.ExtraCAPEM = data
+	}
+
+	opts.InsecureSkipVerify = m.Insecure.ValueBool()
+	if opts.InsecureSkipVerify {
+		diags.AddAttributeWarning(path.Root("insecure"), "TLS verification is disabled",
+			"insecure = true: the provider does not check the KooPhone endpoint's certificate, so anyone on the network path "+
+				"could impersonate the API and read the credentials. Use ca_cert_pem or ca_cert_file to trust a private CA instead.")
+	}
+	if u, err := url.Parse(endpoint); err == nil && u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+		diags.AddAttributeWarning(path.Root("endpoint"), "Credentials sent in clear text",
+			fmt.Sprintf("The endpoint %q uses http://, so the credentials cross the network unencrypted. "+
+				"Use https:// (plain http:// is meant for an emulator on this machine).", endpoint))
+	}
+	return opts, diags
+}
+
+// isLoopbackHost reports whether host is this machine: localhost or a
+// loopback address.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// clientReady reports whether the provider has an API client to call, and
+// explains in a diagnostic when it has not.
+func clientReady(data *providerData, diags *diag.Diagnostics) bool {
+	switch {
+	case data == nil:
+		diags.AddError("KooPhone provider not configured",
+			"The provider was used before it was configured. This is a bug in the provider or in Terraform; please report it.")
+		return false
+	case data.client == nil:
+		diags.AddError("KooPhone provider configuration not known yet",
+			fmt.Sprintf("The provider's %s depend(s) on values that are only known after apply, so the KooPhone API cannot be called during this plan.\n\n"+
+				"Make the data source or resource depend on the same values (or on the resources that produce them, with depends_on), "+
+				"so that Terraform uses it during apply, when the provider configuration is known.",
+				strings.Join(data.unknown, ", ")))
+		return false
+	}
+	return true
+}
+
+// configuredData is what a data source's or resource's Configure keeps: the
+// provider's data, or nil before the provider is configured (Terraform
+// calls Configure early too, with no provider data).
+func configuredData(data any, diags *diag.Diagnostics) *providerData {
+	if data == nil {
+		return nil
+	}
+	pd, ok := data.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider.", data))
+	}
+	return pd
 }

@@ -176,3 +176,54 @@ func TestTransportSettingsWarnings(t *testing.T) {
 		}
 	}
 }
+
+// The KooPhone API never redirects, so the provider never follows a
+// redirect: a read, a submit and the phone listing that get a 3xx fail with
+// an error naming the status and the target host (not its query), and the
+// target host receives nothing (no token). A redirected submit was not
+// accepted, so it is not an "outcome unknown".
+func TestAccProvider_redirectsAreNotFollowed(t *testing.T) {
+	var elsewhere atomic.Int64
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(target.Close)
+	t.Cleanup(func() { // after the parallel subtests
+		if n := elsewhere.Load(); n != 0 {
+			t.Errorf("the redirect's target received %d requests, want none", n)
+		}
+	})
+	host := target.Listener.Addr().String()
+	location := target.URL + "/v1/collect?token=SECRET-QUERY-do-not-show"
+	cases := []struct {
+		name, match, config string
+		status              int
+		wantErr             []string
+	}{
+		{"read", "", "data \"koophone_instance_task\" \"t\" {\n  task_id = \"abc\"\n}\n", http.StatusFound,
+			[]string{"KooPhone API answered with a redirect", `Reading task "abc" failed`, "HTTP 302 Found", "a redirect to " + host, "does not follow redirects"}},
+		{"submit", "/v1/instances/async-command", "resource \"koophone_instance_command\" \"c\" {\n  command = \"reboot\"\n  instance_ids = [\"phone-1\"]\n}\n",
+			http.StatusTemporaryRedirect, []string{"KooPhone API answered with a redirect", "HTTP 307 Temporary Redirect", "a redirect to " + host, "Nothing was submitted"}},
+		{"install", "/v1/instances/app/install", "resource \"koophone_instance_app_install\" \"a\" {\n" + installBody(`"phone-1"`, "") + "}\n",
+			http.StatusPermanentRedirect, []string{"KooPhone API answered with a redirect", "HTTP 308 Permanent Redirect", "a redirect to " + host, "Nothing was submitted"}},
+		{"listing", "/v1/instances/batch-query", "data \"koophone_instances\" \"all\" {}\n", http.StatusMovedPermanently,
+			[]string{"KooPhone API answered with a redirect", "GET /v1/instances/batch-query", "HTTP 301 Moved Permanently", "a redirect to " + host}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newAccEnv(t)
+			e.addFault(emulator.Fault{Match: c.match, Count: -1, Kind: emulator.FaultRedirect, Status: c.status, Location: location})
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: e.factories(),
+				Steps:                    []resource.TestStep{{Config: e.providerBlock() + c.config, ExpectError: errRE(c.wantErr...)}},
+			})
+			if n := len(e.emu.Requests()); n != 1 {
+				t.Errorf("%d requests reached the endpoint, want 1: a redirect is not retried", n)
+			}
+			if n := len(e.emu.TaskIDs()); n != 0 {
+				t.Errorf("%d tasks were created", n)
+			}
+		})
+	}
+}

@@ -3,9 +3,11 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -14,62 +16,64 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
 
-// endpointValidator rejects, at plan time, an endpoint that is not an
-// absolute http(s) URL, with the reason in the error.
-type endpointValidator struct{}
-
-var _ validator.String = endpointValidator{}
-
-func (endpointValidator) Description(context.Context) string {
-	return "must be an absolute http or https URL"
+// stringRule is the one shape of this provider's own string validators
+// (framework-validators serve the others): check says what is wrong with a
+// known value, as the summary and detail of an error on the attribute, or
+// returns an empty summary when nothing is. Null and unknown values are
+// left for later: the provider checks a value that was unknown at plan
+// time when it is known.
+type stringRule struct {
+	description string
+	check       func(p path.Path, v string) (summary, detail string)
 }
 
-func (v endpointValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+var _ validator.String = stringRule{}
 
-func (endpointValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+func (r stringRule) Description(context.Context) string { return r.description }
+
+func (r stringRule) MarkdownDescription(context.Context) string { return r.description }
+
+func (r stringRule) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	if _, err := koophone.ParseEndpoint(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid KooPhone endpoint",
-			fmt.Sprintf("%s.\n\nSet endpoint to the base URL of the KooPhone API, for example %q, or leave it unset to use that default.",
-				capitalize(err.Error()), koophone.DefaultEndpoint))
+	if summary, detail := r.check(req.Path, req.ConfigValue.ValueString()); summary != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, summary, detail)
 	}
 }
 
-// headerValueValidator rejects an empty value or one with white space or
-// control characters, which an HTTP header cannot carry (a trailing newline
-// from file() is the usual cause). Its messages never quote the value, so
-// it serves credentials too: credentialValidator is the same check with the
-// summary "Invalid KooPhone credential"; other values are named by their
-// attribute.
-type headerValueValidator struct {
-	summary string
-}
-
-// credentialValidator checks a secret that is sent in (or signs) a header.
-var credentialValidator = headerValueValidator{summary: "Invalid KooPhone credential"}
-
-var _ validator.String = headerValueValidator{}
-
-func (headerValueValidator) Description(context.Context) string {
-	return "must be non-empty and contain no white space or control characters"
-}
-
-func (v headerValueValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v headerValueValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if msg := credentialProblem(req.ConfigValue.ValueString()); msg != "" {
-		summary := v.summary
-		if summary == "" {
-			summary = "Invalid KooPhone " + req.Path.String()
+// endpointRule rejects an endpoint that is not an absolute http(s) URL.
+var endpointRule = stringRule{
+	description: "must be an absolute http or https URL",
+	check: func(_ path.Path, v string) (string, string) {
+		if _, err := koophone.ParseEndpoint(v); err != nil {
+			return "Invalid KooPhone endpoint", fmt.Sprintf("%s.\n\nSet endpoint to the base URL of the KooPhone API, for example %q, "+
+				"or leave it unset to use that default.", capitalize(err.Error()), koophone.DefaultEndpoint)
 		}
-		resp.Diagnostics.AddAttributeError(req.Path, summary, fmt.Sprintf("The value of %s %s.", req.Path, msg))
+		return "", ""
+	},
+}
+
+// headerValueRule rejects a value that an HTTP header cannot carry; its
+// messages never quote the value, so credentialRule is the same check.
+var (
+	headerValueRule = headerRule("")
+	credentialRule  = headerRule("Invalid KooPhone credential")
+)
+
+func headerRule(summary string) stringRule {
+	return stringRule{
+		description: "must be non-empty and contain no white space or control characters",
+		check: func(p path.Path, v string) (string, string) {
+			msg := credentialProblem(v)
+			if msg == "" {
+				return "", ""
+			}
+			if summary == "" {
+				return "Invalid KooPhone " + p.String(), fmt.Sprintf("The value of %s %s.", p, msg)
+			}
+			return summary, fmt.Sprintf("The value of %s %s.", p, msg)
+		},
 	}
 }
 
@@ -79,52 +83,92 @@ func credentialProblem(v string) string {
 	if v == "" {
 		return "is empty; remove the argument or set a value"
 	}
-	for _, r := range v {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return "contains white space or a control character, which cannot be sent in an HTTP header (a trailing newline from file() is the usual cause: wrap it in trimspace())"
-		}
+	if strings.IndexFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return "contains white space or a control character, which cannot be sent in an HTTP header (a trailing newline from file() is the usual cause: wrap it in trimspace())"
 	}
 	return ""
 }
 
 // durationAtLeast checks a Go duration string, such as "10s": that it
-// parses, and that it is at least min.
-type durationAtLeast struct {
-	min time.Duration
-}
-
-var _ validator.String = durationAtLeast{}
-
-func (v durationAtLeast) Description(context.Context) string {
-	return fmt.Sprintf("must be a Go duration such as %q, of at least %s", (10 * v.min).String(), v.min)
-}
-
-func (v durationAtLeast) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (v durationAtLeast) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
+// parses, and that it is at least least.
+func durationAtLeast(least time.Duration) stringRule {
+	return stringRule{
+		description: fmt.Sprintf("must be a Go duration such as %q, of at least %s", (10 * least).String(), least),
+		check: func(p path.Path, v string) (string, string) {
+			if _, diags := parseDuration(p, v, least); diags.HasError() {
+				return diags[0].Summary(), diags[0].Detail()
+			}
+			return "", ""
+		},
 	}
-	_, diags := v.parse(req.Path, req.ConfigValue.ValueString())
-	resp.Diagnostics.Append(diags...)
 }
 
-// parse reads raw, the value of the attribute at p, as a duration of at
-// least v.min; the diagnostics say what is wrong with it otherwise. The
-// provider calls it too, for a value that was unknown at plan time.
-func (v durationAtLeast) parse(p path.Path, raw string) (time.Duration, diag.Diagnostics) {
+// parseDuration reads raw, the value of the attribute at p, as a duration
+// of at least least; the diagnostics say what is wrong with it otherwise.
+// The validator calls it at plan time, the provider for a value that was
+// unknown then.
+func parseDuration(p path.Path, raw string, least time.Duration) (time.Duration, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	d, err := time.ParseDuration(raw)
+	example := (10 * least).String()
 	switch {
 	case err != nil:
 		diags.AddAttributeError(p, "Invalid duration",
-			fmt.Sprintf("%s is %q, which is not a Go duration. Use a number with a unit, such as %q or \"1m30s\" (units: ms, s, m, h).",
-				p, raw, (10*v.min).String()))
-	case d < v.min:
+			fmt.Sprintf("%s is %q, which is not a Go duration. Use a number with a unit, such as %q or \"1m30s\" (units: ms, s, m, h).", p, raw, example))
+	case d < least:
 		diags.AddAttributeError(p, "Duration too short",
-			fmt.Sprintf("%s is %q, but it must be at least %s. Use a Go duration such as %q.", p, raw, v.min, (10*v.min).String()))
+			fmt.Sprintf("%s is %q, but it must be at least %s. Use a Go duration such as %q.", p, raw, least, example))
 	}
 	return d, diags
+}
+
+// caPEMRule rejects PEM data without a usable certificate.
+var caPEMRule = stringRule{
+	description: "must contain one or more PEM CERTIFICATE blocks",
+	check: func(_ path.Path, v string) (string, string) {
+		if _, err := koophone.ParseCAPEM([]byte(v)); err != nil {
+			return "Invalid CA certificate", capitalize(err.Error()) + "."
+		}
+		return "", ""
+	},
+}
+
+// httpsURLRule checks that a string is an absolute https URL. It never
+// quotes the value: a package URL may be presigned, with a signature in
+// its query.
+var httpsURLRule = stringRule{
+	description: "must be an absolute https URL",
+	check: func(p path.Path, v string) (string, string) {
+		if u, err := url.Parse(v); err != nil || u.Scheme != "https" || u.Host == "" {
+			return "Invalid package URL", fmt.Sprintf("%s must be an absolute https URL of the package, such as "+
+				"\"https://my-bucket.obs.cn-south-1.myhuaweicloud.com/apps/game.apk\".", p)
+		}
+		return "", ""
+	},
+}
+
+// commandRule checks a command: 1 to maxCommandBytes bytes, no control
+// characters. Everything else goes to the API as written: its documented
+// character set (letters, digits, _ . / : -) is contradicted by every one
+// of its examples, which contain spaces.
+var commandRule = stringRule{
+	description: fmt.Sprintf("must be 1 to %d bytes without control characters", maxCommandBytes),
+	check: func(_ path.Path, cmd string) (string, string) {
+		if n := len(cmd); n == 0 || n > maxCommandBytes {
+			return "Invalid command length", fmt.Sprintf("command is %d bytes long, but the KooPhone API takes 1 to %d bytes.", n, maxCommandBytes)
+		}
+		for i, r := range cmd {
+			switch {
+			case r < 0x20 || r == 0x7f:
+				return "Invalid character in command", fmt.Sprintf("command has the control character %q at byte %d; the KooPhone API "+
+					"takes one line of printable text. Run several commands in one with \";\" or \"&&\" instead of new lines "+
+					"(a heredoc ends in a newline: use chomp()).", r, i)
+			case r == utf8.RuneError:
+				return "Invalid character in command", fmt.Sprintf("command is not valid UTF-8 at byte %d.", i)
+			}
+		}
+		return "", ""
+	},
 }
 
 func capitalize(s string) string {

@@ -13,11 +13,10 @@
 //     one, once it is back to the cap. Every caller backs off together,
 //     instead of each on its own.
 //
-// The token bucket is golang.org/x/time/rate's, driven through its
-// explicit-time methods (ReserveN, DelayFrom, SetLimitAt) so that a fake
-// clock runs it in tests and benchmarks; this package adds only the pause
-// and the slow-down. Its reservations are served in the order they are
-// made, so a poll that became due first goes first.
+// The token bucket is golang.org/x/time/rate's; this package adds only the
+// pause and the slow-down. Its reservations are served in the order they
+// are made, so a poll that became due first goes first. Tests run it on
+// testing/synctest's fake clock.
 package ratelimit
 
 import (
@@ -27,10 +26,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jonboulle/clockwork"
 	"golang.org/x/time/rate"
-
-	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
 )
 
 // Tuning of the slow-down after a throttling answer.
@@ -51,7 +47,6 @@ const (
 // Limiter paces the requests of a provider instance. It is safe for
 // concurrent use; create it with New.
 type Limiter struct {
-	clock  clockwork.Clock
 	cap    rate.Limit // rate.Inf without a cap
 	floor  rate.Limit
 	bucket *rate.Limiter
@@ -74,16 +69,13 @@ type Stats struct {
 	Throttles, SlowDowns int
 }
 
-// New returns a limiter on clock c (nil means the wall clock). capRate is
-// the most requests per second; 0 means no cap.
-func New(capRate float64, c clockwork.Clock) (*Limiter, error) {
+// New returns a limiter. capRate is the most requests per second; 0 means
+// no cap.
+func New(capRate float64) (*Limiter, error) {
 	if capRate < 0 || math.IsNaN(capRate) || math.IsInf(capRate, 0) {
 		return nil, fmt.Errorf("the rate limit must be a positive number of requests per second, got %v", capRate)
 	}
-	if c == nil {
-		c = clockwork.NewRealClock()
-	}
-	l := &Limiter{clock: c, cap: rate.Inf, floor: floorRate}
+	l := &Limiter{cap: rate.Inf, floor: floorRate}
 	if capRate > 0 {
 		l.cap = rate.Limit(capRate)
 		l.floor = min(l.floor, l.cap)
@@ -100,10 +92,10 @@ func (l *Limiter) Wait(ctx context.Context) error {
 			return err
 		}
 		l.mu.Lock()
-		now := l.clock.Now()
+		now := time.Now()
 		if hold := l.holdUntil.Sub(now); hold > 0 {
 			l.mu.Unlock()
-			if err := clockctx.Sleep(ctx, l.clock, hold); err != nil {
+			if err := sleep(ctx, hold); err != nil {
 				return err
 			}
 			continue
@@ -115,12 +107,12 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		l.counter.add(now)
 		l.mu.Unlock()
 
-		if err := clockctx.Sleep(ctx, l.clock, r.DelayFrom(now)); err != nil {
-			r.CancelAt(l.clock.Now())
+		if err := sleep(ctx, r.DelayFrom(now)); err != nil {
+			r.CancelAt(time.Now())
 			return err
 		}
 		l.mu.Lock()
-		held := l.clock.Now().Before(l.holdUntil)
+		held := time.Now().Before(l.holdUntil)
 		l.mu.Unlock()
 		if !held {
 			return nil
@@ -138,7 +130,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 func (l *Limiter) Throttled(pause time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.clock.Now()
+	now := time.Now()
 	l.stats.Throttles++
 	if !now.Before(l.cooldownUntil) {
 		refused := min(l.limitAt(now), max(l.counter.rate(now), l.floor))
@@ -165,7 +157,7 @@ func (l *Limiter) Throttled(pause time.Duration) {
 func (l *Limiter) Limit() float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if limit := l.limitAt(l.clock.Now()); limit != rate.Inf {
+	if limit := l.limitAt(time.Now()); limit != rate.Inf {
 		return float64(limit)
 	}
 	return math.Inf(1)
@@ -219,4 +211,19 @@ func (c *rateCounter) rate(now time.Time) rate.Limit {
 	c.roll(now)
 	covered := 1 - now.Sub(c.start).Seconds()
 	return rate.Limit(float64(c.cur) + float64(c.prev)*covered)
+}
+
+// sleep pauses for d, or returns ctx.Err() as soon as ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return ctx.Err()
+	}
 }

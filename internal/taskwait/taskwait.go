@@ -1,32 +1,37 @@
 // Package taskwait reads KooPhone tasks and waits until they have finished.
-// It is the provider's one wait engine: every data source (and resource)
+// It is the provider's one wait engine: every data source and resource
 // that waits on a task waits through Read.
 //
-// A wait is one loop per task: poll; if the task has not finished, pause,
-// and poll again. The first poll goes at once; the pauses start at
-// FirstPause and double up to the poll interval, each shortened at random
-// by up to a tenth so that waits started together drift apart. Pauses are
-// never lengthened, so a task that has finished is seen within the poll
-// interval of finishing, plus whatever time its poll spends queued in the
-// client (for a free connection slot, or behind the rate limit).
+// A wait ends on the jobs the caller waits for, not on whatever the task
+// lists: a resource knows from its submit which job runs on which of its
+// phones, and waits until each of those jobs is listed and has finished (a
+// task may list its jobs late). Without such a set, a wait ends once the
+// task lists at least one job and all of them have finished.
+//
+// A wait is one loop per task: poll; if it has not finished, pause, and
+// poll again. The first poll goes at once; the pauses start at FirstPause
+// and double up to the poll interval, each shortened at random by up to a
+// tenth so that waits started together drift apart. Pauses are never
+// lengthened, so a task that has finished is seen within the poll interval
+// of finishing, plus whatever time its poll spends queued in the client.
 //
 // Each poll is one request (Reader.GetTaskOnce): a transient failure is
-// retried by the loop's own schedule, at its next pause, so a wait never
-// sends more than one request per poll. "Task not found" is tolerated for
-// NotFoundGrace after the first poll, because a task is not always visible
-// the moment it is submitted. Any other failure ends the task's wait.
+// retried at the loop's next pause, so a wait never sends more than one
+// request per poll. "Task not found" is tolerated for NotFoundGrace after
+// the first poll, because a task is not always visible the moment it is
+// submitted. Any other failure ends the task's wait.
 //
-// The only deadline is the context's: the caller sets it once, with
-// clockctx.WithTimeout so that it follows the injected clock. When it
-// passes, or the context is cancelled, the wait ends at once (mid-request
-// or mid-pause) with a *StopError, and the Result keeps the task as last
-// seen.
+// The only deadline is the context's: the caller sets it once (with
+// context.WithTimeoutCause, to name it). When it passes, or the context is
+// cancelled, the wait ends at once, mid-request or mid-pause, with a
+// *StopError carrying the context's cause, and the Result keeps the task as
+// last seen.
 //
 // Read runs one loop per task, all at once, and returns when every one has
-// ended. A task whose read fails for good (rejected credentials, a task that
-// never appears) stops the others: the read as a whole has failed. The
-// client bounds the requests in flight and paces them; this package knows
-// nothing of either.
+// ended. A task whose read fails for good (rejected credentials, a task
+// that never appears) stops the others: the read as a whole has failed.
+// The client bounds the requests in flight and paces them; this package
+// knows nothing of either.
 package taskwait
 
 import (
@@ -38,9 +43,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jonboulle/clockwork"
-
-	"github.com/koophone/terraform-provider-koophone/internal/clockctx"
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
 
@@ -70,10 +72,16 @@ type Reader interface {
 	GetTaskOnce(ctx context.Context, taskID string) (koophone.Task, error)
 }
 
+// Target is a task to read and, when waiting, the jobs to wait for.
+type Target struct {
+	TaskID string
+	// JobIDs are the jobs the wait ends on: it ends once each is listed
+	// and has finished. Nil means every job the task lists.
+	JobIDs []string
+}
+
 // Options shape a read.
 type Options struct {
-	// Clock times the pauses. Nil means the wall clock.
-	Clock clockwork.Clock
 	// Wait polls each task until it has finished. When false, each task is
 	// read once (with the client's retries), as it is.
 	Wait bool
@@ -93,11 +101,11 @@ type Poll struct {
 	TaskID string
 	// N counts the polls of this task, this one included (failed ones too).
 	N int
-	// Task is what was read, and Summary its summary.
-	Task    koophone.Task
-	Summary koophone.Summary
-	// Changed is true when the summary differs from the previous poll's,
-	// or this is the first successful poll.
+	// Task is what was read, and Tally its jobs by state.
+	Task  koophone.Task
+	Tally koophone.Tally
+	// Changed is true when the tally differs from the previous poll's, or
+	// this is the first successful poll.
 	Changed bool
 }
 
@@ -126,6 +134,9 @@ type Result struct {
 	// Task is the last successful read of the task, when Observed.
 	Task     koophone.Task
 	Observed bool
+	// Unlisted are the waited-for jobs (Target.JobIDs) that the last read
+	// did not list, in the target's order.
+	Unlisted []string
 	// Polls counts the requests made for the task through the Reader
 	// (failed ones included; the client's own retries of a read without
 	// waiting are not counted).
@@ -136,57 +147,48 @@ type Result struct {
 	Err error
 }
 
-// StopReason says why a read was stopped.
-type StopReason string
-
-// Why reads stop.
-const (
-	// StopTimeout: the context's deadline passed.
-	StopTimeout StopReason = "timeout"
-	// StopCanceled: the context was cancelled (Ctrl-C).
-	StopCanceled StopReason = "canceled"
-	// StopAbandoned: another task of the same read failed for good.
-	StopAbandoned StopReason = "abandoned"
-)
-
 // StopError ends the read of a task that was stopped before it finished.
 type StopError struct {
-	Reason StopReason
-	// Elapsed is the time from the start of the read, on its clock.
+	// Cause is why: context.Cause of the read's context (the caller's
+	// timeout, context.Canceled for Ctrl-C), or ErrAbandoned.
+	Cause error
+	// Elapsed is the time from the start of the read.
 	Elapsed time.Duration
 	// Polls is how many requests were made for the task.
 	Polls int
 	// LastErr is the failure of the last poll, if it failed.
 	LastErr error
+	// deadline records that the context ended at its deadline, whatever
+	// error its cause is.
+	deadline bool
 }
 
 func (e *StopError) Error() string {
-	msg := fmt.Sprintf("stopped (%s) after %s and %d polls", e.Reason, e.Elapsed.Round(time.Millisecond), e.Polls)
+	msg := fmt.Sprintf("stopped after %s and %d polls: %v", e.Elapsed.Round(time.Millisecond), e.Polls, e.Cause)
 	if e.LastErr != nil {
 		msg += fmt.Sprintf("; the last poll failed: %v", e.LastErr)
 	}
 	return msg
 }
 
-// Unwrap lets errors.Is match context.DeadlineExceeded for a timeout and
-// context.Canceled for a cancellation.
-func (e *StopError) Unwrap() error {
-	if e.Reason == StopTimeout {
-		return context.DeadlineExceeded
-	}
-	return context.Canceled
+// Unwrap gives the cause: errors.Is matches context.Canceled for a
+// cancellation, context.DeadlineExceeded for a deadline whose cause wraps
+// it, and ErrAbandoned.
+func (e *StopError) Unwrap() error { return e.Cause }
+
+// TimedOut reports whether the read was stopped by its deadline.
+func (e *StopError) TimedOut() bool {
+	return e.deadline || errors.Is(e.Cause, context.DeadlineExceeded)
 }
 
-// errAbandoned is the cause with which Read stops the other tasks.
-var errAbandoned = errors.New("another task's read failed")
+// ErrAbandoned is the cause with which Read stops the other tasks when one
+// task's read fails for good.
+var ErrAbandoned = errors.New("another task's read failed")
 
-// Read reads the tasks with ids, all at once, and returns their results in
-// the order of ids. It returns only once every goroutine it started has
-// ended.
-func Read(ctx context.Context, r Reader, ids []string, opts Options) []Result {
-	if opts.Clock == nil {
-		opts.Clock = clockwork.NewRealClock()
-	}
+// Read reads the targets' tasks, all at once, and returns their results
+// in the order of targets. It returns only once every goroutine it
+// started has ended.
+func Read(ctx context.Context, r Reader, targets []Target, opts Options) []Result {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = DefaultPollInterval
 	}
@@ -198,84 +200,86 @@ func Read(ctx context.Context, r Reader, ids []string, opts Options) []Result {
 	}
 	ctx, abandon := context.WithCancelCause(ctx)
 	defer abandon(nil)
-	start := opts.Clock.Now()
+	start := time.Now()
 
-	results := make([]Result, len(ids))
+	results := make([]Result, len(targets))
 	var (
 		wg    sync.WaitGroup
 		ended atomic.Int64
 	)
-	for i, id := range ids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tctx := opts.Observer.TaskContext(ctx, id)
+	for i, target := range targets {
+		wg.Go(func() {
+			tctx := opts.Observer.TaskContext(ctx, target.TaskID)
 			var res Result
 			if opts.Wait {
-				res = wait(tctx, r, id, opts, start)
+				res = wait(tctx, r, target, opts, start)
 			} else {
-				res = readOnce(tctx, r, id, opts, start)
+				res = readOnce(tctx, r, target.TaskID, start)
 			}
 			results[i] = res
 			var stop *StopError
 			if res.Err != nil && !errors.As(res.Err, &stop) {
-				abandon(errAbandoned)
+				abandon(ErrAbandoned)
 			}
-			opts.Observer.Finished(tctx, res, int(ended.Add(1)), len(ids))
-		}()
+			opts.Observer.Finished(tctx, res, int(ended.Add(1)), len(targets))
+		})
 	}
 	wg.Wait()
 	return results
 }
 
 // readOnce reads a task once, with the client's retries.
-func readOnce(ctx context.Context, r Reader, id string, opts Options, start time.Time) Result {
+func readOnce(ctx context.Context, r Reader, id string, start time.Time) Result {
 	res := Result{TaskID: id, Polls: 1}
 	t, err := r.GetTask(ctx, id)
 	switch {
 	case err == nil:
 		res.Task, res.Observed = t, true
 	case ctx.Err() != nil:
-		if err == ctx.Err() {
-			err = nil // only the stop itself: no news from the API
+		var stopped *koophone.StoppedError
+		if errors.As(err, &stopped) {
+			err = stopped.Last // only the stop itself is no news from the API
 		}
-		res.Err = stopped(ctx, opts, start, 1, err)
+		res.Err = stop(ctx, start, 1, err)
 	default:
 		res.Err = err
 	}
 	return res
 }
 
-// wait polls a task until it has finished, fails for good, or ctx ends.
-func wait(ctx context.Context, r Reader, id string, opts Options, start time.Time) Result {
-	res := Result{TaskID: id}
+// wait polls a task until the target's jobs have finished, it fails for
+// good, or ctx ends.
+func wait(ctx context.Context, r Reader, target Target, opts Options, start time.Time) Result {
+	res := Result{TaskID: target.TaskID}
 	var (
-		last      koophone.Summary
+		last      koophone.Tally
 		lastErr   error
 		firstPoll time.Time
 		pause     = min(FirstPause, opts.PollInterval)
 	)
 	for {
-		t, err := r.GetTaskOnce(ctx, id)
+		t, err := r.GetTaskOnce(ctx, target.TaskID)
 		res.Polls++
 		if res.Polls == 1 {
-			firstPoll = opts.Clock.Now()
+			firstPoll = time.Now()
 		}
 		switch {
 		case err == nil:
-			sum := t.Summary()
-			changed := !res.Observed || sum != last
-			res.Task, res.Observed, last, lastErr = t, true, sum, nil
-			opts.Observer.Polled(ctx, Poll{TaskID: id, N: res.Polls, Task: t, Summary: sum, Changed: changed})
-			if sum.Done() {
+			tally := t.Tally()
+			changed := !res.Observed || tally != last
+			res.Task, res.Observed, last, lastErr = t, true, tally, nil
+			opts.Observer.Polled(ctx, Poll{TaskID: target.TaskID, N: res.Polls, Task: t, Tally: tally, Changed: changed})
+			var done bool
+			res.Unlisted, done = finished(t, target.JobIDs)
+			if done {
 				return res
 			}
 		case ctx.Err() != nil:
 			// The poll failed because the read was stopped: that is no
 			// news about the task, so the last real failure is kept.
-			res.Err = stopped(ctx, opts, start, res.Polls, lastErr)
+			res.Err = stop(ctx, start, res.Polls, lastErr)
 			return res
-		case errors.Is(err, koophone.ErrTaskNotFound) && opts.Clock.Since(firstPoll) < NotFoundGrace,
+		case errors.Is(err, koophone.ErrTaskNotFound) && time.Since(firstPoll) < NotFoundGrace,
 			koophone.IsTransient(err):
 			lastErr = err
 		default:
@@ -285,26 +289,47 @@ func wait(ctx context.Context, r Reader, id string, opts Options, start time.Tim
 
 		next := pause - time.Duration(opts.Random()*jitter*float64(pause))
 		if lastErr != nil {
-			opts.Observer.Retrying(ctx, id, lastErr, next)
+			opts.Observer.Retrying(ctx, target.TaskID, lastErr, next)
 		}
-		if clockctx.Sleep(ctx, opts.Clock, next) != nil {
-			res.Err = stopped(ctx, opts, start, res.Polls, lastErr)
+		timer := time.NewTimer(next)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			res.Err = stop(ctx, start, res.Polls, lastErr)
 			return res
+		case <-timer.C:
 		}
 		pause = min(2*pause, opts.PollInterval)
 	}
 }
 
-// stopped describes why ctx ended a task's read.
-func stopped(ctx context.Context, opts Options, start time.Time, polls int, lastErr error) *StopError {
-	e := &StopError{Reason: StopCanceled, Elapsed: opts.Clock.Since(start), Polls: polls, LastErr: lastErr}
-	switch cause := context.Cause(ctx); {
-	case errors.Is(cause, errAbandoned):
-		e.Reason = StopAbandoned
-	case errors.Is(cause, context.DeadlineExceeded):
-		e.Reason = StopTimeout
+// finished reports whether the wait for the jobs of t is over, and which
+// of jobIDs t does not list.
+func finished(t koophone.Task, jobIDs []string) (unlisted []string, done bool) {
+	if jobIDs == nil {
+		return nil, t.Tally().Outcome() != koophone.Running
 	}
-	return e
+	states := make(map[string]koophone.State, len(t.Jobs))
+	for _, j := range t.Jobs {
+		states[j.JobID] = j.State()
+	}
+	done = true
+	for _, id := range jobIDs {
+		s, listed := states[id]
+		if !listed {
+			unlisted = append(unlisted, id)
+		}
+		done = done && (s == koophone.Successful || s == koophone.Failed)
+	}
+	return unlisted, done
+}
+
+// stop describes why ctx ended a task's read.
+func stop(ctx context.Context, start time.Time, polls int, lastErr error) *StopError {
+	return &StopError{
+		Cause: context.Cause(ctx), Elapsed: time.Since(start), Polls: polls, LastErr: lastErr,
+		deadline: errors.Is(ctx.Err(), context.DeadlineExceeded),
+	}
 }
 
 type nopObserver struct{}

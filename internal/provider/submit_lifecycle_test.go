@@ -234,8 +234,8 @@ func TestAccInstanceCommand_failedPhoneTaints(t *testing.T) {
 	})
 }
 
-// A create that runs out of time keeps the task, tainted, and says which
-// phones had not finished.
+// A create that runs out of time keeps the task, tainted, says which
+// timeout ran out and its value, and which phones had not finished.
 func TestAccInstanceCommand_createTimeoutTaints(t *testing.T) {
 	e := newAccEnvWith(t, emulator.Options{Token: accToken, JobDuration: 10 * time.Hour})
 	resource.ParallelTest(t, resource.TestCase{
@@ -244,14 +244,130 @@ func TestAccInstanceCommand_createTimeoutTaints(t *testing.T) {
 			{
 				Config: commandConfig(e, `  command = "reboot"
   instance_ids = ["phone-1"]
-  timeouts = { create = "2m" }`),
-				ExpectError: errRE("Timed out waiting for KooPhone adb command", "timeouts.create is 2m0s", "Not finished:", "phone-1: running (status 1)", "untaint"),
+  timeouts = { create = "3s" }`),
+				ExpectError: errRE("Timed out waiting for KooPhone adb command", "Timeouts.create (3s) ran out while waiting for task",
+					"Not finished:", "phone-1: running (status 1)", "untaint", "Raise timeouts.create"),
 			},
 			{
 				RefreshState:       true,
 				ExpectNonEmptyPlan: true, // tainted
 				Check: resource.ComposeTestCheckFunc(e.expectTaskID(commandAddr, 0), e.expectCounts(1, 1),
 					resource.TestCheckResourceAttr(commandAddr, "state", "running")),
+			},
+		},
+	})
+}
+
+// timeouts.create that runs out while the submit is in flight says so, with
+// its value, instead of "context canceled"; the outcome of the submit is
+// unknown, so nothing is sent again and nothing is kept.
+func TestAccInstanceCommand_createTimeoutWhileSubmitting(t *testing.T) {
+	e := newAccEnv(t)
+	e.addFault(emulator.Fault{Match: "/v1/instances/async-command", Kind: emulator.FaultDelay, Delay: emulator.Duration(time.Hour)})
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{{
+			Config: commandConfig(e, `  command = "reboot"
+  instance_ids = ["phone-1"]
+  timeouts = { create = "3s" }`),
+			ExpectError: errRE("Outcome of the KooPhone adb command unknown", "timeouts.create (3s) ran out while the submit was in flight",
+				"does not send it again", "request id"),
+		}},
+	})
+	if n := e.submits(); n != 1 {
+		t.Errorf("%d submits, want 1", n)
+	}
+}
+
+// The wait ends on the phones the resource submitted to, not on the jobs
+// the task happens to list: a job the task lists late (2 s after the
+// submit, when phone-1's job has long finished) is waited for, and the
+// apply ends with every phone finished.
+func TestAccInstanceCommand_waitsForJobsListedLate(t *testing.T) {
+	e := newAccEnvWith(t, emulator.Options{Token: accToken, JobDuration: 500 * time.Millisecond})
+	if err := e.emu.AddRules(emulator.Rule{Kind: "command", Phones: []string{"phone-2"}, Status: statusPtr(emulator.StatusSucceeded),
+		ListedAfter: emulator.Duration(2 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{{
+			// The gate is evaluated in the apply, right after create: a
+			// refresh afterwards would hide a wait that ended early.
+			Config: commandConfig(e, "  command = \"getprop ro.product.model\"\n  instance_ids = [\"phone-1\", \"phone-2\"]\n  poll_interval = \"1s\"") + `
+resource "terraform_data" "gate" {
+  input = koophone_instance_command.c.results["phone-2"].state
+  lifecycle {
+    precondition {
+      condition     = koophone_instance_command.c.state == "successful"
+      error_message = "The command ended as ${koophone_instance_command.c.state}."
+    }
+  }
+}
+`,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("terraform_data.gate", at("output"), knownvalue.StringExact("successful")),
+				statecheck.ExpectKnownValue(commandAddr, at("state"), knownvalue.StringExact("successful")),
+				statecheck.ExpectKnownValue(commandAddr, at("successful_count"), knownvalue.Int64Exact(2)),
+				statecheck.ExpectKnownValue(commandAddr, phone("phone-2", "state"), knownvalue.StringExact("successful")),
+				statecheck.ExpectKnownValue(commandAddr, phone("phone-2", "status"), knownvalue.Int64Exact(2)),
+			},
+			Check: func(*terraform.State) error {
+				if n := e.taskReads(); n < 3 {
+					return fmt.Errorf("%d task reads; the job listed late was not waited for", n)
+				}
+				return nil
+			},
+		}},
+	})
+}
+
+// A job that the task never lists keeps the wait going until
+// timeouts.create, whose error names the phone and its job.
+func TestAccInstanceCommand_jobNeverListed(t *testing.T) {
+	e := newAccEnvWith(t, emulator.Options{Token: accToken})
+	if err := e.emu.AddRules(emulator.Rule{Kind: "command", Phones: []string{"phone-2"}, Status: statusPtr(emulator.StatusSucceeded),
+		ListedAfter: emulator.Duration(24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config: commandConfig(e, "  command = \"reboot\"\n  instance_ids = [\"phone-1\", \"phone-2\"]\n  poll_interval = \"1s\"\n  timeouts = { create = \"3s\" }"),
+				ExpectError: errRE("Timed out waiting for KooPhone adb command", "Timeouts.create (3s) ran out", "1 of 2 jobs done",
+					"Not finished:", "phone-2: job", "not listed by the task yet"),
+			},
+			{
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true, // tainted
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr(commandAddr, "state", "running"),
+					resource.TestCheckResourceAttr(commandAddr, "results.phone-1.state", "successful"),
+					resource.TestCheckResourceAttr(commandAddr, "results.phone-2.state", "unknown"),
+				),
+			},
+		},
+	})
+}
+
+// install_package_url is often a presigned URL with a signature in its
+// query: plans mark it sensitive (and a bad one is named, not quoted: see
+// TestAccTaskResources_planTimeValidation).
+func TestAccInstanceAppInstall_packageURLIsSensitive(t *testing.T) {
+	e := newAccEnv(t)
+	const signed = "https://apps.obs.cn-south-1.myhuaweicloud.com/game.apk?AccessKeyId=AK&Signature=SIGNATURE-do-not-show"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config: installConfig(e, installBody(`"phone-1"`, "install_package_url = \""+signed+"\"")),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectSensitiveValue(installAddr, at("install_package_url"))},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(installAddr, at("state"), knownvalue.StringExact("successful")),
+				},
 			},
 		},
 	})
@@ -402,7 +518,7 @@ func TestAccInstanceAppInstall_statuses(t *testing.T) {
 // Turning waiting on for a running task waits in the update, and submits
 // nothing.
 func TestAccInstanceAppInstall_updateWaits(t *testing.T) {
-	e := newAccEnvWith(t, emulator.Options{Token: accToken, JobDuration: 10 * time.Minute})
+	e := newAccEnvWith(t, emulator.Options{Token: accToken, JobDuration: 5 * time.Second})
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		Steps: []resource.TestStep{
@@ -455,7 +571,7 @@ func TestAccTaskResources_planTimeValidation(t *testing.T) {
 		{command(`"reboot"`, `poll_interval = "soon"`), []string{"Invalid duration", "not a Go duration"}},
 		{command(`"reboot"`, `timeouts = { create = "forever" }`), []string{"Time Duration", `"forever" must be`}},
 		{install(`object_size = "12.5"`), []string{"object_size", "whole MB"}},
-		{install(`install_package_url = "http://apps.example.com/game.apk"`), []string{"Invalid package URL", "https"}},
+		{install(`install_package_url = "http://apps.example.com/game.apk?Signature=SIG"`), []string{"Invalid package URL", "install_package_url must be an absolute https URL of the package, such as"}},
 		{install(`biz_type = "xapk"`), []string{"biz_type", "apk"}},
 		{install(`content_type = ""`), []string{"content_type", "between 1 and 64"}},
 		{install(`content_md5 = ""`), []string{"content_md5", "between 1 and 200"}},
@@ -507,3 +623,5 @@ func TestAccInstanceCommand_phoneMissingFromAnswer(t *testing.T) {
 		},
 	})
 }
+
+func statusPtr(s int) *int { return &s }
