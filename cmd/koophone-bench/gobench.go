@@ -23,10 +23,19 @@ type goBenchResult struct {
 
 const goBenchCount = 5
 
-// benchGo runs the decoding benchmarks of internal/koophone.
-func benchGo(ctx context.Context, repo string) ([]goBenchResult, error) {
-	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "^(BenchmarkDecodeTask|BenchmarkGetTask)$",
-		"-benchmem", "-count", strconv.Itoa(goBenchCount), "./internal/koophone/")
+// The Go benchmarks the report shows: a -bench pattern and a package.
+const (
+	decodeBenchPattern = "^(BenchmarkDecodeTask|BenchmarkGetTask)$"
+	decodeBenchPackage = "./internal/koophone/"
+	listsBenchPattern  = "^(BenchmarkInstancesList|BenchmarkTasksList)$"
+	listsBenchPackage  = "./internal/provider/"
+)
+
+// benchGo runs the Go benchmarks that match pattern in pkg, goBenchCount
+// times, and returns the median of each.
+func benchGo(ctx context.Context, repo, pattern, pkg string) ([]goBenchResult, error) {
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", pattern,
+		"-benchmem", "-count", strconv.Itoa(goBenchCount), pkg)
 	cmd.Dir = repo
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -15,7 +15,9 @@
 //     the defaults, with include_jobs = "all", and under a rate_limit;
 //  4. fan-in: 100 tasks of 30 s through 100 singular data sources against
 //     one plural read;
-//  5. Go benchmarks of response decoding.
+//  5. Go benchmarks of response decoding;
+//  6. Go benchmarks of large lists set in state, built by hand or through
+//     typed structs.
 //
 // Usage:
 //
@@ -116,32 +118,35 @@ func run(ctx context.Context, args []string) error {
 		}
 	}
 	if o.only["plan"] {
-		logf("1/5 plan overhead")
+		logf("1/6 plan overhead")
 		if rep.plan, err = benchPlanOverhead(ctx, tfr, work, o.runs); err != nil {
 			return fmt.Errorf("plan overhead: %w", err)
 		}
 	}
 	if o.only["wait"] {
-		logf("2/5 wait efficiency (virtual time)")
+		logf("2/6 wait efficiency (virtual time)")
 		if rep.wait, err = benchWaitEfficiency(ctx); err != nil {
 			return fmt.Errorf("wait efficiency: %w", err)
 		}
 	}
 	if o.only["fleet"] {
-		logf("3/5 fleet")
+		logf("3/6 fleet")
 		if rep.fleet, err = benchFleet(ctx, tfr, work); err != nil {
 			return fmt.Errorf("fleet: %w", err)
 		}
 	}
 	if o.only["fanin"] {
-		logf("4/5 fan-in")
+		logf("4/6 fan-in")
 		if rep.fanIn, err = benchFanIn(ctx, tfr, work); err != nil {
 			return fmt.Errorf("fan-in: %w", err)
 		}
 	}
 	if o.only["go"] {
-		logf("5/5 Go benchmarks")
-		if rep.goBench, err = benchGo(ctx, o.repo); err != nil {
+		logf("5-6/6 Go benchmarks")
+		if rep.goBench, err = benchGo(ctx, o.repo, decodeBenchPattern, decodeBenchPackage); err != nil {
+			return fmt.Errorf("go benchmarks: %w", err)
+		}
+		if rep.listBench, err = benchGo(ctx, o.repo, listsBenchPattern, listsBenchPackage); err != nil {
 			return fmt.Errorf("go benchmarks: %w", err)
 		}
 	}

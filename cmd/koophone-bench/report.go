@@ -26,11 +26,12 @@ type report struct {
 	terraformVersion   string
 	commit             string
 
-	plan    *planResult
-	wait    *waitResult
-	fleet   []*fleetResult
-	fanIn   *fanInResult
-	goBench []goBenchResult
+	plan      *planResult
+	wait      *waitResult
+	fleet     []*fleetResult
+	fanIn     *fanInResult
+	goBench   []goBenchResult
+	listBench []goBenchResult
 }
 
 func describeMachine() string {
@@ -172,6 +173,9 @@ func (r *report) markdown() string {
 	if len(r.goBench) > 0 {
 		r.goSection(w, r.goBench)
 	}
+	if len(r.listBench) > 0 {
+		r.listsSection(w, r.listBench)
+	}
 	return b.String()
 }
 
@@ -235,8 +239,8 @@ func (r *report) planSection(w writer, p *planResult) {
 
 func (r *report) waitSection(w writer, wr *waitResult) {
 	w("\n## 2. Wait efficiency (virtual time)\n\n")
-	w("One task of one job finishing after the given time, waited for in virtual time (a fake clock that jumps to the end of each pause) "+
-		"through the real client, rate limiter and emulator over loopback HTTP. *Lag* is the time from the task finishing to the poll "+
+	w("One task of one job finishing after the given time, waited for in virtual time (a `testing/synctest` bubble, whose clock "+
+		"jumps to the end of each pause) through the real client, rate limiter and emulator over in-memory HTTP connections. *Lag* is the time from the task finishing to the poll "+
 		"that saw it finished; *req* counts requests. All three strategies have the same lag bound, %v.\n\n", wr.PollInterval)
 	w("- **ours**: the provider's wait engine with `poll_interval = \"%v\"`: polls at %s, then every %v; "+
 		"shown without jitter, then the largest lag and the mean requests over %d runs with the default jitter.\n",
@@ -369,12 +373,41 @@ func (r *report) fanInSection(w writer, fi *fanInResult) {
 
 func (r *report) goSection(w writer, gb []goBenchResult) {
 	w("\n## 5. Response decoding (Go benchmarks)\n\n")
-	w("`go test -run '^$' -bench '^(BenchmarkDecodeTask|BenchmarkGetTask)$' -benchmem -count %d ./internal/koophone/`, median of the runs. "+
+	w("`go test -run '^$' -bench '%s' -benchmem -count %d %s`, median of the runs. "+
 		"The answer is a task of 100 jobs with 1 KiB outputs (the API's largest: 100 phones per request, `execute_msg` capped at "+
-		"1,024 bytes), %.0f KB of JSON. Decoding is `encoding/json`'s.\n\n", goBenchCount, gb[0].MBPerSec*gb[0].NsPerOp/1e6)
+		"1,024 bytes), %.0f KB of JSON. Decoding is `encoding/json`'s.\n\n", decodeBenchPattern, goBenchCount, decodeBenchPackage,
+		gb[0].MBPerSec*gb[0].NsPerOp/1e6)
 	w("| benchmark | time/op | throughput | bytes/op | allocs/op |\n|---|---|---|---|---|\n")
 	for _, g := range gb {
 		w("| `%s` | %.2f ms | %.1f MB/s | %.0f KiB | %.0f |\n", g.Name, g.NsPerOp/1e6, g.MBPerSec, g.BytesPerOp/1024, g.AllocsPerOp)
 	}
 	w("\n`BenchmarkDecodeTask` is the envelope and the jobs; `BenchmarkGetTask` the whole read through the client over loopback HTTP.\n")
+}
+
+// listsSection compares the two ways of setting a large list in state: the
+// hand-built attr.Values the provider uses for koophone_instances and
+// koophone_instance_tasks, and the typed element structs it uses elsewhere.
+func (r *report) listsSection(w writer, lb []goBenchResult) {
+	w("\n## 6. Large lists in state: built by hand or through typed structs (Go benchmarks)\n\n")
+	w("`go test -run '^$' -bench '%s' -benchmem -count %d %s`, median of the runs. Each sets one list attribute of an empty "+
+		"state of the data source's schema, from the client's values: `instances` of `koophone_instances` with 10,000 phones, "+
+		"`tasks` of `koophone_instance_tasks` with 1,000 tasks of 100 jobs (`include_jobs = \"all\"`). *by=hand* builds each "+
+		"element's `attr.Value`s, as the provider does for these two lists; *by=typed-struct* hands the framework a slice of "+
+		"`tfsdk`-tagged structs, which it maps by reflection, as the provider does for every other model.\n\n",
+		listsBenchPattern, goBenchCount, listsBenchPackage)
+	w("| benchmark | time/op | bytes/op | allocs/op |\n|---|---|---|---|\n")
+	byName := map[string]goBenchResult{}
+	for _, g := range lb {
+		byName[g.Name] = g
+		w("| `%s` | %.0f ms | %.0f MiB | %.0f |\n", g.Name, g.NsPerOp/1e6, g.BytesPerOp/(1<<20), g.AllocsPerOp)
+	}
+	w("\n")
+	for _, list := range []string{"BenchmarkInstancesList", "BenchmarkTasksList"} {
+		hand, typed := byName[list+"/by=hand"], byName[list+"/by=typed-struct"]
+		if hand.NsPerOp == 0 || typed.NsPerOp == 0 {
+			continue
+		}
+		w("- `%s`: typed structs take %.1fx the time and %.1fx the memory of the hand-built list.\n", list,
+			typed.NsPerOp/hand.NsPerOp, typed.BytesPerOp/hand.BytesPerOp)
+	}
 }
