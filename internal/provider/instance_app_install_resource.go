@@ -23,8 +23,6 @@ import (
 // (create submits and waits, read refreshes, update waits) is in
 // submit_lifecycle.go; this file holds its own arguments and submit.
 
-var _ resource.ResourceWithImportState = (*submitResource[instanceAppInstallModel, *instanceAppInstallModel])(nil)
-
 // objectSizePattern is the package size: whole megabytes, as digits.
 var objectSizePattern = regexp.MustCompile(`^[0-9]{1,10}$`)
 
@@ -61,7 +59,8 @@ func (m *instanceAppInstallModel) submit(ctx context.Context, client *koophone.C
 }
 
 func newInstanceAppInstallResource() resource.Resource {
-	return &submitResource[instanceAppInstallModel, *instanceAppInstallModel]{kind: submitKind{
+	return &submitResource{
+		newModel:   func() submitter { return &instanceAppInstallModel{} },
 		typeSuffix: "_instance_app_install",
 		noun:       "app install",
 		onPhones:   "install the app on",
@@ -71,7 +70,7 @@ func newInstanceAppInstallResource() resource.Resource {
 			"resource only removes it from state: the app stays installed. Changing any install argument, `instance_ids` or " +
 			"`triggers` installs again.",
 		arguments: installArguments(),
-	}}
+	}
 }
 
 func installArguments() map[string]schema.Attribute {

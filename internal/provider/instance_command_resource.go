@@ -20,8 +20,6 @@ import (
 // maxCommandBytes is the API's limit on a command.
 const maxCommandBytes = 1024
 
-var _ resource.ResourceWithImportState = (*submitResource[instanceCommandModel, *instanceCommandModel])(nil)
-
 // instanceCommandModel is the resource's plan and state.
 type instanceCommandModel struct {
 	Command types.String `tfsdk:"command"`
@@ -36,7 +34,8 @@ func (m *instanceCommandModel) submit(ctx context.Context, client *koophone.Clie
 }
 
 func newInstanceCommandResource() resource.Resource {
-	return &submitResource[instanceCommandModel, *instanceCommandModel]{kind: submitKind{
+	return &submitResource{
+		newModel:   func() submitter { return &instanceCommandModel{} },
 		typeSuffix: "_instance_command",
 		noun:       "adb command",
 		onPhones:   "run the command on",
@@ -57,5 +56,5 @@ func newInstanceCommandResource() resource.Resource {
 				Validators:    []validator.String{commandRule},
 			},
 		},
-	}}
+	}
 }

@@ -19,10 +19,7 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/taskwait"
 )
 
-var (
-	_ datasource.DataSource              = (*instanceTasksDataSource)(nil)
-	_ datasource.DataSourceWithConfigure = (*instanceTasksDataSource)(nil)
-)
+var _ datasource.DataSourceWithConfigure = (*instanceTasksDataSource)(nil)
 
 // maxTaskIDs bounds task_ids: one read of 1,000 tasks of 100 phones each
 // covers a fleet of 100,000 phones.
@@ -37,9 +34,7 @@ const (
 
 // instanceTasksDataSource reads many KooPhone tasks in one read, polling
 // them all concurrently when it waits.
-type instanceTasksDataSource struct {
-	data *providerData
-}
+type instanceTasksDataSource struct{ dataSource }
 
 // instanceTasksModel is the data source's configuration and state. Tasks
 // is built by hand (see the package doc): it can hold 100,000 jobs.
@@ -58,7 +53,7 @@ type instanceTasksModel struct {
 }
 
 func newInstanceTasksDataSource() datasource.DataSource {
-	return &instanceTasksDataSource{}
+	return &instanceTasksDataSource{dataSource{typeSuffix: "_instance_tasks"}}
 }
 
 // taskElementAttributes are the attributes of one element of tasks: those
@@ -75,10 +70,6 @@ var (
 	taskElementType = objectTypeOf(taskElementAttributes())
 	jobElementType  = objectTypeOf(jobAttributes())
 )
-
-func (d *instanceTasksDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_instance_tasks"
-}
 
 func (d *instanceTasksDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attrs := countAttributes("of all tasks ")
@@ -122,10 +113,6 @@ func (d *instanceTasksDataSource) Schema(ctx context.Context, _ datasource.Schem
 			"Optionally waits until every job of every task has finished, polling the tasks concurrently.",
 		Attributes: attrs,
 	}
-}
-
-func (d *instanceTasksDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *instanceTasksDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

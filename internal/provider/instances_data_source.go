@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -19,10 +18,7 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
 
-var (
-	_ datasource.DataSource              = (*instancesDataSource)(nil)
-	_ datasource.DataSourceWithConfigure = (*instancesDataSource)(nil)
-)
+var _ datasource.DataSourceWithConfigure = (*instancesDataSource)(nil)
 
 // Filter lengths checked at plan time. instance_id is at most 32
 // characters everywhere in the API; the API documents no limit for the
@@ -33,9 +29,7 @@ const (
 )
 
 // instancesDataSource lists the tenant's phones.
-type instancesDataSource struct {
-	data *providerData
-}
+type instancesDataSource struct{ dataSource }
 
 // instancesModel is the data source's configuration and state. Instances
 // and ids are built by hand (see the package doc): a fleet has 10,000
@@ -53,15 +47,11 @@ type instancesModel struct {
 }
 
 func newInstancesDataSource() datasource.DataSource {
-	return &instancesDataSource{}
+	return &instancesDataSource{dataSource{typeSuffix: "_instances"}}
 }
 
 // instanceElementType is the object type of one element of instances.
 var instanceElementType = objectTypeOf(instanceAttributes())
-
-func (d *instancesDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_instances"
-}
 
 // instanceAttributes are the attributes of one phone, as GET
 // /v1/instances/batch-query returns it.
@@ -144,22 +134,14 @@ func (d *instancesDataSource) Schema(ctx context.Context, _ datasource.SchemaReq
 	}
 }
 
-func (d *instancesDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = configuredData(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *instancesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m instancesModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() || !clientReady(d.data, &resp.Diagnostics) {
 		return
 	}
-	timeout, diags := m.Timeouts.Read(ctx, defaultReadTimeout)
+	timeout, diags := readTimeout(ctx, m.Timeouts, "5m")
 	resp.Diagnostics.Append(diags...)
-	if !diags.HasError() && timeout <= 0 {
-		resp.Diagnostics.AddAttributeError(path.Root("timeouts").AtName("read"), "Invalid read timeout",
-			fmt.Sprintf("timeouts.read is %s, but it must be positive, such as \"5m\".", timeout))
-	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
