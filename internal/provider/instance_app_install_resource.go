@@ -19,14 +19,12 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
 
-// koophone_instance_app_install installs an app on phones. Its lifecycle
-// (create submits and waits, read refreshes, update waits) is in
-// submit_lifecycle.go; this file holds its own arguments and submit.
+// koophone_instance_app_install's own arguments and submit; its lifecycle
+// is submit_lifecycle.go's.
 
-// objectSizePattern is the package size: whole megabytes, as digits.
+// objectSizePattern is the package size in whole megabytes.
 var objectSizePattern = regexp.MustCompile(`^[0-9]{1,10}$`)
 
-// instanceAppInstallModel is the resource's plan and state.
 type instanceAppInstallModel struct {
 	ObjectName        types.String `tfsdk:"object_name"`
 	FileName          types.String `tfsdk:"file_name"`

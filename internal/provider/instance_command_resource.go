@@ -13,14 +13,12 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
 
-// koophone_instance_command runs an adb shell command on phones. Its
-// lifecycle (create submits and waits, read refreshes, update waits) is
-// in submit_lifecycle.go; this file holds its own argument and submit.
+// koophone_instance_command's own argument and submit; its lifecycle is
+// submit_lifecycle.go's.
 
 // maxCommandBytes is the API's limit on a command.
 const maxCommandBytes = 1024
 
-// instanceCommandModel is the resource's plan and state.
 type instanceCommandModel struct {
 	Command types.String `tfsdk:"command"`
 	submitModel

@@ -17,7 +17,6 @@ var _ datasource.DataSourceWithConfigure = (*instanceTaskDataSource)(nil)
 // instanceTaskDataSource reads one KooPhone task, optionally waiting for it.
 type instanceTaskDataSource struct{ dataSource }
 
-// instanceTaskModel is the data source's configuration and state.
 type instanceTaskModel struct {
 	TaskID   types.String `tfsdk:"task_id"`
 	ID       types.String `tfsdk:"id"`

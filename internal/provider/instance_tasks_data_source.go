@@ -21,26 +21,25 @@ import (
 
 var _ datasource.DataSourceWithConfigure = (*instanceTasksDataSource)(nil)
 
-// maxTaskIDs bounds task_ids: one read of 1,000 tasks of 100 phones each
-// covers a fleet of 100,000 phones.
+// maxTaskIDs bounds task_ids: a thousand tasks of a hundred phones cover a
+// large fleet in one read.
 const maxTaskIDs = 1000
 
-// The values of include_jobs: which jobs the jobs lists hold.
+// The values of include_jobs.
 const (
 	includeFailedJobs = "failed" // every job that did not succeed
 	includeAllJobs    = "all"
 	includeNoJobs     = "none" // jobs is null
 )
 
-// instanceTasksDataSource reads many KooPhone tasks in one read, polling
-// them all concurrently when it waits.
+// instanceTasksDataSource reads many tasks, polling them concurrently when
+// it waits.
 type instanceTasksDataSource struct{ dataSource }
 
-// instanceTasksModel is the data source's configuration and state. Tasks
-// is built by hand (see the package doc): it can hold 100,000 jobs.
-// task_ids is a list, not a set: the framework checks every pair of a
+// instanceTasksModel's Tasks is built by hand (see the package doc).
+// task_ids is a list, not a set: the framework compares every pair of a
 // set's elements, for duplicates and again for semantic equality after
-// each read, which for a thousand ids costs seconds of every plan
+// each read, which a thousand ids make slow on every plan
 // (BenchmarkInstanceTasksReadThousandIDs). Duplicates are dropped here.
 type instanceTasksModel struct {
 	TaskIDs     types.List   `tfsdk:"task_ids"`
@@ -56,8 +55,8 @@ func newInstanceTasksDataSource() datasource.DataSource {
 	return &instanceTasksDataSource{dataSource{typeSuffix: "_instance_tasks"}}
 }
 
-// taskElementAttributes are the attributes of one element of tasks: those
-// of koophone_instance_task's outcome, and task_id.
+// taskElementAttributes are those of koophone_instance_task's outcome, and
+// task_id.
 func taskElementAttributes() map[string]schema.Attribute {
 	attrs := taskAttributes("The task's jobs that `include_jobs` selects, in the order the API returns them: by default " +
 		"the jobs that did not succeed (failed, and, on a read that did not wait, those not finished). Null with " +
@@ -160,7 +159,7 @@ func (d *instanceTasksDataSource) Read(ctx context.Context, req datasource.ReadR
 			failed = append(failed, t)
 		}
 		elems[i] = taskElement(t, tally, m.IncludeJobs.ValueString())
-		results[i].Task.Jobs = nil // mapped: let them go
+		results[i].Task.Jobs = nil // mapped: let the garbage collector have them
 	}
 	if ws.FailOnJobFailure && len(failed) > 0 {
 		resp.Diagnostics.Append(failedTasksDiagnostic(failed, len(results)))

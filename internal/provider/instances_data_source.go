@@ -20,9 +20,9 @@ import (
 
 var _ datasource.DataSourceWithConfigure = (*instancesDataSource)(nil)
 
-// Filter lengths checked at plan time. instance_id is at most 32
-// characters everywhere in the API; the API documents no limit for the
-// others, so theirs only catches a mistake (a whole file pasted in).
+// Filter lengths: instance_id is at most 32 characters everywhere in the
+// API, which documents no limit for the others; theirs only catches a
+// mistake, such as a whole file pasted in.
 const (
 	maxInstanceIDLength = 32
 	maxFilterLength     = 255
@@ -31,9 +31,8 @@ const (
 // instancesDataSource lists the tenant's phones.
 type instancesDataSource struct{ dataSource }
 
-// instancesModel is the data source's configuration and state. Instances
-// and ids are built by hand (see the package doc): a fleet has 10,000
-// phones.
+// instancesModel's Instances and IDs are built by hand (see the package
+// doc).
 type instancesModel struct {
 	InstanceID   types.String   `tfsdk:"instance_id"`
 	InstanceName types.String   `tfsdk:"instance_name"`
@@ -50,11 +49,10 @@ func newInstancesDataSource() datasource.DataSource {
 	return &instancesDataSource{dataSource{typeSuffix: "_instances"}}
 }
 
-// instanceElementType is the object type of one element of instances.
 var instanceElementType = objectTypeOf(instanceAttributes())
 
-// instanceAttributes are the attributes of one phone, as GET
-// /v1/instances/batch-query returns it.
+// instanceAttributes are those of one phone of GET
+// /v1/instances/batch-query.
 func instanceAttributes() map[string]schema.Attribute {
 	str := func(desc string) schema.Attribute {
 		return schema.StringAttribute{MarkdownDescription: desc + " Empty when the API gives none.", Computed: true}
@@ -184,7 +182,6 @@ func (d *instancesDataSource) Read(ctx context.Context, req datasource.ReadReque
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
-// instanceValue is one element of instances.
 func instanceValue(in koophone.Instance) attr.Value {
 	return types.ObjectValueMust(instanceElementType.AttrTypes, map[string]attr.Value{
 		"instance_id":    types.StringValue(string(in.InstanceID)),
@@ -211,14 +208,13 @@ func instanceValue(in koophone.Instance) attr.Value {
 	})
 }
 
-// filterID is the data source's id: a hash of the filters, so that it is
-// stable for the same filters and tells different ones apart.
+// filterID is the data source's id: a hash of the filters.
 func filterID(f koophone.InstanceFilter) string {
 	sum := sha256.Sum256([]byte(strings.Join([]string{f.InstanceID, f.InstanceName, f.PoolName, f.PoolSceneTag}, "\x00")))
 	return fmt.Sprintf("instances-%x", sum[:8])
 }
 
-// describeFilter names the filters in force, for messages: `pool_name
+// describeFilter names the filters in force, such as `pool_name
 // "game-test"`, or "no filter".
 func describeFilter(f koophone.InstanceFilter) string {
 	var parts []string

@@ -40,7 +40,7 @@ import (
 
 var _ provider.ProviderWithValidateConfig = (*koophoneProvider)(nil)
 
-// Environment variables read when an argument is not set in configuration.
+// Environment variables read when an argument is not set.
 const (
 	envEndpoint  = "KOOPHONE_ENDPOINT"
 	envToken     = "KOOPHONE_TOKEN"
@@ -60,10 +60,8 @@ const (
 	maxCredentialLength = 65536
 )
 
-// koophoneProvider serves one provider block.
 type koophoneProvider struct {
 	version string
-	env     lookupEnv
 	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
@@ -83,7 +81,7 @@ type lookupEnv func(key string) (string, bool)
 // New returns the provider's constructor, for providerserver.
 func New(version string, opts ...Option) func() provider.Provider {
 	return func() provider.Provider {
-		p := &koophoneProvider{version: version, env: os.LookupEnv}
+		p := &koophoneProvider{version: version}
 		for _, o := range opts {
 			o(p)
 		}
@@ -91,7 +89,6 @@ func New(version string, opts ...Option) func() provider.Provider {
 	}
 }
 
-// providerModel maps the provider block.
 type providerModel struct {
 	Endpoint       types.String  `tfsdk:"endpoint"`
 	Token          types.String  `tfsdk:"token"`
@@ -239,8 +236,7 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 	}
 
 	// A value that depends on a resource not yet created is unknown during
-	// plan. That is not an error: Terraform configures the provider again
-	// with known values before it applies.
+	// plan: Terraform configures the provider again before it applies.
 	var unknown []string
 	for name, v := range map[string]interface{ IsUnknown() bool }{
 		"endpoint": m.Endpoint, "token": m.Token, "request_timeout": m.RequestTimeout, "max_retries": m.MaxRetries,
@@ -260,7 +256,7 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 		return
 	}
 
-	s, diags := resolveSettings(m, p.env)
+	s, diags := resolveSettings(m, os.LookupEnv)
 	resp.Diagnostics.Append(diags...)
 	transport, diags := transportSettings(m, s.Endpoint)
 	transport.DialContext = p.dial
@@ -346,9 +342,9 @@ func resolveSettings(m providerModel, env lookupEnv) (settings, diag.Diagnostics
 		s.Endpoint = v
 	}
 
-	auth, authDiags := resolveCredentials(m, env)
-	diags.Append(authDiags...)
-	s.Auth = auth
+	var more diag.Diagnostics
+	s.Auth, more = resolveCredentials(m, env)
+	diags.Append(more...)
 
 	if !m.RequestTimeout.IsNull() {
 		d, timeoutDiags := parseDuration(path.Root("request_timeout"), m.RequestTimeout.ValueString(), minRequestTimeout)
@@ -366,9 +362,8 @@ func resolveSettings(m providerModel, env lookupEnv) (settings, diag.Diagnostics
 			s.MaxRetries = int(n)
 		}
 	}
-	rate, rateDiags := resolveRateLimit(m.RateLimit, env)
-	diags.Append(rateDiags...)
-	s.RateLimit = rate
+	s.RateLimit, more = resolveRateLimit(m.RateLimit, env)
+	diags.Append(more...)
 	return s, diags
 }
 
@@ -410,10 +405,8 @@ func resolveRateLimit(v types.Float64, env lookupEnv) (float64, diag.Diagnostics
 // transportSettings resolves the CA and TLS arguments, and warns about a
 // transport that exposes the credentials.
 func transportSettings(m providerModel, endpoint string) (koophone.TransportOptions, diag.Diagnostics) {
-	var (
-		opts  koophone.TransportOptions
-		diags diag.Diagnostics
-	)
+	var opts koophone.TransportOptions
+	var diags diag.Diagnostics
 	switch {
 	case !m.CACertPEM.IsNull():
 		opts.ExtraCAPEM = []byte(m.CACertPEM.ValueString())

@@ -192,7 +192,6 @@ func (r *submitResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 	resp.Schema = schema.Schema{MarkdownDescription: r.description, Attributes: attrs}
 }
 
-// phoneAttributes are the attributes of one phone of results.
 func phoneAttributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
 		"job_id": schema.StringAttribute{MarkdownDescription: "The phone's job id, from the submit's `cmd_jobs`; empty for a `missing` phone.", Computed: true},
@@ -247,7 +246,6 @@ func (p phones) apply(task koophone.Task) (unmatched int) {
 	return unmatched
 }
 
-// tally counts the phones by state.
 func (p phones) tally() koophone.Tally {
 	var t koophone.Tally
 	for _, r := range p {
@@ -290,7 +288,6 @@ func (s *submitModel) setPhones(ctx context.Context, p phones) diag.Diagnostics 
 	return diags
 }
 
-// phones reads results back.
 func (s *submitModel) phones(ctx context.Context) (phones, diag.Diagnostics) {
 	p := phones{}
 	diags := s.Results.ElementsAs(ctx, (*map[string]phoneModel)(&p), false)
@@ -332,7 +329,7 @@ func (r *submitResource) Create(ctx context.Context, req resource.CreateRequest,
 	// From here on the task exists: whatever happens, state keeps it.
 	s.ID, s.TaskID, s.RequestID = types.StringValue(sub.TaskID), types.StringValue(sub.TaskID), types.StringValue(sub.RequestID)
 	results := phonesOf(sub, instanceIDs)
-	save(ctx, m, results, &resp.State, &resp.Diagnostics)
+	saveState(ctx, m, results, &resp.State, &resp.Diagnostics)
 	if ws.Wait {
 		r.waitAndReport(ctx, m, results, ws, true, &resp.State, &resp.Diagnostics)
 	}
@@ -354,8 +351,8 @@ func (s *submitModel) settings(ctx context.Context, creating bool) (waitSettings
 	return ws, diags
 }
 
-// save writes the phones' results, and the rest of m, into state.
-func save(ctx context.Context, m submitter, results phones, state *tfsdk.State, diags *diag.Diagnostics) {
+// saveState writes the phones' results, and the rest of m, into state.
+func saveState(ctx context.Context, m submitter, results phones, state *tfsdk.State, diags *diag.Diagnostics) {
 	diags.Append(m.shared().setPhones(ctx, results)...)
 	diags.Append(state.Set(ctx, m)...)
 }
@@ -377,7 +374,7 @@ func (r *submitResource) waitAndReport(ctx context.Context, m submitter, results
 				tflog.Warn(ctx, "KooPhone task has jobs that the submit's answer did not list; they are left out of results",
 					map[string]any{"task_id": taskID, "jobs": n})
 			}
-			save(ctx, m, results, state, diags)
+			saveState(ctx, m, results, state, diags)
 		}
 		if res.Err != nil {
 			diags.Append(resourceWaitDiagnostic(r.noun, taskID, res, results, ws, creating, r.data))
@@ -408,7 +405,7 @@ func (r *submitResource) Read(ctx context.Context, req resource.ReadRequest, res
 	results, diags := s.phones(ctx)
 	resp.Diagnostics.Append(diags...)
 	results.apply(task)
-	save(ctx, m, results, &resp.State, &resp.Diagnostics)
+	saveState(ctx, m, results, &resp.State, &resp.Diagnostics)
 }
 
 // Update changes only the wait arguments and timeouts (every other

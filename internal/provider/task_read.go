@@ -62,7 +62,6 @@ func taskIDValidators() []validator.String {
 	}
 }
 
-// jobModel is one job of a task.
 type jobModel struct {
 	JobID      string `tfsdk:"job_id"`
 	Status     int64  `tfsdk:"status"`
@@ -100,7 +99,6 @@ var jobDescriptions = map[string]string{
 	"execute_msg": "The command's output (at most 1,024 bytes), for successful and failed jobs alike; empty when there is none.",
 }
 
-// jobAttributes are the attributes of one element of jobs.
 func jobAttributes() map[string]schema.Attribute {
 	attrs := map[string]schema.Attribute{}
 	for name, desc := range jobDescriptions {
