@@ -12,24 +12,11 @@ import (
 )
 
 // This file decides which credentials are in force: an IAM token, an access
-// key (AK/SK, requests signed with SDK-HMAC-SHA256) or temporary AK/SK (with
-// a security token), from the provider block or the environment.
-//
-// Credentials come from exactly one place, the first of these that sets
-// any credential at all, and are never mixed across places:
-//
-//  1. the provider block: token, or access_key + secret_key (+ security_token);
-//  2. KOOPHONE_TOKEN, or KOOPHONE_ACCESS_KEY + KOOPHONE_SECRET_KEY
-//     (+ KOOPHONE_SECURITY_TOKEN);
-//  3. HW_ACCESS_KEY + HW_SECRET_KEY (+ HW_SECURITY_TOKEN), the variables the
-//     huaweicloud provider reads.
-//
-// Within one place, a token together with an access key is an error that
-// says which to remove, and an access key without its secret key (or the
-// reverse), or a security token without them, is an error on that
-// argument. KOOPHONE_* ranks above HW_* so that a pipeline that exports
-// HW_* for the huaweicloud provider can still give this provider its own
-// token or key.
+// key (AK/SK) or temporary AK/SK. They come from one place, the first of
+// credentialPlaces that sets any, and are never mixed across places.
+// KOOPHONE_* ranks above HW_*, the huaweicloud provider's variables, so that
+// a pipeline that exports HW_* can still give this provider its own
+// credentials.
 
 // Environment variables of the AK/SK credentials and the project id.
 const (
@@ -52,13 +39,10 @@ const (
 	authTemporary authMethod = "temporary AK/SK"
 )
 
-// authSummary says how the provider authenticates, without any secret: for
-// logs and for the advice given when the gateway refuses the credentials.
+// authSummary says how the provider authenticates, without any secret.
 type authSummary struct {
 	Method authMethod
-	// Source is the place the credentials come from, such as "the
-	// provider block".
-	Source string
+	Source string // the place, such as "the provider block"
 }
 
 func (a authSummary) String() string {
@@ -98,11 +82,9 @@ type authSettings struct {
 	AccessKey     string
 	SecretKey     string
 	SecurityToken string
-	// ProjectID is sent as X-Project-Id on signed requests when set.
-	ProjectID string
+	ProjectID     string // sent as X-Project-Id on signed requests
 }
 
-// credentials returns the client credentials.
 func (a authSettings) credentials() koophone.Credentials {
 	if a.Method == authToken {
 		return koophone.TokenCredentials{Token: a.Token}
@@ -113,42 +95,84 @@ func (a authSettings) credentials() koophone.Credentials {
 }
 
 // credentialPlace is one place credentials can come from, with the names
-// its four credentials have there ("" for one it cannot hold).
+// its credentials have there ("" for one it cannot hold), and how messages
+// speak of it.
 type credentialPlace struct {
-	where                                      string
-	inConfig                                   bool
-	token, accessKey, secretKey, securityToken string
+	where                                                 string
+	inConfig                                              bool
+	token, accessKey, secretKey, securityToken, projectID string
+	placeWording
+}
+
+type placeWording struct {
+	in, remove, subject, missingPrefix, sensitiveHint, precedence, noMixing string
 }
 
 var (
 	configPlace = credentialPlace{
 		where: "the provider block", inConfig: true,
-		token: "token", accessKey: "access_key", secretKey: "secret_key", securityToken: "security_token",
+		token: "token", accessKey: "access_key", secretKey: "secret_key", securityToken: "security_token", projectID: "project_id",
+		placeWording: placeWording{
+			in:            "in the provider block",
+			remove:        "remove",
+			subject:       "The provider block sets",
+			missingPrefix: "KooPhone ",
+			sensitiveHint: " (from a sensitive variable)",
+			noMixing:      " Credentials from the provider block are never combined with credentials from the environment.",
+		},
 	}
-	envPlaces = []credentialPlace{
+	envWording = placeWording{
+		in:         "in the environment",
+		remove:     "unset",
+		subject:    "The provider block sets no credentials, and the environment sets",
+		precedence: " Or set credentials in the provider block, which take precedence over the environment.",
+		noMixing:   " Credentials are taken from one place only: the provider block, else the KOOPHONE_* variables, else the HW_* variables.",
+	}
+	credentialPlaces = []credentialPlace{
+		configPlace,
 		{
-			where: "the KOOPHONE_* environment variables",
-			token: envToken, accessKey: envAccessKey, secretKey: envSecretKey, securityToken: envSecurityToken,
+			where: "the KOOPHONE_* environment variables", token: envToken, accessKey: envAccessKey, secretKey: envSecretKey,
+			securityToken: envSecurityToken, projectID: envProjectID, placeWording: envWording,
 		},
 		{
-			where:     "the HW_* environment variables",
-			accessKey: envHWAccessKey, secretKey: envHWSecretKey, securityToken: envHWSecurityToken,
+			where: "the HW_* environment variables", accessKey: envHWAccessKey, secretKey: envHWSecretKey,
+			securityToken: envHWSecurityToken, projectID: envHWProjectID, placeWording: envWording,
 		},
 	}
 )
 
-// argument is the provider argument a credential name of p stands for.
-func (p credentialPlace) argument(name string) string {
-	switch name {
-	case p.token:
-		return "token"
-	case p.accessKey:
-		return "access_key"
-	case p.secretKey:
-		return "secret_key"
-	default:
-		return "security_token"
+// lookup reads a value at p by its name there: an argument is set when it
+// is not null, an environment variable when it is not empty.
+func (p credentialPlace) lookup(m providerModel, env lookupEnv) lookupEnv {
+	if !p.inConfig {
+		return func(name string) (string, bool) {
+			v, ok := env(name)
+			return v, ok && v != ""
+		}
 	}
+	arguments := map[string]types.String{
+		"token": m.Token, "access_key": m.AccessKey, "secret_key": m.SecretKey, "security_token": m.SecurityToken, "project_id": m.ProjectID,
+	}
+	return func(name string) (string, bool) {
+		v := arguments[name]
+		return v.ValueString(), !v.IsNull()
+	}
+}
+
+// checkValue reports a value, read at p under name for the argument arg,
+// that cannot be sent in a header; why says why an environment variable is
+// used.
+func (p credentialPlace) checkValue(arg, name, why, value string) diag.Diagnostics {
+	var diags diag.Diagnostics
+	switch msg := credentialProblem(value); {
+	case msg == "":
+	case p.inConfig:
+		diags.AddAttributeError(path.Root(arg), "Invalid KooPhone "+arg, fmt.Sprintf("The configured %s %s.", arg, msg))
+	default:
+		diags.AddAttributeError(path.Root(arg), "Invalid "+name,
+			fmt.Sprintf("The %s environment variable is used because %s, but it %s.", name, why, msg))
+	}
+	return diags
 }
 
 // presence is whether a credential is set: absent (null or, in the
@@ -181,50 +205,41 @@ func (c credentialPresence) anySet() bool {
 }
 
 // checkCredentialSet reports an inconsistent set of credentials at one
-// place. Values not known yet are given the benefit of the doubt.
+// place; values not known yet get the benefit of the doubt.
 func checkCredentialSet(p credentialPlace, c credentialPresence) diag.Diagnostics {
 	var diags diag.Diagnostics
-	remove, where := "remove", "in the provider block"
-	if !p.inConfig {
-		remove, where = "unset", "in the environment"
-	}
-	either := func(a, b presence) bool { return a == set || b == set }
-
-	if c.token == set && either(c.accessKey, c.secretKey) {
+	if c.token == set && (c.accessKey == set || c.secretKey == set) {
 		keys := joinSet(c, p)
-		subject := "The provider block sets"
-		if !p.inConfig {
-			subject = "The provider block sets no credentials, and the environment sets"
-		}
 		diags.AddAttributeError(path.Root("token"), "Conflicting KooPhone credentials",
 			fmt.Sprintf("%s %s and also %s, but only one way of authenticating can be used.\n\n"+
 				"%s %s to sign requests with the access key (AK/SK), or %s %s to authenticate with the token.%s",
-				subject, p.token, keys, capitalize(remove), p.token, remove, keys, precedenceNote(p)))
+				p.subject, p.token, keys, capitalize(p.remove), p.token, p.remove, keys, p.precedence))
 	}
 	switch {
 	case c.accessKey == set && c.secretKey == absent:
-		diags.AddAttributeError(path.Root("secret_key"), "Missing "+missingName(p, p.secretKey),
+		diags.AddAttributeError(path.Root("secret_key"), "Missing "+p.missingPrefix+p.secretKey,
 			fmt.Sprintf("%s is set %s, but %s is not: an access key is used together with its secret key.\n\n"+
 				"Set %s too%s, or %s %s.%s",
-				p.accessKey, where, p.secretKey, p.secretKey, sensitiveHint(p), remove, p.accessKey, noMixingNote(p)))
+				p.accessKey, p.in, p.secretKey, p.secretKey, p.sensitiveHint, p.remove, p.accessKey, p.noMixing))
 	case c.secretKey == set && c.accessKey == absent:
-		diags.AddAttributeError(path.Root("access_key"), "Missing "+missingName(p, p.accessKey),
+		diags.AddAttributeError(path.Root("access_key"), "Missing "+p.missingPrefix+p.accessKey,
 			fmt.Sprintf("%s is set %s, but %s is not: a secret key is used together with its access key.\n\n"+
 				"Set %s too, or %s %s.%s",
-				p.secretKey, where, p.accessKey, p.accessKey, remove, p.secretKey, noMixingNote(p)))
+				p.secretKey, p.in, p.accessKey, p.accessKey, p.remove, p.secretKey, p.noMixing))
 	case c.securityToken == set && c.accessKey == absent && c.secretKey == absent:
 		detail := fmt.Sprintf("%s is set %s, but %s and %s are not: a security token only works together with the "+
 			"temporary access key and secret key it was issued with.\n\nSet %s and %s too, or %s %s.",
-			p.securityToken, where, p.accessKey, p.secretKey, p.accessKey, p.secretKey, remove, p.securityToken)
+			p.securityToken, p.in, p.accessKey, p.secretKey, p.accessKey, p.secretKey, p.remove, p.securityToken)
 		if c.token == set {
 			detail += fmt.Sprintf(" A security token is not used with %s.", p.token)
 		}
-		diags.AddAttributeError(path.Root("security_token"), "Security token without access key", detail+noMixingNote(p))
+		diags.AddAttributeError(path.Root("security_token"), "Security token without access key", detail+p.noMixing)
 	}
 	return diags
 }
 
-// joinSet names the access key and secret key that c sets at p.
+// joinSet names the access key, secret key and security token that c sets
+// at p.
 func joinSet(c credentialPresence, p credentialPlace) string {
 	var names []string
 	if c.accessKey == set {
@@ -242,34 +257,6 @@ func joinSet(c credentialPresence, p credentialPlace) string {
 	return strings.Join(names, " and ")
 }
 
-func missingName(p credentialPlace, name string) string {
-	if p.inConfig {
-		return "KooPhone " + name
-	}
-	return name
-}
-
-func sensitiveHint(p credentialPlace) string {
-	if p.inConfig {
-		return " (from a sensitive variable)"
-	}
-	return ""
-}
-
-func precedenceNote(p credentialPlace) string {
-	if p.inConfig {
-		return ""
-	}
-	return " Or set credentials in the provider block, which take precedence over the environment."
-}
-
-func noMixingNote(p credentialPlace) string {
-	if p.inConfig {
-		return " Credentials from the provider block are never combined with credentials from the environment."
-	}
-	return " Credentials are taken from one place only: the provider block, else the KOOPHONE_* variables, else the HW_* variables."
-}
-
 // missingCredentialsDetail lists every way to provide credentials.
 const missingCredentialsDetail = "The provider needs credentials to call the KooPhone API, and none are configured. Provide one of:\n\n" +
 	"  - an IAM token: token in the provider \"koophone\" block, or the KOOPHONE_TOKEN environment variable;\n" +
@@ -280,50 +267,36 @@ const missingCredentialsDetail = "The provider needs credentials to call the Koo
 	"The provider block takes precedence over the KOOPHONE_* variables, which take precedence over the HW_* variables. " +
 	"Set credentials from sensitive variables or the environment, never as literals."
 
-// resolveCredentials picks the credentials in force (see the top of this
-// file) from a fully known configuration and the environment.
+// resolveCredentials picks the credentials in force from a fully known
+// configuration and the environment.
 func resolveCredentials(m providerModel, env lookupEnv) (authSettings, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	var a authSettings
-
-	cfg := map[string]types.String{"token": m.Token, "access_key": m.AccessKey, "secret_key": m.SecretKey, "security_token": m.SecurityToken}
-	values := map[string]string{}
 	var place credentialPlace
 	var found credentialPresence
-	if c := configCredentials(m); c.anySet() {
-		place, found = configPlace, c
-		for arg, v := range cfg {
-			if v.IsNull() {
+	values := map[string]string{}
+	for _, p := range credentialPlaces {
+		lookup := p.lookup(m, env)
+		for _, slot := range []struct {
+			argument, name string
+			to             *presence
+		}{
+			{"token", p.token, &found.token},
+			{"access_key", p.accessKey, &found.accessKey},
+			{"secret_key", p.secretKey, &found.secretKey},
+			{"security_token", p.securityToken, &found.securityToken},
+		} {
+			v, ok := lookup(slot.name)
+			if slot.name == "" || !ok {
 				continue
 			}
-			values[arg] = v.ValueString()
-			if msg := credentialProblem(v.ValueString()); msg != "" {
-				diags.AddAttributeError(path.Root(arg), "Invalid KooPhone "+arg, fmt.Sprintf("The configured %s %s.", arg, msg))
-			}
+			*slot.to = set
+			values[slot.argument] = v
+			diags.Append(p.checkValue(slot.argument, slot.name, "the provider block sets no credentials", v)...)
 		}
-	} else {
-		for _, p := range envPlaces {
-			var c credentialPresence
-			for _, slot := range []struct {
-				name string
-				to   *presence
-			}{{p.token, &c.token}, {p.accessKey, &c.accessKey}, {p.secretKey, &c.secretKey}, {p.securityToken, &c.securityToken}} {
-				if slot.name == "" {
-					continue
-				}
-				if v, ok := env(slot.name); ok && v != "" {
-					*slot.to = set
-					values[p.argument(slot.name)] = v
-					if msg := credentialProblem(v); msg != "" {
-						diags.AddAttributeError(path.Root(p.argument(slot.name)), "Invalid "+slot.name,
-							fmt.Sprintf("The %s environment variable is used because the provider block sets no credentials, but it %s.", slot.name, msg))
-					}
-				}
-			}
-			if c.anySet() {
-				place, found = p, c
-				break
-			}
+		if found.anySet() {
+			place = p
+			break
 		}
 	}
 	if !found.anySet() {
@@ -343,22 +316,13 @@ func resolveCredentials(m providerModel, env lookupEnv) (authSettings, diag.Diag
 		a.Method = authAKSK
 	}
 
-	switch {
-	case !m.ProjectID.IsNull():
-		a.ProjectID = m.ProjectID.ValueString()
-		if msg := credentialProblem(a.ProjectID); msg != "" {
-			diags.AddAttributeError(path.Root("project_id"), "Invalid KooPhone project_id", fmt.Sprintf("The configured project_id %s.", msg))
-		}
-	default:
-		for _, name := range []string{envProjectID, envHWProjectID} {
-			if v, ok := env(name); ok && v != "" {
-				a.ProjectID = v
-				if msg := credentialProblem(v); msg != "" {
-					diags.AddAttributeError(path.Root("project_id"), "Invalid "+name,
-						fmt.Sprintf("The %s environment variable is used because project_id is not set, but it %s.", name, msg))
-				}
-				break
-			}
+	// The project id is looked up on its own: it may come from another
+	// place than the credentials.
+	for _, p := range credentialPlaces {
+		if v, ok := p.lookup(m, env)(p.projectID); ok {
+			a.ProjectID = v
+			diags.Append(p.checkValue("project_id", p.projectID, "project_id is not set", v)...)
+			break
 		}
 	}
 	return a, diags

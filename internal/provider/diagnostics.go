@@ -13,22 +13,20 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/taskwait"
 )
 
-// Every diagnostic of the provider's data sources and resources: a short
-// summary, then a detail that says what happened, what the API said (code,
-// message, request id) and what to do.
+// The diagnostics of the data sources and resources: a short summary, and
+// a detail that says what happened, what the API said (code, message,
+// request id) and what to do.
 
-// Limits on how much a diagnostic lists, so that a read of a thousand
-// tasks gives an error a person can read.
+// Limits on how much a diagnostic lists, so that it stays readable.
 const (
 	maxListedTasks      = 20
 	maxListedFailures   = 5
 	maxListedFailedJobs = 50
 )
 
-// describeAPIFailure explains a failed call to the API: a summary, and a
-// detail that says what failed (what, such as `Reading task "x"`), what the
-// API or the network said and what to do. Each caller handles the failures
-// that mean something of their own first.
+// describeAPIFailure explains a failed call; what is the call, such as
+// `Reading task "x"`. Callers handle the failures that mean something of
+// their own first.
 func describeAPIFailure(what string, err error, pd *providerData) (string, string) {
 	var (
 		apiErr   *koophone.APIError
@@ -45,55 +43,45 @@ func describeAPIFailure(what string, err error, pd *providerData) (string, strin
 			detail += fmt.Sprintf(" The attempt before failed: %v.", stopped.Last)
 		}
 		return "KooPhone request stopped", detail
-
 	case errors.As(err, &redirect):
 		return "KooPhone API answered with a redirect", fmt.Sprintf(
 			"%s failed: %v.\n\nNothing was sent to the redirect's target. Check the endpoint (%s): it should be the KooPhone API "+
 				"itself, such as %q, not an address that forwards to it.", what, redirect, pd.endpoint, koophone.DefaultEndpoint)
-
 	case errors.Is(err, koophone.ErrUnauthorized):
 		return "KooPhone rejected the credentials", fmt.Sprintf(
 			"%s was refused by the KooPhone API gateway (%s).\n\n%s", what, apiRef(err), pd.auth.rejectionAdvice())
-
 	case errors.As(err, &apiErr) && apiErr.Code == koophone.CodeGatewayNotFound:
 		return "KooPhone API not found at this endpoint", fmt.Sprintf(
 			"%s failed: the API gateway at %s does not know the API (%s).\n\n"+
 				"Check the provider's endpoint argument or the KOOPHONE_ENDPOINT environment variable: it should be the base URL of the "+
 				"KooPhone API, such as %q, without the /v1/... path.", what, pd.endpoint, apiRef(err), koophone.DefaultEndpoint)
-
 	case errors.As(err, &retryErr):
 		return "KooPhone API unavailable", fmt.Sprintf(
 			"%s failed %d times in a row with transient errors; the last one was: %v.\n\n"+
 				"The API may be overloaded or down. Try again later, or raise the provider's max_retries.",
 			what, retryErr.Attempts, retryErr.Last)
-
 	case errors.As(err, &apiErr):
 		return "KooPhone API error", fmt.Sprintf("%s failed: the API answered %s.\n\n"+
 			"Look the error code up in the KooPhone error codes (https://support.huaweicloud.com/intl/en-us/api-koophone/ErrorCode.html); "+
 			"KooPhone support can trace the request by its id.", what, apiRef(err))
-
 	case errors.As(err, &respErr):
 		return "Unexpected response from the KooPhone API", fmt.Sprintf(
 			"%s failed: %v.\n\nCheck that the endpoint (%s) is the KooPhone API and not a proxy or another service.",
 			what, respErr, pd.endpoint)
-
 	case errors.As(err, &transErr) && koophone.IsCertificateError(err):
 		return "KooPhone endpoint's TLS certificate is not trusted", fmt.Sprintf(
 			"%s failed: %v.\n\nIf the endpoint (%s) is behind a proxy or a private CA, set ca_cert_pem or ca_cert_file "+
 				"to the CA certificate that signed it.", what, transErr, pd.endpoint)
-
 	case errors.As(err, &transErr):
 		return "Cannot reach the KooPhone API", fmt.Sprintf(
 			"%s failed: %v.\n\nCheck the endpoint (%s), the network and any proxy (HTTPS_PROXY); raise request_timeout if the API is slow.",
 			what, transErr, pd.endpoint)
-
 	default:
 		return "KooPhone request failed", fmt.Sprintf("%s failed: %v.", what, err)
 	}
 }
 
-// apiRef describes an API error by its code, HTTP status, message and
-// request id: what KooPhone support needs.
+// apiRef is what KooPhone support needs of an API error.
 func apiRef(err error) string {
 	var apiErr *koophone.APIError
 	if !errors.As(err, &apiErr) {
@@ -113,8 +101,7 @@ func apiRef(err error) string {
 	return strings.Join(parts, ", ")
 }
 
-// progressSentence says how far a task (or a resource's phones) got, in
-// one sentence.
+// progressSentence says how far a task, or a resource's phones, got.
 func progressSentence(t koophone.Tally) string {
 	if t.Total == 0 {
 		return "The task has no job yet."
@@ -129,8 +116,7 @@ func progressSentence(t koophone.Tally) string {
 	return msg + "."
 }
 
-// describeReadFailure explains why reading one task (res) did not give a
-// usable result.
+// describeReadFailure explains a failed read of one task.
 func describeReadFailure(res taskwait.Result, ws waitSettings, pd *providerData) (string, string) {
 	var stop *taskwait.StopError
 	switch {
@@ -150,21 +136,18 @@ func describeReadFailure(res taskwait.Result, ws waitSettings, pd *providerData)
 		b.WriteString("\n\nRaise timeouts.read (for example timeouts = { read = \"45m\" }) if the task needs longer, " +
 			"or set wait_for_completion = false to read the task without waiting.")
 		return "Timed out waiting for KooPhone task", b.String()
-
 	case errors.As(res.Err, &stop) && stop.TimedOut():
 		detail := fmt.Sprintf("Reading task %q did not finish within %s (%s)", res.TaskID, ws.TimeoutName, ws.Timeout)
 		if stop.LastErr != nil {
 			detail += fmt.Sprintf(": %v", stop.LastErr)
 		}
 		return "Timed out reading KooPhone task", detail + ".\n\nRaise timeouts.read, or check the endpoint and network."
-
 	case errors.As(res.Err, &stop):
 		detail := fmt.Sprintf("The read of task %q was interrupted after %s: %s.", res.TaskID, stop.Elapsed.Round(time.Millisecond), stopReason(stop.Cause))
 		if res.Observed {
 			detail += " " + progressSentence(res.Task.Tally())
 		}
 		return "Wait for KooPhone task interrupted", detail
-
 	case errors.Is(res.Err, koophone.ErrTaskNotFound):
 		detail := fmt.Sprintf("The KooPhone API has no task with the id %q (%s).\n\n"+
 			"Check task_id: it must be the task_id returned by an asynchronous KooPhone request (async-command or app install) "+
@@ -176,7 +159,6 @@ func describeReadFailure(res taskwait.Result, ws waitSettings, pd *providerData)
 			detail += fmt.Sprintf(" A task that was just submitted can take a few seconds to appear: set wait_for_completion = true to allow it %s.", taskwait.NotFoundGrace)
 		}
 		return "KooPhone task not found", detail
-
 	default:
 		return describeAPIFailure(fmt.Sprintf("Reading task %q", res.TaskID), res.Err, pd)
 	}
@@ -187,16 +169,13 @@ func taskReadDiagnostic(res taskwait.Result, ws waitSettings, pd *providerData) 
 	return diag.NewErrorDiagnostic(summary, detail)
 }
 
-// tasksReadDiagnostics turns the failed reads of a read of many tasks into
-// diagnostics: one per task whose read failed for its own reason (up to a
-// few), one listing the tasks still running when the time ran out, one for
-// an interrupted wait. Tasks abandoned because another one failed are not
-// reported: the failure that stopped them is.
+// tasksReadDiagnostics reports the failed reads of many tasks: one error
+// per task that failed for its own reason (up to a few), one listing those
+// still running at the deadline, one for an interrupted wait. Tasks
+// abandoned because another one failed are not reported: that failure is.
 func tasksReadDiagnostics(results []taskwait.Result, ws waitSettings, pd *providerData) diag.Diagnostics {
-	var (
-		diags                      diag.Diagnostics
-		failed, timedOut, canceled []taskwait.Result
-	)
+	var diags diag.Diagnostics
+	var failed, timedOut, canceled []taskwait.Result
 	for _, r := range results {
 		var stop *taskwait.StopError
 		switch {
@@ -231,8 +210,8 @@ func tasksReadDiagnostics(results []taskwait.Result, ws waitSettings, pd *provid
 	return diags
 }
 
-// tasksTimeoutDiagnostic lists the tasks that had not finished (or not been
-// read) when timeouts.read passed, with how far each got.
+// tasksTimeoutDiagnostic lists the tasks not finished, or not read, at the
+// deadline, with how far each got.
 func tasksTimeoutDiagnostic(all, timedOut []taskwait.Result, ws waitSettings) diag.Diagnostic {
 	var b strings.Builder
 	elapsed := ws.Timeout
@@ -279,8 +258,8 @@ func tasksTimeoutDiagnostic(all, timedOut []taskwait.Result, ws waitSettings) di
 	return diag.NewErrorDiagnostic(summary, b.String()+".")
 }
 
-// failedTasksDiagnostic is the error of fail_on_job_failure: it lists the
-// failed jobs of the failed tasks, task by task, of a read of total tasks.
+// failedTasksDiagnostic is the error of fail_on_job_failure for a read of
+// total tasks: the failed jobs, task by task.
 func failedTasksDiagnostic(failed []koophone.Task, total int) diag.Diagnostic {
 	var b strings.Builder
 	summary, subject := "KooPhone tasks failed", "the tasks"
@@ -315,8 +294,8 @@ func failedTasksDiagnostic(failed []koophone.Task, total int) diag.Diagnostic {
 	return diag.NewErrorDiagnostic(summary, b.String())
 }
 
-// describeListFailure explains a failed listing of phones; list is what
-// the pages before the failing one gave.
+// describeListFailure explains a failed listing; list is what the pages
+// before the failing one gave.
 func describeListFailure(err error, list koophone.InstanceList, filter koophone.InstanceFilter, pd *providerData) (string, string) {
 	where := fmt.Sprintf("page %d", list.Pages+1)
 	if list.Pages > 0 {
@@ -336,10 +315,8 @@ func describeListFailure(err error, list koophone.InstanceList, filter koophone.
 
 // submitDiagnostic explains a submit that did not give a task.
 func submitDiagnostic(noun string, err error, phones int, pd *providerData) diag.Diagnostic {
-	var (
-		unknown *koophone.OutcomeUnknownError
-		stopped *koophone.StoppedError
-	)
+	var unknown *koophone.OutcomeUnknownError
+	var stopped *koophone.StoppedError
 	what := fmt.Sprintf("The %s to %d phone(s)", noun, phones)
 	switch {
 	case errors.As(err, &unknown):
@@ -363,8 +340,8 @@ func submitDiagnostic(noun string, err error, phones int, pd *providerData) diag
 	return diag.NewErrorDiagnostic(summary, detail+"\n\nNothing was submitted.")
 }
 
-// refreshDiagnostic explains a refresh of a resource's running task that
-// failed: a task the API no longer knows stays in state, with a warning.
+// refreshDiagnostic explains a failed refresh of a resource's task; one
+// the API no longer knows stays in state, with a warning.
 func refreshDiagnostic(noun, taskID, state string, err error, pd *providerData) diag.Diagnostic {
 	if errors.Is(err, koophone.ErrTaskNotFound) {
 		return diag.NewWarningDiagnostic("KooPhone task no longer known",
@@ -375,7 +352,7 @@ func refreshDiagnostic(noun, taskID, state string, err error, pd *providerData) 
 	return taskReadDiagnostic(taskwait.Result{TaskID: taskID, Err: err}, waitSettings{}, pd)
 }
 
-// keptNote tells what became of a resource whose apply failed after its
+// keptNote says what became of a resource whose apply failed after its
 // task was created.
 func keptNote(creating bool) string {
 	if creating {
@@ -385,8 +362,8 @@ func keptNote(creating bool) string {
 	return "The task id and the results so far are saved in state."
 }
 
-// resourceWaitDiagnostic explains a resource's wait that ended without an
-// outcome for every phone.
+// resourceWaitDiagnostic explains a wait that ended without an outcome for
+// every phone.
 func resourceWaitDiagnostic(noun, taskID string, res taskwait.Result, results phones, ws waitSettings, creating bool, pd *providerData) diag.Diagnostic {
 	var stop *taskwait.StopError
 	if !errors.As(res.Err, &stop) {
@@ -400,7 +377,13 @@ func resourceWaitDiagnostic(noun, taskID string, res taskwait.Result, results ph
 	for _, id := range res.Unlisted {
 		unlisted[id] = true
 	}
-	writePhones(&b, results, func(p phoneModel) bool { return !finishedPhone(p) }, unlisted, "Not finished")
+	writePhones(&b, results, func(p phoneModel) bool {
+		switch koophone.State(p.State) {
+		case koophone.Successful, koophone.Failed, koophone.Missing:
+			return false
+		}
+		return true
+	}, unlisted, "Not finished")
 	if stop.LastErr != nil {
 		fmt.Fprintf(&b, "\nThe last poll failed: %v.\n", stop.LastErr)
 	}
@@ -411,8 +394,7 @@ func resourceWaitDiagnostic(noun, taskID string, res taskwait.Result, results ph
 	return diag.NewErrorDiagnostic("Timed out waiting for KooPhone "+noun, b.String())
 }
 
-// failedPhonesDiagnostic is the error of fail_on_job_failure: every failed
-// phone with what the API said about it.
+// failedPhonesDiagnostic is a resource's error of fail_on_job_failure.
 func failedPhonesDiagnostic(noun, taskID string, results phones, creating bool) diag.Diagnostic {
 	t := results.tally()
 	var b strings.Builder
@@ -424,17 +406,8 @@ func failedPhonesDiagnostic(noun, taskID string, results phones, creating bool) 
 	return diag.NewErrorDiagnostic(fmt.Sprintf("KooPhone %s failed on %d phone(s)", noun, t.Failed), b.String())
 }
 
-func finishedPhone(p phoneModel) bool {
-	switch koophone.State(p.State) {
-	case koophone.Successful, koophone.Failed, koophone.Missing:
-		return true
-	}
-	return false
-}
-
-// writePhones lists the phones that match, in instance id order, at most
-// maxListedFailedJobs of them; unlisted are the job ids the task did not
-// list.
+// writePhones lists the phones that match; unlisted are the job ids the
+// task did not list.
 func writePhones(b *strings.Builder, results phones, match func(phoneModel) bool, unlisted map[string]bool, title string) {
 	ids := results.instanceIDs(match)
 	fmt.Fprintf(b, "\n%s:\n", title)

@@ -19,16 +19,12 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
 
-// koophone_instance_app_install installs an app on phones. Its lifecycle
-// (create submits and waits, read refreshes, update waits) is in
-// submit_lifecycle.go; this file holds its own arguments and submit.
+// koophone_instance_app_install's own arguments and submit; its lifecycle
+// is submit_lifecycle.go's.
 
-var _ resource.ResourceWithImportState = (*submitResource[instanceAppInstallModel, *instanceAppInstallModel])(nil)
-
-// objectSizePattern is the package size: whole megabytes, as digits.
+// objectSizePattern is the package size in whole megabytes.
 var objectSizePattern = regexp.MustCompile(`^[0-9]{1,10}$`)
 
-// instanceAppInstallModel is the resource's plan and state.
 type instanceAppInstallModel struct {
 	ObjectName        types.String `tfsdk:"object_name"`
 	FileName          types.String `tfsdk:"file_name"`
@@ -61,7 +57,8 @@ func (m *instanceAppInstallModel) submit(ctx context.Context, client *koophone.C
 }
 
 func newInstanceAppInstallResource() resource.Resource {
-	return &submitResource[instanceAppInstallModel, *instanceAppInstallModel]{kind: submitKind{
+	return &submitResource{
+		newModel:   func() submitter { return &instanceAppInstallModel{} },
 		typeSuffix: "_instance_app_install",
 		noun:       "app install",
 		onPhones:   "install the app on",
@@ -71,7 +68,7 @@ func newInstanceAppInstallResource() resource.Resource {
 			"resource only removes it from state: the app stays installed. Changing any install argument, `instance_ids` or " +
 			"`triggers` installs again.",
 		arguments: installArguments(),
-	}}
+	}
 }
 
 func installArguments() map[string]schema.Attribute {

@@ -13,16 +13,12 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
 
-// koophone_instance_command runs an adb shell command on phones. Its
-// lifecycle (create submits and waits, read refreshes, update waits) is
-// in submit_lifecycle.go; this file holds its own argument and submit.
+// koophone_instance_command's own argument and submit; its lifecycle is
+// submit_lifecycle.go's.
 
 // maxCommandBytes is the API's limit on a command.
 const maxCommandBytes = 1024
 
-var _ resource.ResourceWithImportState = (*submitResource[instanceCommandModel, *instanceCommandModel])(nil)
-
-// instanceCommandModel is the resource's plan and state.
 type instanceCommandModel struct {
 	Command types.String `tfsdk:"command"`
 	submitModel
@@ -36,7 +32,8 @@ func (m *instanceCommandModel) submit(ctx context.Context, client *koophone.Clie
 }
 
 func newInstanceCommandResource() resource.Resource {
-	return &submitResource[instanceCommandModel, *instanceCommandModel]{kind: submitKind{
+	return &submitResource{
+		newModel:   func() submitter { return &instanceCommandModel{} },
 		typeSuffix: "_instance_command",
 		noun:       "adb command",
 		onPhones:   "run the command on",
@@ -57,5 +54,5 @@ func newInstanceCommandResource() resource.Resource {
 				Validators:    []validator.String{commandRule},
 			},
 		},
-	}}
+	}
 }

@@ -12,17 +12,11 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/taskwait"
 )
 
-var (
-	_ datasource.DataSource              = (*instanceTaskDataSource)(nil)
-	_ datasource.DataSourceWithConfigure = (*instanceTaskDataSource)(nil)
-)
+var _ datasource.DataSourceWithConfigure = (*instanceTaskDataSource)(nil)
 
 // instanceTaskDataSource reads one KooPhone task, optionally waiting for it.
-type instanceTaskDataSource struct {
-	data *providerData
-}
+type instanceTaskDataSource struct{ dataSource }
 
-// instanceTaskModel is the data source's configuration and state.
 type instanceTaskModel struct {
 	TaskID   types.String `tfsdk:"task_id"`
 	ID       types.String `tfsdk:"id"`
@@ -34,11 +28,7 @@ type instanceTaskModel struct {
 }
 
 func newInstanceTaskDataSource() datasource.DataSource {
-	return &instanceTaskDataSource{}
-}
-
-func (d *instanceTaskDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_instance_task"
+	return &instanceTaskDataSource{dataSource{typeSuffix: "_instance_task"}}
 }
 
 func (d *instanceTaskDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
@@ -58,10 +48,6 @@ func (d *instanceTaskDataSource) Schema(ctx context.Context, _ datasource.Schema
 			"one per cloud phone, with summaries to gate a deployment on. Optionally waits until every job has finished.",
 		Attributes: attrs,
 	}
-}
-
-func (d *instanceTaskDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *instanceTaskDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {

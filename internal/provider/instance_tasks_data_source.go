@@ -19,33 +19,27 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/taskwait"
 )
 
-var (
-	_ datasource.DataSource              = (*instanceTasksDataSource)(nil)
-	_ datasource.DataSourceWithConfigure = (*instanceTasksDataSource)(nil)
-)
+var _ datasource.DataSourceWithConfigure = (*instanceTasksDataSource)(nil)
 
-// maxTaskIDs bounds task_ids: one read of 1,000 tasks of 100 phones each
-// covers a fleet of 100,000 phones.
+// maxTaskIDs bounds task_ids: a thousand tasks of a hundred phones cover a
+// large fleet in one read.
 const maxTaskIDs = 1000
 
-// The values of include_jobs: which jobs the jobs lists hold.
+// The values of include_jobs.
 const (
 	includeFailedJobs = "failed" // every job that did not succeed
 	includeAllJobs    = "all"
 	includeNoJobs     = "none" // jobs is null
 )
 
-// instanceTasksDataSource reads many KooPhone tasks in one read, polling
-// them all concurrently when it waits.
-type instanceTasksDataSource struct {
-	data *providerData
-}
+// instanceTasksDataSource reads many tasks, polling them concurrently when
+// it waits.
+type instanceTasksDataSource struct{ dataSource }
 
-// instanceTasksModel is the data source's configuration and state. Tasks
-// is built by hand (see the package doc): it can hold 100,000 jobs.
-// task_ids is a list, not a set: the framework checks every pair of a
+// instanceTasksModel's Tasks is built by hand (see the package doc).
+// task_ids is a list, not a set: the framework compares every pair of a
 // set's elements, for duplicates and again for semantic equality after
-// each read, which for a thousand ids costs seconds of every plan
+// each read, which a thousand ids make slow on every plan
 // (BenchmarkInstanceTasksReadThousandIDs). Duplicates are dropped here.
 type instanceTasksModel struct {
 	TaskIDs     types.List   `tfsdk:"task_ids"`
@@ -58,11 +52,11 @@ type instanceTasksModel struct {
 }
 
 func newInstanceTasksDataSource() datasource.DataSource {
-	return &instanceTasksDataSource{}
+	return &instanceTasksDataSource{dataSource{typeSuffix: "_instance_tasks"}}
 }
 
-// taskElementAttributes are the attributes of one element of tasks: those
-// of koophone_instance_task's outcome, and task_id.
+// taskElementAttributes are those of koophone_instance_task's outcome, and
+// task_id.
 func taskElementAttributes() map[string]schema.Attribute {
 	attrs := taskAttributes("The task's jobs that `include_jobs` selects, in the order the API returns them: by default " +
 		"the jobs that did not succeed (failed, and, on a read that did not wait, those not finished). Null with " +
@@ -75,10 +69,6 @@ var (
 	taskElementType = objectTypeOf(taskElementAttributes())
 	jobElementType  = objectTypeOf(jobAttributes())
 )
-
-func (d *instanceTasksDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_instance_tasks"
-}
 
 func (d *instanceTasksDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	attrs := countAttributes("of all tasks ")
@@ -122,10 +112,6 @@ func (d *instanceTasksDataSource) Schema(ctx context.Context, _ datasource.Schem
 			"Optionally waits until every job of every task has finished, polling the tasks concurrently.",
 		Attributes: attrs,
 	}
-}
-
-func (d *instanceTasksDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *instanceTasksDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
@@ -173,7 +159,7 @@ func (d *instanceTasksDataSource) Read(ctx context.Context, req datasource.ReadR
 			failed = append(failed, t)
 		}
 		elems[i] = taskElement(t, tally, m.IncludeJobs.ValueString())
-		results[i].Task.Jobs = nil // mapped: let them go
+		results[i].Task.Jobs = nil // mapped: let the garbage collector have them
 	}
 	if ws.FailOnJobFailure && len(failed) > 0 {
 		resp.Diagnostics.Append(failedTasksDiagnostic(failed, len(results)))

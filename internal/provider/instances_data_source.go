@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -19,27 +18,21 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
 
-var (
-	_ datasource.DataSource              = (*instancesDataSource)(nil)
-	_ datasource.DataSourceWithConfigure = (*instancesDataSource)(nil)
-)
+var _ datasource.DataSourceWithConfigure = (*instancesDataSource)(nil)
 
-// Filter lengths checked at plan time. instance_id is at most 32
-// characters everywhere in the API; the API documents no limit for the
-// others, so theirs only catches a mistake (a whole file pasted in).
+// Filter lengths: instance_id is at most 32 characters everywhere in the
+// API, which documents no limit for the others; theirs only catches a
+// mistake, such as a whole file pasted in.
 const (
 	maxInstanceIDLength = 32
 	maxFilterLength     = 255
 )
 
 // instancesDataSource lists the tenant's phones.
-type instancesDataSource struct {
-	data *providerData
-}
+type instancesDataSource struct{ dataSource }
 
-// instancesModel is the data source's configuration and state. Instances
-// and ids are built by hand (see the package doc): a fleet has 10,000
-// phones.
+// instancesModel's Instances and IDs are built by hand (see the package
+// doc).
 type instancesModel struct {
 	InstanceID   types.String   `tfsdk:"instance_id"`
 	InstanceName types.String   `tfsdk:"instance_name"`
@@ -53,18 +46,13 @@ type instancesModel struct {
 }
 
 func newInstancesDataSource() datasource.DataSource {
-	return &instancesDataSource{}
+	return &instancesDataSource{dataSource{typeSuffix: "_instances"}}
 }
 
-// instanceElementType is the object type of one element of instances.
 var instanceElementType = objectTypeOf(instanceAttributes())
 
-func (d *instancesDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_instances"
-}
-
-// instanceAttributes are the attributes of one phone, as GET
-// /v1/instances/batch-query returns it.
+// instanceAttributes are those of one phone of GET
+// /v1/instances/batch-query.
 func instanceAttributes() map[string]schema.Attribute {
 	str := func(desc string) schema.Attribute {
 		return schema.StringAttribute{MarkdownDescription: desc + " Empty when the API gives none.", Computed: true}
@@ -144,22 +132,14 @@ func (d *instancesDataSource) Schema(ctx context.Context, _ datasource.SchemaReq
 	}
 }
 
-func (d *instancesDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	d.data = configuredData(req.ProviderData, &resp.Diagnostics)
-}
-
 func (d *instancesDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m instancesModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() || !clientReady(d.data, &resp.Diagnostics) {
 		return
 	}
-	timeout, diags := m.Timeouts.Read(ctx, defaultReadTimeout)
+	timeout, diags := readTimeout(ctx, m.Timeouts, "5m")
 	resp.Diagnostics.Append(diags...)
-	if !diags.HasError() && timeout <= 0 {
-		resp.Diagnostics.AddAttributeError(path.Root("timeouts").AtName("read"), "Invalid read timeout",
-			fmt.Sprintf("timeouts.read is %s, but it must be positive, such as \"5m\".", timeout))
-	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -202,7 +182,6 @@ func (d *instancesDataSource) Read(ctx context.Context, req datasource.ReadReque
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
-// instanceValue is one element of instances.
 func instanceValue(in koophone.Instance) attr.Value {
 	return types.ObjectValueMust(instanceElementType.AttrTypes, map[string]attr.Value{
 		"instance_id":    types.StringValue(string(in.InstanceID)),
@@ -229,14 +208,13 @@ func instanceValue(in koophone.Instance) attr.Value {
 	})
 }
 
-// filterID is the data source's id: a hash of the filters, so that it is
-// stable for the same filters and tells different ones apart.
+// filterID is the data source's id: a hash of the filters.
 func filterID(f koophone.InstanceFilter) string {
 	sum := sha256.Sum256([]byte(strings.Join([]string{f.InstanceID, f.InstanceName, f.PoolName, f.PoolSceneTag}, "\x00")))
 	return fmt.Sprintf("instances-%x", sum[:8])
 }
 
-// describeFilter names the filters in force, for messages: `pool_name
+// describeFilter names the filters in force, such as `pool_name
 // "game-test"`, or "no filter".
 func describeFilter(f koophone.InstanceFilter) string {
 	var parts []string

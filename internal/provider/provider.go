@@ -1,16 +1,12 @@
-// Package provider implements the koophone Terraform provider with
-// terraform-plugin-framework: the provider block (this file, with its
-// credentials in credentials.go), one file per data source and per
-// resource, each with its schema, model and CRUD, and what they share: the
-// submit-and-wait lifecycle of the two resources (submit_lifecycle.go),
-// the reading of tasks (task_read.go), diagnostics and validators.
+// Package provider is the koophone Terraform provider, built on
+// terraform-plugin-framework: one file per data source and resource (schema,
+// typed model, CRUD) and what they share: submit_lifecycle.go, task_read.go,
+// diagnostics.go, validators.go.
 //
-// Data sources and resources read and write typed model structs. Two
-// lists are built by hand instead, because the framework maps every
-// element's fields through reflection, which is too slow for their size:
-// the phones of koophone_instances (10,000 of them) and the tasks and jobs
-// of koophone_instance_tasks (100,000 jobs). BENCHMARKS.md (Go benchmarks)
-// measures both ways.
+// Two lists are built by hand instead of through typed models, because the
+// framework's per-element reflection is too slow at fleet size: the phones of
+// koophone_instances and the tasks and jobs of koophone_instance_tasks (the
+// Fleet section of BENCHMARKS.md, and BenchmarkInstanceTasksRead).
 package provider
 
 import (
@@ -42,58 +38,50 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/ratelimit"
 )
 
-var (
-	_ provider.Provider                   = (*koophoneProvider)(nil)
-	_ provider.ProviderWithValidateConfig = (*koophoneProvider)(nil)
-)
+var _ provider.ProviderWithValidateConfig = (*koophoneProvider)(nil)
 
-// Environment variables read when an argument is not set in configuration.
+// Environment variables read when an argument is not set.
 const (
 	envEndpoint  = "KOOPHONE_ENDPOINT"
 	envToken     = "KOOPHONE_TOKEN"
 	envRateLimit = "KOOPHONE_RATE_LIMIT"
 )
 
-// Defaults and limits of the provider's arguments (the request timeout's
-// default is the client's, koophone.DefaultRequestTimeout).
+// Defaults and limits of the provider's arguments; the request timeout's
+// default is the client's.
 const (
 	defaultMaxRetries = 4
 	minRequestTimeout = time.Second
 	maxMaxRetries     = 10
 	minRateLimit      = 0.01
 	maxRateLimit      = 10000.0
-	// maxEndpointLength and maxCredentialLength bound what can go into a
-	// URL or a header; IAM tokens are a few kilobytes.
+	// What can go into a URL or a header; IAM tokens are a few kilobytes.
 	maxEndpointLength   = 2048
 	maxCredentialLength = 65536
 )
 
-// koophoneProvider is the provider. One instance serves one provider block.
 type koophoneProvider struct {
 	version string
-	env     lookupEnv
 	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Option changes how the provider is built; tests use it.
 type Option func(*koophoneProvider)
 
-// WithDialContext makes the provider's client open its connections with
-// dial instead of the network: tests serve the emulator in memory, so that
-// they can drive the provider in a testing/synctest bubble, on its fake
-// clock.
+// WithDialContext makes the client connect with dial instead of the network,
+// so that tests can serve the emulator in memory, inside a testing/synctest
+// bubble.
 func WithDialContext(dial func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
 	return func(p *koophoneProvider) { p.dial = dial }
 }
 
-// lookupEnv reads an environment variable; os.LookupEnv in production, a map
-// in tests.
+// lookupEnv is os.LookupEnv, or a map in tests.
 type lookupEnv func(key string) (string, bool)
 
-// New returns a constructor of the provider, as providerserver expects.
+// New returns the provider's constructor, for providerserver.
 func New(version string, opts ...Option) func() provider.Provider {
 	return func() provider.Provider {
-		p := &koophoneProvider{version: version, env: os.LookupEnv}
+		p := &koophoneProvider{version: version}
 		for _, o := range opts {
 			o(p)
 		}
@@ -101,7 +89,6 @@ func New(version string, opts ...Option) func() provider.Provider {
 	}
 }
 
-// providerModel maps the provider block.
 type providerModel struct {
 	Endpoint       types.String  `tfsdk:"endpoint"`
 	Token          types.String  `tfsdk:"token"`
@@ -119,15 +106,12 @@ type providerModel struct {
 
 // providerData is what Configure hands to the data sources and resources.
 type providerData struct {
-	client *koophone.Client
-	// endpoint is the client's, for diagnostics.
-	endpoint string
-	// secrets are masked out of every log entry of a read.
-	secrets []string
-	// auth says how requests authenticate, for diagnostics.
-	auth authSummary
-	// unknown lists the arguments whose values were not known when the
-	// provider was configured; the client is nil then.
+	client   *koophone.Client
+	endpoint string      // for diagnostics
+	secrets  []string    // masked out of every log entry
+	auth     authSummary // for diagnostics
+	// unknown lists the arguments not known yet when the provider was
+	// configured; client is nil then.
 	unknown []string
 }
 
@@ -137,6 +121,14 @@ func (p *koophoneProvider) Metadata(_ context.Context, _ provider.MetadataReques
 }
 
 func (p *koophoneProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	credential := func(description string, more ...validator.String) schema.StringAttribute {
+		return schema.StringAttribute{
+			MarkdownDescription: description,
+			Optional:            true,
+			Sensitive:           true,
+			Validators:          append(more, credentialRule),
+		}
+	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads and waits on asynchronous [KooPhone](https://support.huaweicloud.com/intl/en-us/api-koophone/kp_01_0001.html) " +
 			"cloud phone tasks (adb commands and app installs sent to many phones at once).",
@@ -150,36 +142,17 @@ func (p *koophoneProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			},
 
 			// Credentials: exactly one way of authenticating (see credentials.go).
-			"token": schema.StringAttribute{
-				MarkdownDescription: fmt.Sprintf("Project-scoped Huawei Cloud IAM token, sent as `X-Auth-Token`. Falls back to the `%s` "+
-					"environment variable. Tokens are valid for 24 hours. Never stored in state or written to logs. Conflicts with "+
-					"`access_key` and `secret_key`; see [Authentication](#authentication).", envToken),
-				Optional:   true,
-				Sensitive:  true,
-				Validators: []validator.String{stringvalidator.LengthAtMost(maxCredentialLength), credentialRule},
-			},
-			"access_key": schema.StringAttribute{
-				MarkdownDescription: fmt.Sprintf("Huawei Cloud access key (AK) to sign requests with (`SDK-HMAC-SHA256`), together with "+
-					"`secret_key`. Falls back to `%s`, then `%s`. Conflicts with `token`; see [Authentication](#authentication) "+
-					"for the precedence rules.", envAccessKey, envHWAccessKey),
-				Optional:   true,
-				Sensitive:  true,
-				Validators: []validator.String{credentialRule},
-			},
-			"secret_key": schema.StringAttribute{
-				MarkdownDescription: fmt.Sprintf("Secret key (SK) of `access_key`. Falls back to `%s`, then `%s`. "+
-					"Used to sign requests, never sent, stored in state or written to logs.", envSecretKey, envHWSecretKey),
-				Optional:   true,
-				Sensitive:  true,
-				Validators: []validator.String{credentialRule},
-			},
-			"security_token": schema.StringAttribute{
-				MarkdownDescription: fmt.Sprintf("Security token of temporary AK/SK credentials, sent (and signed) as `X-Security-Token`; "+
-					"requires `access_key` and `secret_key`. Falls back to `%s`, then `%s`.", envSecurityToken, envHWSecurityToken),
-				Optional:   true,
-				Sensitive:  true,
-				Validators: []validator.String{credentialRule},
-			},
+			"token": credential(fmt.Sprintf("Project-scoped Huawei Cloud IAM token, sent as `X-Auth-Token`. Falls back to the `%s` "+
+				"environment variable. Tokens are valid for 24 hours. Never stored in state or written to logs. Conflicts with "+
+				"`access_key` and `secret_key`; see [Authentication](#authentication).", envToken),
+				stringvalidator.LengthAtMost(maxCredentialLength)),
+			"access_key": credential(fmt.Sprintf("Huawei Cloud access key (AK) to sign requests with (`SDK-HMAC-SHA256`), together with "+
+				"`secret_key`. Falls back to `%s`, then `%s`. Conflicts with `token`; see [Authentication](#authentication) "+
+				"for the precedence rules.", envAccessKey, envHWAccessKey)),
+			"secret_key": credential(fmt.Sprintf("Secret key (SK) of `access_key`. Falls back to `%s`, then `%s`. "+
+				"Used to sign requests, never sent, stored in state or written to logs.", envSecretKey, envHWSecretKey)),
+			"security_token": credential(fmt.Sprintf("Security token of temporary AK/SK credentials, sent (and signed) as `X-Security-Token`; "+
+				"requires `access_key` and `secret_key`. Falls back to `%s`, then `%s`.", envSecurityToken, envHWSecurityToken)),
 			"project_id": schema.StringAttribute{
 				MarkdownDescription: fmt.Sprintf("Huawei Cloud project id, sent (and signed) as `X-Project-Id` on AK/SK-signed requests; "+
 					"not used with a token, which is project-scoped already. Falls back to `%s`, then `%s`. Optional.",
@@ -242,9 +215,8 @@ func (p *koophoneProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 	}
 }
 
-// ValidateConfig checks, at plan time, that the credentials of the
-// provider block fit together. Values not known yet are checked when the
-// provider is configured.
+// ValidateConfig checks at plan time that the provider block's credentials
+// fit together; values not known yet are checked by Configure.
 func (p *koophoneProvider) ValidateConfig(ctx context.Context, req provider.ValidateConfigRequest, resp *provider.ValidateConfigResponse) {
 	var m providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
@@ -264,8 +236,7 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 	}
 
 	// A value that depends on a resource not yet created is unknown during
-	// plan. That is not an error: Terraform configures the provider again
-	// with known values before it applies.
+	// plan: Terraform configures the provider again before it applies.
 	var unknown []string
 	for name, v := range map[string]interface{ IsUnknown() bool }{
 		"endpoint": m.Endpoint, "token": m.Token, "request_timeout": m.RequestTimeout, "max_retries": m.MaxRetries,
@@ -285,7 +256,7 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 		return
 	}
 
-	s, diags := resolveSettings(m, p.env)
+	s, diags := resolveSettings(m, os.LookupEnv)
 	resp.Diagnostics.Append(diags...)
 	transport, diags := transportSettings(m, s.Endpoint)
 	transport.DialContext = p.dial
@@ -338,22 +309,19 @@ func (p *koophoneProvider) DataSources(context.Context) []func() datasource.Data
 	return []func() datasource.DataSource{newInstanceTaskDataSource, newInstanceTasksDataSource, newInstancesDataSource}
 }
 
-// settings are the provider's effective configuration, after configuration
-// and environment are merged and checked.
+// settings are the provider's effective configuration.
 type settings struct {
 	Endpoint       string
 	Auth           authSettings
 	RequestTimeout time.Duration
 	MaxRetries     int
-	// RateLimit is the most requests per second; 0 means no cap.
-	RateLimit float64
+	RateLimit      float64 // requests per second; 0 means no cap
 }
 
-// resolveSettings merges the (fully known) provider configuration with the
-// environment: an explicit argument wins, then the environment variable,
-// then the default. Values are checked at plan time too, but a value that
-// was unknown then (from a resource) is only known now. Problems are
-// reported against the argument they concern.
+// resolveSettings merges the fully known provider block with the
+// environment: argument, else environment variable, else default. The
+// validators checked the arguments at plan time already, but not those
+// that were unknown then.
 func resolveSettings(m providerModel, env lookupEnv) (settings, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	s := settings{Endpoint: koophone.DefaultEndpoint, RequestTimeout: koophone.DefaultRequestTimeout, MaxRetries: defaultMaxRetries}
@@ -374,9 +342,9 @@ func resolveSettings(m providerModel, env lookupEnv) (settings, diag.Diagnostics
 		s.Endpoint = v
 	}
 
-	auth, authDiags := resolveCredentials(m, env)
-	diags.Append(authDiags...)
-	s.Auth = auth
+	var more diag.Diagnostics
+	s.Auth, more = resolveCredentials(m, env)
+	diags.Append(more...)
 
 	if !m.RequestTimeout.IsNull() {
 		d, timeoutDiags := parseDuration(path.Root("request_timeout"), m.RequestTimeout.ValueString(), minRequestTimeout)
@@ -394,14 +362,13 @@ func resolveSettings(m providerModel, env lookupEnv) (settings, diag.Diagnostics
 			s.MaxRetries = int(n)
 		}
 	}
-	rate, rateDiags := resolveRateLimit(m.RateLimit, env)
-	diags.Append(rateDiags...)
-	s.RateLimit = rate
+	s.RateLimit, more = resolveRateLimit(m.RateLimit, env)
+	diags.Append(more...)
 	return s, diags
 }
 
-// resolveRateLimit merges rate_limit with KOOPHONE_RATE_LIMIT; the argument
-// wins, and neither means no cap (0).
+// resolveRateLimit merges rate_limit with KOOPHONE_RATE_LIMIT; neither
+// means no cap (0).
 func resolveRateLimit(v types.Float64, env lookupEnv) (float64, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	problem := func(r float64) string {
@@ -435,14 +402,11 @@ func resolveRateLimit(v types.Float64, env lookupEnv) (float64, diag.Diagnostics
 	return r, diags
 }
 
-// transportSettings resolves the connection arguments (extra trusted CAs,
-// TLS verification) into client options, reading ca_cert_file, and warns
-// about transport that exposes the credentials.
+// transportSettings resolves the CA and TLS arguments, and warns about a
+// transport that exposes the credentials.
 func transportSettings(m providerModel, endpoint string) (koophone.TransportOptions, diag.Diagnostics) {
-	var (
-		opts  koophone.TransportOptions
-		diags diag.Diagnostics
-	)
+	var opts koophone.TransportOptions
+	var diags diag.Diagnostics
 	switch {
 	case !m.CACertPEM.IsNull():
 		opts.ExtraCAPEM = []byte(m.CACertPEM.ValueString())
@@ -476,8 +440,7 @@ func transportSettings(m providerModel, endpoint string) (koophone.TransportOpti
 	return opts, diags
 }
 
-// isLoopbackHost reports whether host is this machine: localhost or a
-// loopback address.
+// isLoopbackHost reports whether host is localhost or a loopback address.
 func isLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
 		return true
@@ -486,8 +449,8 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// clientReady reports whether the provider has an API client to call, and
-// explains in a diagnostic when it has not.
+// clientReady reports whether the provider has an API client, and explains
+// in a diagnostic when it has not.
 func clientReady(data *providerData, diags *diag.Diagnostics) bool {
 	switch {
 	case data == nil:
@@ -505,9 +468,8 @@ func clientReady(data *providerData, diags *diag.Diagnostics) bool {
 	return true
 }
 
-// configuredData is what a data source's or resource's Configure keeps: the
-// provider's data, or nil before the provider is configured (Terraform
-// calls Configure early too, with no provider data).
+// configuredData is what Configure keeps: the provider's data, or nil when
+// Terraform calls Configure before the provider is configured.
 func configuredData(data any, diags *diag.Diagnostics) *providerData {
 	if data == nil {
 		return nil
@@ -517,4 +479,18 @@ func configuredData(data any, diags *diag.Diagnostics) *providerData {
 		diags.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T. This is a bug in the provider.", data))
 	}
 	return pd
+}
+
+// dataSource is the type name and Configure that every data source shares.
+type dataSource struct {
+	typeSuffix string // after the provider's name, such as "_instances"
+	data       *providerData
+}
+
+func (d *dataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + d.typeSuffix
+}
+
+func (d *dataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -26,22 +27,20 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/taskwait"
 )
 
-// The submit-and-wait lifecycle of koophone_instance_command and
-// koophone_instance_app_install: what they share. Each resource's own file
-// holds its arguments, its model and its submit call.
+// The submit-and-wait lifecycle that koophone_instance_command and
+// koophone_instance_app_install share; each one's own file holds its
+// arguments, model and submit call.
 //
-// The lifecycle follows from a submit not being idempotent: plan never
-// calls the API; Create submits once and writes the task id into state
-// before it waits, so a failed or interrupted wait leaves a tainted
-// resource that still knows its task; the wait ends when every phone that
-// was submitted to has a finished job; Read never polls a finished task
-// and never removes one; Update only waits; Delete calls nothing.
+// A submit is not idempotent, hence: plan never calls the API; Create
+// submits once and saves the task id before it waits, so a failed or
+// interrupted wait leaves a tainted resource that still knows its task;
+// Read never polls a finished task and never removes one; Update only
+// waits; Delete calls nothing.
 
-// defaultApplyTimeout is timeouts.create and timeouts.update when not set.
-const defaultApplyTimeout = 20 * time.Minute
-
-// maxSubmitInstances is the API's limit on the phones of one submit.
-const maxSubmitInstances = 100
+const (
+	defaultApplyTimeout = 20 * time.Minute
+	maxSubmitInstances  = 100 // the API's limit on the phones of one submit
+)
 
 // submitModel is what both resources hold besides their own arguments.
 type submitModel struct {
@@ -69,51 +68,41 @@ type phoneModel struct {
 	ExecuteMsg string `tfsdk:"execute_msg"`
 }
 
-// submitter is a resource's model: the shared part, and its submit call
-// with the arguments of the model.
+// submitter is a resource's model: a pointer to a struct that embeds
+// submitModel, with the resource's own arguments and submit call.
 type submitter interface {
 	shared() *submitModel
 	submit(ctx context.Context, client *koophone.Client, instanceIDs []string) (koophone.Submission, error)
 }
 
-// submitKind is what differs between the two resources besides the model.
-type submitKind struct {
-	// typeSuffix follows the provider's name in the resource type.
-	typeSuffix string
-	// noun names the work in messages: "adb command", "app install".
-	noun string
-	// onPhones says what it does to phones, for the docs: "run the command on".
-	onPhones string
-	// description is the resource's MarkdownDescription.
-	description string
-	// arguments are the resource's own arguments; every one of them
-	// replaces the resource when it changes.
-	arguments map[string]schema.Attribute
-}
-
 // submitResource is a resource that submits work to phones and follows its
-// task; M is its model.
-type submitResource[M any, P interface {
-	*M
-	submitter
-}] struct {
-	kind submitKind
-	data *providerData
+// task.
+type submitResource struct {
+	typeSuffix  string           // after the provider's name, such as "_instance_command"
+	noun        string           // names the work in messages, such as "adb command"
+	onPhones    string           // for the docs, such as "run the command on"
+	description string           // the resource's MarkdownDescription
+	newModel    func() submitter // a new, empty model
+	// arguments are the resource's own; changing any replaces it.
+	arguments map[string]schema.Attribute
+	data      *providerData
 }
 
-func (r *submitResource[M, P]) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + r.kind.typeSuffix
+var _ resource.ResourceWithImportState = (*submitResource)(nil)
+
+func (r *submitResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + r.typeSuffix
 }
 
-func (r *submitResource[M, P]) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+func (r *submitResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
-func (r *submitResource[M, P]) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *submitResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	attrs := map[string]schema.Attribute{
 		"instance_ids": schema.SetAttribute{
-			MarkdownDescription: "The cloud phones (instance ids) to " + r.kind.onPhones + ": 1 to 100 ids of 1 to 32 characters. " +
+			MarkdownDescription: "The cloud phones (instance ids) to " + r.onPhones + ": 1 to 100 ids of 1 to 32 characters. " +
 				"Order does not matter. Changing the set replaces the resource, which submits again to every phone.",
 			ElementType:   types.StringType,
 			Required:      true,
@@ -124,7 +113,7 @@ func (r *submitResource[M, P]) Schema(ctx context.Context, _ resource.SchemaRequ
 			},
 		},
 		"triggers": schema.MapAttribute{
-			MarkdownDescription: "Arbitrary strings; changing any of them replaces the resource, which submits the " + r.kind.noun +
+			MarkdownDescription: "Arbitrary strings; changing any of them replaces the resource, which submits the " + r.noun +
 				" again. Use it to run again when something else changes, such as a build number.",
 			ElementType:   types.StringType,
 			Optional:      true,
@@ -132,7 +121,7 @@ func (r *submitResource[M, P]) Schema(ctx context.Context, _ resource.SchemaRequ
 		},
 		"wait_for_completion": schema.BoolAttribute{
 			MarkdownDescription: "When `true`, apply waits until every phone it submitted to has finished (or `timeouts.create` " +
-				"passes), so everything that depends on this resource runs after the " + r.kind.noun + ". The wait follows the " +
+				"passes), so everything that depends on this resource runs after the " + r.noun + ". The wait follows the " +
 				"phones' own jobs, from the submit's answer: a job the task lists late is waited for. When `false`, apply returns " +
 				"once the task is submitted: `state` is `running` and each phone's `state` is `unknown` until a later refresh " +
 				"reads the task. Defaults to `true`.",
@@ -150,7 +139,7 @@ func (r *submitResource[M, P]) Schema(ctx context.Context, _ resource.SchemaRequ
 			Validators: []validator.String{durationAtLeast(taskwait.MinPollInterval)},
 		},
 		"fail_on_job_failure": schema.BoolAttribute{
-			MarkdownDescription: "When `true`, a phone on which the " + r.kind.noun + " failed fails the apply, with an error that lists " +
+			MarkdownDescription: "When `true`, a phone on which the " + r.noun + " failed fails the apply, with an error that lists " +
 				"each failed phone's instance id, error code, message and output; Terraform then keeps the resource tainted, so the next " +
 				"apply submits again (`terraform untaint` accepts the outcome instead). When `false`, the apply succeeds and `state`, " +
 				"`failed_count` and `results` record the failures for you to gate on. Defaults to `true`.",
@@ -197,25 +186,24 @@ func (r *submitResource[M, P]) Schema(ctx context.Context, _ resource.SchemaRequ
 	} {
 		attrs[name] = schema.Int64Attribute{MarkdownDescription: desc, Computed: true}
 	}
-	for name, a := range r.kind.arguments {
+	for name, a := range r.arguments {
 		attrs[name] = a
 	}
-	resp.Schema = schema.Schema{MarkdownDescription: r.kind.description, Attributes: attrs}
+	resp.Schema = schema.Schema{MarkdownDescription: r.description, Attributes: attrs}
 }
 
-// phoneAttributes are the attributes of one phone of results.
 func phoneAttributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
 		"job_id": schema.StringAttribute{MarkdownDescription: "The phone's job id, from the submit's `cmd_jobs`; empty for a `missing` phone.", Computed: true},
-		"status": schema.Int64Attribute{MarkdownDescription: jobDescription("status") + " Null until the task has been read, and for a `missing` phone.", Computed: true},
+		"status": schema.Int64Attribute{MarkdownDescription: jobDescriptions["status"] + " Null until the task has been read, and for a `missing` phone.", Computed: true},
 		"state": schema.StringAttribute{
 			MarkdownDescription: "Meaning of `status`: `pending`, `running`, `successful`, `failed`, `unknown` (not read yet, or a " +
 				"`status` not documented), or `missing` (the submit's answer had no job for this phone, so nothing runs there).",
 			Computed: true,
 		},
-		"error_code":  schema.StringAttribute{MarkdownDescription: jobDescription("error_code"), Computed: true},
-		"error_msg":   schema.StringAttribute{MarkdownDescription: jobDescription("error_msg"), Computed: true},
-		"execute_msg": schema.StringAttribute{MarkdownDescription: jobDescription("execute_msg"), Computed: true},
+		"error_code":  schema.StringAttribute{MarkdownDescription: jobDescriptions["error_code"], Computed: true},
+		"error_msg":   schema.StringAttribute{MarkdownDescription: jobDescriptions["error_msg"], Computed: true},
+		"execute_msg": schema.StringAttribute{MarkdownDescription: jobDescriptions["execute_msg"], Computed: true},
 	}
 }
 
@@ -258,7 +246,6 @@ func (p phones) apply(task koophone.Task) (unmatched int) {
 	return unmatched
 }
 
-// tally counts the phones by state.
 func (p phones) tally() koophone.Tally {
 	var t koophone.Tally
 	for _, r := range p {
@@ -301,7 +288,6 @@ func (s *submitModel) setPhones(ctx context.Context, p phones) diag.Diagnostics 
 	return diags
 }
 
-// phones reads results back.
 func (s *submitModel) phones(ctx context.Context) (phones, diag.Diagnostics) {
 	p := phones{}
 	diags := s.Results.ElementsAs(ctx, (*map[string]phoneModel)(&p), false)
@@ -310,13 +296,13 @@ func (s *submitModel) phones(ctx context.Context) (phones, diag.Diagnostics) {
 
 var phoneType = schema.NestedAttributeObject{Attributes: phoneAttributes()}.Type()
 
-func (r *submitResource[M, P]) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var m M
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+func (r *submitResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	m := r.newModel()
+	resp.Diagnostics.Append(req.Plan.Get(ctx, m)...)
 	if resp.Diagnostics.HasError() || !clientReady(r.data, &resp.Diagnostics) {
 		return
 	}
-	s := P(&m).shared()
+	s := m.shared()
 	ws, diags := s.settings(ctx, true)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -331,29 +317,25 @@ func (r *submitResource[M, P]) Create(ctx context.Context, req resource.CreateRe
 		return
 	}
 	sort.Strings(instanceIDs)
-	sub, err := P(&m).submit(ctx, r.data.client, instanceIDs)
+	sub, err := m.submit(ctx, r.data.client, instanceIDs)
 	if err != nil {
-		resp.Diagnostics.Append(submitDiagnostic(r.kind.noun, err, len(instanceIDs), r.data))
+		resp.Diagnostics.Append(submitDiagnostic(r.noun, err, len(instanceIDs), r.data))
 		return
 	}
-	tflog.Info(ctx, "Submitted KooPhone "+r.kind.noun, map[string]any{
+	tflog.Info(ctx, "Submitted KooPhone "+r.noun, map[string]any{
 		"task_id": sub.TaskID, "request_id": sub.RequestID, "phones": len(instanceIDs), "jobs": len(sub.Jobs),
 	})
 
 	// From here on the task exists: whatever happens, state keeps it.
 	s.ID, s.TaskID, s.RequestID = types.StringValue(sub.TaskID), types.StringValue(sub.TaskID), types.StringValue(sub.RequestID)
 	results := phonesOf(sub, instanceIDs)
-	save := func() {
-		resp.Diagnostics.Append(s.setPhones(ctx, results)...)
-		resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-	}
-	save()
+	saveState(ctx, m, results, &resp.State, &resp.Diagnostics)
 	if ws.Wait {
-		r.waitAndReport(ctx, s, results, ws, true, save, &resp.Diagnostics)
+		r.waitAndReport(ctx, m, results, ws, true, &resp.State, &resp.Diagnostics)
 	}
 }
 
-// settings resolves the wait arguments of a create (or an update).
+// settings resolves the wait arguments of a create or an update.
 func (s *submitModel) settings(ctx context.Context, creating bool) (waitSettings, diag.Diagnostics) {
 	ws := waitSettings{
 		Wait: s.WaitForCompletion.ValueBool(), FailOnJobFailure: s.FailOnJobFailure.ValueBool(),
@@ -369,16 +351,20 @@ func (s *submitModel) settings(ctx context.Context, creating bool) (waitSettings
 	return ws, diags
 }
 
-// waitAndReport waits until every phone's job has finished, records what
-// it saw in state, and reports a failed wait or (with fail_on_job_failure)
-// a failed phone as an error. In a create, Terraform keeps the resource
-// tainted after the error. ctx carries the operation's deadline.
-func (r *submitResource[M, P]) waitAndReport(ctx context.Context, s *submitModel, results phones, ws waitSettings, creating bool,
-	save func(), diags *diag.Diagnostics,
+// saveState writes the phones' results, and the rest of m, into state.
+func saveState(ctx context.Context, m submitter, results phones, state *tfsdk.State, diags *diag.Diagnostics) {
+	diags.Append(m.shared().setPhones(ctx, results)...)
+	diags.Append(state.Set(ctx, m)...)
+}
+
+// waitAndReport waits until every phone's job has finished, saves what it
+// saw, and reports a failed wait or, with fail_on_job_failure, a failed
+// phone. After an error in a create, Terraform keeps the resource tainted.
+func (r *submitResource) waitAndReport(ctx context.Context, m submitter, results phones, ws waitSettings, creating bool,
+	state *tfsdk.State, diags *diag.Diagnostics,
 ) {
-	taskID := s.TaskID.ValueString()
-	// With no job to wait for (every phone missing), there is nothing to
-	// poll: the outcome is known.
+	taskID := m.shared().TaskID.ValueString()
+	// With every phone missing there is no job to poll: the outcome is known.
 	if jobIDs := results.jobIDs(); len(jobIDs) > 0 {
 		res := taskwait.Read(ctx, r.data.client, []taskwait.Target{{TaskID: taskID, JobIDs: jobIDs}}, taskwait.Options{
 			Wait: true, PollInterval: ws.PollInterval, Observer: tflogObserver{},
@@ -388,59 +374,58 @@ func (r *submitResource[M, P]) waitAndReport(ctx context.Context, s *submitModel
 				tflog.Warn(ctx, "KooPhone task has jobs that the submit's answer did not list; they are left out of results",
 					map[string]any{"task_id": taskID, "jobs": n})
 			}
-			save()
+			saveState(ctx, m, results, state, diags)
 		}
 		if res.Err != nil {
-			diags.Append(resourceWaitDiagnostic(r.kind.noun, taskID, res, results, ws, creating, r.data))
+			diags.Append(resourceWaitDiagnostic(r.noun, taskID, res, results, ws, creating, r.data))
 			return
 		}
 	}
 	if ws.FailOnJobFailure && results.tally().Outcome() == koophone.Failed {
-		diags.Append(failedPhonesDiagnostic(r.kind.noun, taskID, results, creating))
+		diags.Append(failedPhonesDiagnostic(r.noun, taskID, results, creating))
 	}
 }
 
 // Read refreshes a running task with one read. A finished task is never
 // read again, so a refresh of many finished resources costs no request;
 // a task the API has forgotten stays in state.
-func (r *submitResource[M, P]) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var m M
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	s := P(&m).shared()
+func (r *submitResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	m := r.newModel()
+	resp.Diagnostics.Append(req.State.Get(ctx, m)...)
+	s := m.shared()
 	if resp.Diagnostics.HasError() || s.State.ValueString() != string(koophone.Running) || !clientReady(r.data, &resp.Diagnostics) {
 		return
 	}
 	ctx = withSecretsMasked(ctx, r.data.secrets)
 	task, err := r.data.client.GetTask(ctx, s.TaskID.ValueString())
 	if err != nil {
-		resp.Diagnostics.Append(refreshDiagnostic(r.kind.noun, s.TaskID.ValueString(), s.State.ValueString(), err, r.data))
+		resp.Diagnostics.Append(refreshDiagnostic(r.noun, s.TaskID.ValueString(), s.State.ValueString(), err, r.data))
 		return
 	}
 	results, diags := s.phones(ctx)
 	resp.Diagnostics.Append(diags...)
 	results.apply(task)
-	resp.Diagnostics.Append(s.setPhones(ctx, results)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	saveState(ctx, m, results, &resp.State, &resp.Diagnostics)
 }
 
 // Update changes only the wait arguments and timeouts (every other
 // argument replaces the resource); when waiting is asked for and the task
 // still runs, it waits.
-func (r *submitResource[M, P]) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var m, prior M
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+func (r *submitResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	m, prior := r.newModel(), r.newModel()
+	resp.Diagnostics.Append(req.Plan.Get(ctx, m)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, prior)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	s, was := P(&m).shared(), P(&prior).shared()
+	s, was := m.shared(), prior.shared()
 	ws, diags := s.settings(ctx, false)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	s.ID, s.TaskID, s.RequestID, s.State, s.Results, s.countsModel = was.ID, was.TaskID, was.RequestID, was.State, was.Results, was.countsModel
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
 	results, diags := s.phones(ctx)
 	resp.Diagnostics.Append(diags...)
 	switch outcome := results.tally().Outcome(); {
@@ -451,26 +436,22 @@ func (r *submitResource[M, P]) Update(ctx context.Context, req resource.UpdateRe
 		ctx = withSecretsMasked(ctx, r.data.secrets)
 		ctx, cancel := withTimeout(ctx, ws.TimeoutName, ws.Timeout)
 		defer cancel()
-		save := func() {
-			resp.Diagnostics.Append(s.setPhones(ctx, results)...)
-			resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-		}
-		r.waitAndReport(ctx, s, results, ws, false, save, &resp.Diagnostics)
+		r.waitAndReport(ctx, m, results, ws, false, &resp.State, &resp.Diagnostics)
 	case ws.FailOnJobFailure && outcome == koophone.Failed && !was.FailOnJobFailure.ValueBool():
 		// fail_on_job_failure was just turned on for a task that failed.
-		resp.Diagnostics.Append(failedPhonesDiagnostic(r.kind.noun, s.TaskID.ValueString(), results, false))
+		resp.Diagnostics.Append(failedPhonesDiagnostic(r.noun, s.TaskID.ValueString(), results, false))
 	}
 }
 
 // Delete forgets the resource: a command that ran cannot be undone, and an
 // app stays installed.
-func (r *submitResource[M, P]) Delete(ctx context.Context, _ resource.DeleteRequest, _ *resource.DeleteResponse) {
-	tflog.Info(ctx, "Removing KooPhone "+r.kind.noun+" from state; nothing is undone on the phones")
+func (r *submitResource) Delete(ctx context.Context, _ resource.DeleteRequest, _ *resource.DeleteResponse) {
+	tflog.Info(ctx, "Removing KooPhone "+r.noun+" from state; nothing is undone on the phones")
 }
 
-func (r *submitResource[M, P]) ImportState(_ context.Context, _ resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+func (r *submitResource) ImportState(_ context.Context, _ resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	resp.Diagnostics.AddError("Import not supported",
 		fmt.Sprintf("A koophone%s cannot be imported: the task query does not say which phones the jobs ran on or what was submitted, "+
 			"which this resource records. To follow a task submitted elsewhere, read it with the koophone_instance_task data source "+
-			"(task_id = \"...\"), optionally with wait_for_completion = true.", r.kind.typeSuffix))
+			"(task_id = \"...\"), optionally with wait_for_completion = true.", r.typeSuffix))
 }

@@ -21,17 +21,14 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/taskwait"
 )
 
-// This file is how the data sources and resources read tasks: the models
-// and schema of a task's outcome, the wait arguments, the one deadline of
-// an operation, and the progress log. Every wait goes through
-// internal/taskwait.
+// This file is what reading tasks needs, for data sources and resources
+// alike: the task schema and models, the wait arguments, an operation's
+// deadline and the progress log. Every wait goes through internal/taskwait.
 
-// defaultReadTimeout is timeouts.read when it is not set.
 const defaultReadTimeout = 20 * time.Minute
 
-// timeoutExpired is the cause with which an operation's context ends at its
-// deadline, so that an error can say which timeout ran out and its value
-// instead of "context canceled".
+// timeoutExpired is the cause of an operation's context at its deadline, so
+// that an error can name the timeout instead of saying "context canceled".
 type timeoutExpired struct {
 	name  string // such as "timeouts.create"
 	limit time.Duration
@@ -39,17 +36,14 @@ type timeoutExpired struct {
 
 func (e timeoutExpired) Error() string { return fmt.Sprintf("%s (%s) ran out", e.name, e.limit) }
 
-// Unwrap makes the cause a deadline to errors.Is.
 func (e timeoutExpired) Unwrap() error { return context.DeadlineExceeded }
 
-// withTimeout gives an operation its one deadline, timeout name (such as
-// "timeouts.read") of limit.
+// withTimeout gives an operation its one deadline.
 func withTimeout(ctx context.Context, name string, limit time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeoutCause(ctx, limit, timeoutExpired{name: name, limit: limit})
 }
 
-// stopReason says why an operation was stopped, from its context's cause:
-// which timeout ran out, or that Terraform interrupted the run.
+// stopReason says why an operation stopped, from its context's cause.
 func stopReason(cause error) string {
 	var t timeoutExpired
 	if errors.As(cause, &t) {
@@ -58,19 +52,16 @@ func stopReason(cause error) string {
 	return "the run was interrupted (Ctrl-C, or Terraform stopped the provider)"
 }
 
-// taskIDPattern is what a task id may contain: it goes into the URL path,
-// so nothing that could change the path (/, .., %, ?) gets through.
-var taskIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-
-// taskIDValidators check a task id at plan time, wherever one is accepted.
+// taskIDValidators check a task id. It goes into the URL path, so nothing
+// that could change the path (/, .., %, ?) gets through.
 func taskIDValidators() []validator.String {
 	return []validator.String{
 		stringvalidator.LengthBetween(1, 64),
-		stringvalidator.RegexMatches(taskIDPattern, "must contain only letters, digits, '_' and '-' (it is sent in the URL path)"),
+		stringvalidator.RegexMatches(regexp.MustCompile(`^[A-Za-z0-9_-]+$`),
+			"must contain only letters, digits, '_' and '-' (it is sent in the URL path)"),
 	}
 }
 
-// jobModel is one job of a task.
 type jobModel struct {
 	JobID      string `tfsdk:"job_id"`
 	Status     int64  `tfsdk:"status"`
@@ -80,7 +71,7 @@ type jobModel struct {
 	ExecuteMsg string `tfsdk:"execute_msg"`
 }
 
-// countsModel is a tally of jobs (of phones, for a resource).
+// countsModel is a tally of jobs, or of phones for a resource.
 type countsModel struct {
 	JobCount        types.Int64 `tfsdk:"job_count"`
 	PendingCount    types.Int64 `tfsdk:"pending_count"`
@@ -95,38 +86,33 @@ func countsOf(t koophone.Tally) countsModel {
 	return countsModel{n(t.Total), n(t.Pending), n(t.Running), n(t.Successful), n(t.Failed), n(t.Unknown)}
 }
 
-// jobDescription describes an attribute of one job, wherever one appears:
-// an element of a data source's jobs, a phone of a resource's results.
-func jobDescription(name string) string {
-	switch name {
-	case "job_id":
-		return "Job id. The API does not return the instance id: map job ids to phones with the `cmd_jobs` of the call that created the task."
-	case "status":
-		return "Numeric status as returned by the API: `0` not started (app installs), `1` running, `2` succeeded, " +
-			"`3` (app installs) or `-1` (commands) failed; other values are kept as returned."
-	case "state":
-		return "Meaning of `status`: `pending`, `running`, `successful`, `failed`, or `unknown` for any other value."
-	case "error_code":
-		return "The job's error code, such as `CPS0005`; empty when there is none."
-	case "error_msg":
-		return "The job's error description; empty when there is none."
-	case "execute_msg":
-		return "The command's output (at most 1,024 bytes), for successful and failed jobs alike; empty when there is none."
-	}
-	panic("koophone provider bug: no description of job attribute " + name)
+// jobDescriptions describe the attributes of one job, wherever one
+// appears: an element of a data source's jobs, a phone of a resource's
+// results.
+var jobDescriptions = map[string]string{
+	"job_id": "Job id. The API does not return the instance id: map job ids to phones with the `cmd_jobs` of the call that created the task.",
+	"status": "Numeric status as returned by the API: `0` not started (app installs), `1` running, `2` succeeded, " +
+		"`3` (app installs) or `-1` (commands) failed; other values are kept as returned.",
+	"state":       "Meaning of `status`: `pending`, `running`, `successful`, `failed`, or `unknown` for any other value.",
+	"error_code":  "The job's error code, such as `CPS0005`; empty when there is none.",
+	"error_msg":   "The job's error description; empty when there is none.",
+	"execute_msg": "The command's output (at most 1,024 bytes), for successful and failed jobs alike; empty when there is none.",
 }
 
-// jobAttributes are the attributes of one element of jobs.
 func jobAttributes() map[string]schema.Attribute {
-	attrs := map[string]schema.Attribute{"status": schema.Int64Attribute{MarkdownDescription: jobDescription("status"), Computed: true}}
-	for _, name := range []string{"job_id", "state", "error_code", "error_msg", "execute_msg"} {
-		attrs[name] = schema.StringAttribute{MarkdownDescription: jobDescription(name), Computed: true}
+	attrs := map[string]schema.Attribute{}
+	for name, desc := range jobDescriptions {
+		if name == "status" {
+			attrs[name] = schema.Int64Attribute{MarkdownDescription: desc, Computed: true}
+		} else {
+			attrs[name] = schema.StringAttribute{MarkdownDescription: desc, Computed: true}
+		}
 	}
 	return attrs
 }
 
-// countAttributes are the job counts of a task, or (with of = "of all
-// tasks ") of many.
+// countAttributes are the job counts of a task, or, with of = "of all
+// tasks ", of many.
 func countAttributes(of string) map[string]schema.Attribute {
 	attrs := make(map[string]schema.Attribute)
 	for name, desc := range map[string]string{
@@ -142,8 +128,7 @@ func countAttributes(of string) map[string]schema.Attribute {
 	return attrs
 }
 
-// taskAttributes are the attributes that describe a task's outcome, with
-// the description of its jobs list.
+// taskAttributes describe a task's outcome.
 func taskAttributes(jobsDescription string) map[string]schema.Attribute {
 	attrs := countAttributes("")
 	attrs["task_type"] = schema.StringAttribute{
@@ -164,8 +149,8 @@ func taskAttributes(jobsDescription string) map[string]schema.Attribute {
 	return attrs
 }
 
-// jobsOf lists the jobs of task that include selects: every one, or only
-// those that did not succeed.
+// jobsOf lists the jobs of task: every one, or only those that did not
+// succeed.
 func jobsOf(task koophone.Task, onlyUnsuccessful bool) []jobModel {
 	jobs := make([]jobModel, 0, len(task.Jobs))
 	for _, j := range task.Jobs {
@@ -190,14 +175,12 @@ type waitSettings struct {
 	Wait             bool
 	FailOnJobFailure bool
 	PollInterval     time.Duration
-	// Timeout is the operation's one deadline; TimeoutName names it in
-	// messages, such as "timeouts.read".
-	Timeout     time.Duration
-	TimeoutName string
+	Timeout          time.Duration // the operation's one deadline
+	TimeoutName      string        // such as "timeouts.read"
 }
 
-// pollInterval is a poll_interval argument as a duration: its default when
-// it is not set. It was checked at plan time (durationAtLeast).
+// pollInterval is a poll_interval argument as a duration, or its default
+// when it is not set. The validator checked it at plan time.
 func pollInterval(v types.String) time.Duration {
 	if d, err := time.ParseDuration(v.ValueString()); err == nil {
 		return d
@@ -208,11 +191,7 @@ func pollInterval(v types.String) time.Duration {
 // settings resolves the wait arguments and writes their defaults back, so
 // that state shows what was used.
 func (w *waitModel) settings(ctx context.Context) (waitSettings, diag.Diagnostics) {
-	readTimeout, diags := w.Timeouts.Read(ctx, defaultReadTimeout)
-	if !diags.HasError() && readTimeout <= 0 {
-		diags.AddAttributeError(path.Root("timeouts").AtName("read"), "Invalid read timeout",
-			fmt.Sprintf("timeouts.read is %s, but it must be positive, such as \"20m\".", readTimeout))
-	}
+	readTimeout, diags := readTimeout(ctx, w.Timeouts, "20m")
 	s := waitSettings{
 		Wait: w.WaitForCompletion.ValueBool(), FailOnJobFailure: w.FailOnJobFailure.ValueBool(),
 		PollInterval: pollInterval(w.PollInterval), Timeout: readTimeout, TimeoutName: "timeouts.read",
@@ -224,8 +203,17 @@ func (w *waitModel) settings(ctx context.Context) (waitSettings, diag.Diagnostic
 	return s, diags
 }
 
-// waitAttributes are the schema of the wait arguments, described for one
-// task (many = false) or for many.
+// readTimeout is timeouts.read of a data source, which must be positive.
+func readTimeout(ctx context.Context, t timeouts.Value, example string) (time.Duration, diag.Diagnostics) {
+	timeout, diags := t.Read(ctx, defaultReadTimeout)
+	if !diags.HasError() && timeout <= 0 {
+		diags.AddAttributeError(path.Root("timeouts").AtName("read"), "Invalid read timeout",
+			fmt.Sprintf("timeouts.read is %s, but it must be positive, such as %q.", timeout, example))
+	}
+	return timeout, diags
+}
+
+// waitAttributes are the wait arguments of a read of one task or of many.
 func waitAttributes(ctx context.Context, many bool) map[string]schema.Attribute {
 	wait := "When `true`, the read polls the task until every job has finished (or `timeouts.read` passes), so " +
 		"everything that depends on this data source waits for the task. Defaults to `false`: read the task once, as it is."
@@ -260,9 +248,8 @@ func waitAttributes(ctx context.Context, many bool) map[string]schema.Attribute 
 	}
 }
 
-// readTasks reads (and with s.Wait waits for) the targets through the wait
-// engine, within the operation's one deadline, and logs progress to
-// Terraform's log.
+// readTasks reads, and with s.Wait waits for, the targets within the
+// operation's deadline, logging progress.
 func readTasks(ctx context.Context, client *koophone.Client, targets []taskwait.Target, s waitSettings) []taskwait.Result {
 	ctx, cancel := withTimeout(ctx, s.TimeoutName, s.Timeout)
 	defer cancel()
@@ -274,16 +261,15 @@ func readTasks(ctx context.Context, client *koophone.Client, targets []taskwait.
 }
 
 // tflogObserver logs a read's progress: each poll at DEBUG, each change of
-// a task's job counts at INFO, and for a read of many tasks, each task that
-// ends at INFO with how many have ended.
+// a task's counts at INFO, and, for many tasks, each task that ends.
 type tflogObserver struct {
 	many bool
 }
 
 // TaskContext gives each task's goroutine of a read of many tasks a
-// logging context of its own. It must be its own: tflog masks secrets by
-// rewriting the context's field map in place, which goroutines sharing one
-// context would do concurrently. A read of one task keeps its context.
+// logging context of its own: tflog masks secrets by rewriting the
+// context's field map in place, which goroutines sharing one context would
+// do concurrently.
 func (o tflogObserver) TaskContext(ctx context.Context, taskID string) context.Context {
 	if !o.many {
 		return ctx
@@ -330,8 +316,7 @@ func tallyFields(taskID string, t koophone.Tally) map[string]any {
 	}
 }
 
-// objectTypeOf is the object type of one element of a nested attribute,
-// for the lists that are built by hand (see the package doc).
+// objectTypeOf is the element type of a list built by hand.
 func objectTypeOf(attributes map[string]schema.Attribute) types.ObjectType {
 	attrTypes := make(map[string]attr.Type, len(attributes))
 	for name, a := range attributes {

@@ -16,12 +16,9 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
 
-// stringRule is the one shape of this provider's own string validators
-// (framework-validators serve the others): check says what is wrong with a
-// known value, as the summary and detail of an error on the attribute, or
-// returns an empty summary when nothing is. Null and unknown values are
-// left for later: the provider checks a value that was unknown at plan
-// time when it is known.
+// stringRule is the one shape of this provider's own string validators:
+// check returns the summary and detail of what is wrong with a known value,
+// or an empty summary. Unknown values are checked by Configure, once known.
 type stringRule struct {
 	description string
 	check       func(p path.Path, v string) (summary, detail string)
@@ -42,7 +39,6 @@ func (r stringRule) ValidateString(_ context.Context, req validator.StringReques
 	}
 }
 
-// endpointRule rejects an endpoint that is not an absolute http(s) URL.
 var endpointRule = stringRule{
 	description: "must be an absolute http or https URL",
 	check: func(_ path.Path, v string) (string, string) {
@@ -54,7 +50,7 @@ var endpointRule = stringRule{
 	},
 }
 
-// headerValueRule rejects a value that an HTTP header cannot carry; its
+// headerValueRule rejects a value that an HTTP header cannot carry. Its
 // messages never quote the value, so credentialRule is the same check.
 var (
 	headerValueRule = headerRule("")
@@ -66,10 +62,10 @@ func headerRule(summary string) stringRule {
 		description: "must be non-empty and contain no white space or control characters",
 		check: func(p path.Path, v string) (string, string) {
 			msg := credentialProblem(v)
-			if msg == "" {
+			switch {
+			case msg == "":
 				return "", ""
-			}
-			if summary == "" {
+			case summary == "":
 				return "Invalid KooPhone " + p.String(), fmt.Sprintf("The value of %s %s.", p, msg)
 			}
 			return summary, fmt.Sprintf("The value of %s %s.", p, msg)
@@ -77,8 +73,8 @@ func headerRule(summary string) stringRule {
 	}
 }
 
-// credentialProblem says what is wrong with a credential, or "" when
-// nothing is. It never includes the credential itself.
+// credentialProblem says what is wrong with a credential, or "". It never
+// quotes the credential.
 func credentialProblem(v string) string {
 	if v == "" {
 		return "is empty; remove the argument or set a value"
@@ -89,8 +85,7 @@ func credentialProblem(v string) string {
 	return ""
 }
 
-// durationAtLeast checks a Go duration string, such as "10s": that it
-// parses, and that it is at least least.
+// durationAtLeast checks a Go duration string, such as "10s".
 func durationAtLeast(least time.Duration) stringRule {
 	return stringRule{
 		description: fmt.Sprintf("must be a Go duration such as %q, of at least %s", (10 * least).String(), least),
@@ -103,10 +98,7 @@ func durationAtLeast(least time.Duration) stringRule {
 	}
 }
 
-// parseDuration reads raw, the value of the attribute at p, as a duration
-// of at least least; the diagnostics say what is wrong with it otherwise.
-// The validator calls it at plan time, the provider for a value that was
-// unknown then.
+// parseDuration reads raw, the value at p, as a duration of at least least.
 func parseDuration(p path.Path, raw string, least time.Duration) (time.Duration, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	d, err := time.ParseDuration(raw)
@@ -122,7 +114,6 @@ func parseDuration(p path.Path, raw string, least time.Duration) (time.Duration,
 	return d, diags
 }
 
-// caPEMRule rejects PEM data without a usable certificate.
 var caPEMRule = stringRule{
 	description: "must contain one or more PEM CERTIFICATE blocks",
 	check: func(_ path.Path, v string) (string, string) {
@@ -133,9 +124,8 @@ var caPEMRule = stringRule{
 	},
 }
 
-// httpsURLRule checks that a string is an absolute https URL. It never
-// quotes the value: a package URL may be presigned, with a signature in
-// its query.
+// httpsURLRule never quotes the value: a package URL may be presigned,
+// with a signature in its query.
 var httpsURLRule = stringRule{
 	description: "must be an absolute https URL",
 	check: func(p path.Path, v string) (string, string) {
@@ -147,10 +137,9 @@ var httpsURLRule = stringRule{
 	},
 }
 
-// commandRule checks a command: 1 to maxCommandBytes bytes, no control
-// characters. Everything else goes to the API as written: its documented
-// character set (letters, digits, _ . / : -) is contradicted by every one
-// of its examples, which contain spaces.
+// commandRule rejects only control characters: the API's documented
+// character set (letters, digits, _ . / : -) is contradicted by every one of
+// its examples, which contain spaces.
 var commandRule = stringRule{
 	description: fmt.Sprintf("must be 1 to %d bytes without control characters", maxCommandBytes),
 	check: func(_ path.Path, cmd string) (string, string) {
