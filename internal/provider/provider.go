@@ -5,8 +5,9 @@
 //
 // Two lists are built by hand instead of through typed models, because the
 // framework's per-element reflection is too slow at fleet size: the phones of
-// koophone_instances and the tasks and jobs of koophone_instance_tasks (the
-// Fleet section of BENCHMARKS.md, and BenchmarkInstanceTasksRead).
+// koophone_instances and the tasks and jobs of koophone_instance_tasks.
+// BenchmarkInstancesList and BenchmarkTasksList measure both ways (section 6
+// of BENCHMARKS.md).
 package provider
 
 import (
