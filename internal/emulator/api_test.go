@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,27 +24,25 @@ func TestNewPanicsWithoutToken(t *testing.T) {
 func TestUnknownRoutes(t *testing.T) {
 	v := newEnv(t, Options{})
 	v.addTask(TaskSpec{TaskID: "known"})
-	cases := []struct {
-		method, path string
-	}{
-		{http.MethodGet, "/"},
-		{http.MethodGet, "/v1/instances/tasks/"},
-		{http.MethodGet, "/v1/instances/tasks"},
-		{http.MethodGet, "/v1/instances/tasks/known/extra"},
-		{http.MethodPost, "/v1/instances/tasks/known"},
-		{http.MethodDelete, "/v1/instances/tasks/known"},
-		{http.MethodGet, "/v1/instances/async-command"},
-		{http.MethodPut, "/v1/instances/async-command"},
-		{http.MethodGet, "/v1/instances/app/install"},
-		{http.MethodPost, "/v1/instances/sync-command"},
-		{http.MethodGet, "/prefix/v1/instances/tasks/known"},
-		{http.MethodGet, "/V1/instances/tasks/known"},
-	}
-	for _, c := range cases {
-		t.Run(c.method+" "+c.path, func(t *testing.T) {
+	for _, route := range []string{
+		"GET /",
+		"GET /v1/instances/tasks/",
+		"GET /v1/instances/tasks",
+		"GET /v1/instances/tasks/known/extra",
+		"POST /v1/instances/tasks/known",
+		"DELETE /v1/instances/tasks/known",
+		"GET /v1/instances/async-command",
+		"PUT /v1/instances/async-command",
+		"GET /v1/instances/app/install",
+		"POST /v1/instances/sync-command",
+		"GET /prefix/v1/instances/tasks/known",
+		"GET /V1/instances/tasks/known",
+	} {
+		t.Run(route, func(t *testing.T) {
+			method, path, _ := strings.Cut(route, " ")
 			// Routing comes before auth: no token still gives 404.
 			for _, opts := range [][]reqOpt{nil, {noToken()}} {
-				r := v.do(c.method, c.path, nil, opts...)
+				r := v.do(method, path, nil, opts...)
 				m := wantErr(t, r, http.StatusNotFound, "APIGW.0101")
 				if m["error_msg"] != "The API does not exist or has not been published in the environment" {
 					t.Errorf("error_msg %q", m["error_msg"])
@@ -275,146 +272,113 @@ func jobJSON(t *testing.T, r resp, i int) string {
 	return string(env.Data.Jobs[i])
 }
 
-func TestJobProgressByPollsAndTime(t *testing.T) {
-	cases := []struct {
-		name       string
-		after      time.Duration
-		afterPolls int
-		// advance before each read; wantFinal per read
-		advance   []time.Duration
-		wantFinal []bool
-	}{
-		{"immediate", 0, 0, []time.Duration{0}, []bool{true}},
-		{"two polls", 0, 2, []time.Duration{0, 0, 0, 0}, []bool{false, false, true, true}},
-		{"time only", 5 * time.Second, 0, []time.Duration{0, 4 * time.Second, time.Second}, []bool{false, false, true}},
-		{"polls satisfied first, then time", 5 * time.Second, 1, []time.Duration{0, 0, 0, 5 * time.Second}, []bool{false, false, false, true}},
-		{"time satisfied first, then polls", time.Second, 3, []time.Duration{time.Hour, 0, 0, 0}, []bool{false, false, false, true}},
+// timedRead is a read of a task in a synctest bubble, after the clock
+// moved by advance: want is the jobs it lists, as "job_id:status" in order
+// and separated by spaces, or notVisible when it must not find the task.
+type timedRead struct {
+	advance time.Duration
+	want    string
+}
+
+const notVisible = "(not visible)"
+
+// A task's jobs progress, become visible, are listed and start by polls
+// and by time, alone or combined: the same reads and the same elapsed time
+// drive them all.
+func TestReadsOverTime(t *testing.T) {
+	progress := func(after time.Duration, polls int) TaskSpec {
+		return TaskSpec{Jobs: []JobSpec{{JobID: "j", Status: StatusSucceeded, After: Duration(after), AfterPolls: polls}}}
 	}
-	for _, c := range cases {
+	// AfterPolls counts only visible reads: the job is final on the second.
+	visible := func(after time.Duration, polls int) TaskSpec {
+		return TaskSpec{VisibleAfter: Duration(after), VisibleAfterPolls: polls, Jobs: []JobSpec{{JobID: "j", Status: StatusSucceeded, AfterPolls: 1}}}
+	}
+	for _, c := range []struct {
+		name  string
+		spec  TaskSpec
+		reads []timedRead
+	}{
+		{"progress: immediate", progress(0, 0), []timedRead{{0, "j:2"}}},
+		{"progress: two polls", progress(0, 2), []timedRead{{0, "j:1"}, {0, "j:1"}, {0, "j:2"}, {0, "j:2"}}},
+		{"progress: time only", progress(5*time.Second, 0), []timedRead{{0, "j:1"}, {4 * time.Second, "j:1"}, {time.Second, "j:2"}}},
+		{"progress: polls satisfied first, then time", progress(5*time.Second, 1),
+			[]timedRead{{0, "j:1"}, {0, "j:1"}, {0, "j:1"}, {5 * time.Second, "j:2"}}},
+		{"progress: time satisfied first, then polls", progress(time.Second, 3),
+			[]timedRead{{time.Hour, "j:1"}, {0, "j:1"}, {0, "j:1"}, {0, "j:2"}}},
+		{"visible by time", visible(3*time.Second, 0),
+			[]timedRead{{0, notVisible}, {2 * time.Second, notVisible}, {time.Second, "j:1"}, {0, "j:2"}}},
+		{"visible by polls", visible(0, 2), []timedRead{{0, notVisible}, {0, notVisible}, {0, "j:1"}, {0, "j:2"}}},
+		{"visible by polls then time", visible(3*time.Second, 1), []timedRead{{0, notVisible}, {0, notVisible}, {3 * time.Second, "j:1"}}},
+		{"visible by time then polls", visible(time.Second, 2), []timedRead{{time.Hour, notVisible}, {0, notVisible}, {0, "j:1"}}},
+		{
+			// Until a job is listed the task query leaves it out, as the
+			// real API can, though the task and its other jobs are there;
+			// a read that leaves a job out still counts.
+			name: "listed late by polls",
+			spec: TaskSpec{Jobs: []JobSpec{
+				{JobID: "first", Status: StatusSucceeded},
+				{JobID: "second", Status: StatusSucceeded, ListedAfterPolls: 2},
+			}},
+			reads: []timedRead{{0, "first:2"}, {0, "first:2"}, {0, "first:2 second:2"}, {0, "first:2 second:2"}},
+		},
+		{
+			// A job listed late may be final, or still running, when it
+			// first appears.
+			name: "listed late by time",
+			spec: TaskSpec{Jobs: []JobSpec{
+				{JobID: "by-time", Status: StatusSucceeded, ListedAfter: Duration(3 * time.Second)},
+				{JobID: "by-both", Status: StatusFailed, ListedAfter: Duration(time.Second), ListedAfterPolls: 2, AfterPolls: 3},
+				{JobID: "never", Status: StatusSucceeded, ListedAfter: Duration(1000 * time.Hour)},
+				{JobID: "at-once", Status: StatusRunning},
+			}},
+			reads: []timedRead{
+				{0, "at-once:1"},
+				{time.Second, "at-once:1"},                              // by-both: time passed, 2nd read
+				{time.Second, "by-both:1 at-once:1"},                    // 3rd read: listed, not final until the 4th
+				{time.Second - time.Nanosecond, "by-both:-1 at-once:1"}, // by-time: 1ns to go
+				{time.Nanosecond, "by-time:2 by-both:-1 at-once:1"},
+				{100 * time.Hour, "by-time:2 by-both:-1 at-once:1"},
+			},
+		},
+		{
+			// A seeded job can start late (status 0 until then), by polls
+			// and by time, or stay pending for ever.
+			name: "seeded jobs start late",
+			spec: TaskSpec{Jobs: []JobSpec{
+				{JobID: "polls", Status: StatusInstallFailed, StartAfterPolls: 1, AfterPolls: 2},
+				{JobID: "time", Status: StatusSucceeded, StartAfter: Duration(time.Minute), After: Duration(2 * time.Minute)},
+				{JobID: "never", Status: StatusPending},
+			}},
+			reads: []timedRead{{0, "polls:0 time:0 never:0"}, {0, "polls:1 time:0 never:0"},
+				{time.Minute, "polls:3 time:1 never:0"}, {time.Minute, "polls:3 time:2 never:0"}},
+		},
+	} {
 		t.Run(c.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				v := bubbleEnv(t, Options{})
-				id := v.addTask(TaskSpec{Jobs: []JobSpec{{Status: StatusSucceeded, After: Duration(c.after), AfterPolls: c.afterPolls}}})
-				for i, adv := range c.advance {
-					time.Sleep(adv)
-					status := fmt.Sprint(jobsOf(t, v.getTask(id))[0]["status"])
-					if got := status == "2"; got != c.wantFinal[i] {
-						t.Errorf("read %d: status %s, want final=%v", i+1, status, c.wantFinal[i])
-					}
-				}
-				if v.emu.Reads(id) != len(c.advance) {
-					t.Errorf("Reads = %d", v.emu.Reads(id))
-				}
-			})
+			synctest.Test(t, func(t *testing.T) { checkReadsOverTime(t, c.spec, c.reads) })
 		})
 	}
 }
 
-func TestVisibility(t *testing.T) {
-	cases := []struct {
-		name        string
-		after       time.Duration
-		polls       int
-		advance     []time.Duration
-		wantVisible []bool
-	}{
-		{"by time", 3 * time.Second, 0, []time.Duration{0, 2 * time.Second, time.Second, 0}, []bool{false, false, true, true}},
-		{"by polls", 0, 2, []time.Duration{0, 0, 0, 0}, []bool{false, false, true, true}},
-		{"both: polls then time", 3 * time.Second, 1, []time.Duration{0, 0, 3 * time.Second}, []bool{false, false, true}},
-		{"both: time then polls", time.Second, 2, []time.Duration{time.Hour, 0, 0}, []bool{false, false, true}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				v := bubbleEnv(t, Options{})
-				// AfterPolls counts only visible reads: final on the 2nd visible read.
-				id := v.addTask(TaskSpec{VisibleAfter: Duration(c.after), VisibleAfterPolls: c.polls,
-					Jobs: []JobSpec{{Status: StatusSucceeded, AfterPolls: 1}}})
-				visible := 0
-				for i, adv := range c.advance {
-					time.Sleep(adv)
-					r := v.getTask(id)
-					if !c.wantVisible[i] {
-						wantErr(t, r, http.StatusBadRequest, "KOOPHONE.API.1323")
-						continue
-					}
-					visible++
-					status := fmt.Sprint(jobsOf(t, r)[0]["status"])
-					if want := map[bool]string{true: "2", false: "1"}[visible >= 2]; status != want {
-						t.Errorf("visible read %d: status %s, want %s", visible, status, want)
-					}
-				}
-				if v.emu.Reads(id) != visible {
-					t.Errorf("Reads = %d, want %d", v.emu.Reads(id), visible)
-				}
-			})
-		})
-	}
-}
-
-// jobIDs returns the job_id of each job a task query lists, in order.
-func jobIDs(t *testing.T, r resp) []string {
-	t.Helper()
-	var ids []string
-	for _, j := range jobsOf(t, r) {
-		ids = append(ids, str(t, j["job_id"]))
-	}
-	return ids
-}
-
-// A job can be listed late: until then the task query leaves it out, as
-// the real API can, though the task and its other jobs are there.
-func TestJobsListedLateByPolls(t *testing.T) {
-	v := newEnv(t, Options{})
-	id := v.addTask(TaskSpec{Jobs: []JobSpec{
-		{JobID: "first", Status: StatusSucceeded},
-		{JobID: "second", Status: StatusSucceeded, ListedAfterPolls: 2},
-	}})
-	for read, want := range [][]string{{"first"}, {"first"}, {"first", "second"}, {"first", "second"}} {
-		if got := jobIDs(t, v.getTask(id)); !slices.Equal(got, want) {
-			t.Errorf("read %d: jobs %v, want %v", read+1, got, want)
-		}
-	}
-	if n := v.emu.Reads(id); n != 4 {
-		t.Errorf("Reads = %d, want 4: a read that leaves a job out still counts", n)
-	}
-}
-
-// Listing late by time, combined with polls and with the job's progress,
-// which the same reads and the same elapsed time drive: a job listed late
-// may be final, or still running, when it first appears.
-func TestJobsListedLateByTime(t *testing.T) {
-	synctest.Test(t, testJobsListedLateByTime)
-}
-
-func testJobsListedLateByTime(t *testing.T) {
+// checkReadsOverTime seeds spec and makes the reads in order; only the
+// reads that find the task count as reads of it.
+func checkReadsOverTime(t *testing.T, spec TaskSpec, reads []timedRead) {
 	v := bubbleEnv(t, Options{})
-	id := v.addTask(TaskSpec{Jobs: []JobSpec{
-		{JobID: "by-time", Status: StatusSucceeded, ListedAfter: Duration(3 * time.Second)},
-		{JobID: "by-both", Status: StatusFailed, ListedAfter: Duration(time.Second), ListedAfterPolls: 2, AfterPolls: 3},
-		{JobID: "never", Status: StatusSucceeded, ListedAfter: Duration(1000 * time.Hour)},
-		{JobID: "at-once", Status: StatusRunning},
-	}})
-	steps := []struct {
-		advance time.Duration
-		want    []string // job_id:status
-	}{
-		{0, []string{"at-once:1"}},
-		{time.Second, []string{"at-once:1"}},                                 // by-both: time passed, 2nd read
-		{time.Second, []string{"by-both:1", "at-once:1"}},                    // 3rd read: listed, not final until the 4th
-		{time.Second - time.Nanosecond, []string{"by-both:-1", "at-once:1"}}, // by-time: 1ns to go
-		{time.Nanosecond, []string{"by-time:2", "by-both:-1", "at-once:1"}},
-		{100 * time.Hour, []string{"by-time:2", "by-both:-1", "at-once:1"}},
+	id := v.addTask(spec)
+	found := 0
+	for i, read := range reads {
+		time.Sleep(read.advance)
+		r := v.getTask(id)
+		if read.want == notVisible {
+			wantErr(t, r, http.StatusBadRequest, "KOOPHONE.API.1323")
+			continue
+		}
+		found++
+		if got := listedJobs(t, r); got != read.want {
+			t.Errorf("read %d: %s, want %s", i+1, got, read.want)
+		}
 	}
-	for i, s := range steps {
-		time.Sleep(s.advance)
-		var got []string
-		for _, j := range jobsOf(t, v.getTask(id)) {
-			got = append(got, fmt.Sprintf("%s:%v", j["job_id"], j["status"]))
-		}
-		if !slices.Equal(got, s.want) {
-			t.Errorf("read %d: %v, want %v", i+1, got, s.want)
-		}
+	if n := v.emu.Reads(id); n != found {
+		t.Errorf("Reads = %d, want %d", n, found)
 	}
 }
 

@@ -17,11 +17,8 @@ import (
 // client survives each failure mode of a real network and gateway.
 type FaultKind string
 
-// The fault kinds. Kinds that answer "normally" (delay, truncate, reset,
-// wrong_content_type) run the real handler, with its side effects (a POST
-// creates its task, a GET counts as a read); the others replace the answer
-// and do not reach the handler at all, unless the fault sets Process
-// (which redirect refuses).
+// The kinds that replace the answer: the request does not reach the real
+// handler at all, unless the fault sets Process (which redirect refuses).
 const (
 	// FaultError answers {"error_code":Code,"error_msg":Message,
 	// "request_id":...} with HTTP Status (default 500; 200 allowed, as the
@@ -33,13 +30,6 @@ const (
 	// FaultMalformed answers HTTP 200 application/json with a body that is
 	// not valid JSON (a cut-off envelope).
 	FaultMalformed FaultKind = "malformed"
-	// FaultTruncate sends the normal answer's headers, including the full
-	// Content-Length, then closes the connection after half of the body.
-	FaultTruncate FaultKind = "truncate"
-	// FaultReset is FaultTruncate ending in a TCP reset (RST) instead of
-	// an orderly close, as a crashing proxy or a dropped NAT entry would:
-	// the client sees "connection reset by peer" in the middle of the body.
-	FaultReset FaultKind = "reset"
 	// FaultDrop closes the connection without writing anything. Note that
 	// Go's http.Transport transparently retries an idempotent request
 	// (e.g. a GET) once when a reused keep-alive connection is closed
@@ -49,18 +39,12 @@ const (
 	// X-Idempotency-Key header), so a dropped submit always surfaces as
 	// a client error.
 	FaultDrop FaultKind = "drop"
-	// FaultDelay waits Delay (ending early, with no response, if the
-	// request's context ends) and then answers normally.
-	FaultDelay FaultKind = "delay"
 	// FaultEmpty answers HTTP 200 application/json with an empty body.
 	FaultEmpty FaultKind = "empty"
 	// FaultOversize answers HTTP 200 with a valid JSON task envelope of
 	// more than 16 MiB (one job with a huge execute_msg), streamed, to
 	// prove the client caps what it reads.
 	FaultOversize FaultKind = "oversize"
-	// FaultWrongContentType sends the normal answer with Content-Type
-	// text/plain.
-	FaultWrongContentType FaultKind = "wrong_content_type"
 	// FaultRaw answers HTTP Status (default 200) with Content-Type
 	// application/json and Body exactly as given: for wire details a JSON
 	// encoder cannot produce, such as invalid UTF-8 inside a string.
@@ -75,10 +59,38 @@ const (
 	FaultRedirect FaultKind = "redirect"
 )
 
+// The kinds that deliver (a mangled or late version of) the normal answer:
+// they always run the real handler, with its side effects (a POST creates
+// its task, a GET counts as a read).
+const (
+	// FaultTruncate sends the normal answer's headers, including the full
+	// Content-Length, then closes the connection after half of the body.
+	FaultTruncate FaultKind = "truncate"
+	// FaultReset is FaultTruncate ending in a TCP reset (RST) instead of
+	// an orderly close, as a crashing proxy or a dropped NAT entry would:
+	// the client sees "connection reset by peer" in the middle of the body.
+	FaultReset FaultKind = "reset"
+	// FaultDelay waits Delay (ending early, with no response, if the
+	// request's context ends) and then answers normally.
+	FaultDelay FaultKind = "delay"
+	// FaultWrongContentType sends the normal answer with Content-Type
+	// text/plain.
+	FaultWrongContentType FaultKind = "wrong_content_type"
+)
+
 var faultKinds = map[FaultKind]bool{
 	FaultError: true, FaultHTML: true, FaultMalformed: true, FaultTruncate: true, FaultReset: true, FaultDrop: true,
 	FaultDelay: true, FaultEmpty: true, FaultOversize: true, FaultWrongContentType: true, FaultRaw: true,
 	FaultRedirect: true,
+}
+
+// defaultStatus is the HTTP status of each kind that answers with one of
+// the fault's choosing, when the fault gives none.
+var defaultStatus = map[FaultKind]int{
+	FaultError:    http.StatusInternalServerError,
+	FaultHTML:     http.StatusBadGateway,
+	FaultRaw:      http.StatusOK,
+	FaultRedirect: http.StatusTemporaryRedirect,
 }
 
 // redirectStatuses are the statuses a FaultRedirect may answer: those
@@ -89,8 +101,7 @@ var redirectStatuses = map[int]bool{
 	http.StatusTemporaryRedirect: true, http.StatusPermanentRedirect: true,
 }
 
-// handlerRuns holds the kinds that deliver (a mangled or late version of)
-// the normal answer, so they always run the real handler.
+// handlerRuns holds the kinds that deliver the normal answer.
 var handlerRuns = map[FaultKind]bool{
 	FaultDelay: true, FaultTruncate: true, FaultReset: true, FaultWrongContentType: true,
 }
@@ -214,30 +225,15 @@ func normalizeFault(f *Fault) error {
 	if strings.ContainsAny(f.RetryAfter, "\r\n") {
 		return fieldErr("retry_after", "must not contain line breaks")
 	}
-	switch f.Kind {
-	case FaultError:
-		if f.Status == 0 {
-			f.Status = http.StatusInternalServerError
-		}
-	case FaultHTML:
-		if f.Status == 0 {
-			f.Status = http.StatusBadGateway
-		}
-	case FaultRaw:
-		if f.Status == 0 {
-			f.Status = http.StatusOK
-		}
-	case FaultRedirect:
-		if f.Status == 0 {
-			f.Status = http.StatusTemporaryRedirect
-		}
-		if !redirectStatuses[f.Status] {
-			return fieldErr("status", "fault status %d for kind redirect: want 301, 302, 303, 307 or 308", f.Status)
-		}
-	default:
-		if f.Status != 0 {
-			return fieldErr("status", "fault status applies only to kinds error, html, raw and redirect, not %s", f.Kind)
-		}
+	status, takesStatus := defaultStatus[f.Kind]
+	switch {
+	case !takesStatus && f.Status != 0:
+		return fieldErr("status", "fault status applies only to kinds error, html, raw and redirect, not %s", f.Kind)
+	case f.Status == 0:
+		f.Status = status
+	}
+	if f.Kind == FaultRedirect && !redirectStatuses[f.Status] {
+		return fieldErr("status", "fault status %d for kind redirect: want 301, 302, 303, 307 or 308", f.Status)
 	}
 	if f.Kind != FaultRaw && f.Body != "" {
 		return fieldErr("body", "fault body applies only to kind raw, not %s", f.Kind)

@@ -214,6 +214,27 @@ func jobsOf(t *testing.T, r resp) []map[string]any {
 	return out
 }
 
+// jobIDs returns the job_id of each job a task query lists, in order.
+func jobIDs(t *testing.T, r resp) []string {
+	t.Helper()
+	var ids []string
+	for _, j := range jobsOf(t, r) {
+		ids = append(ids, str(t, j["job_id"]))
+	}
+	return ids
+}
+
+// listedJobs returns the jobs of a successful task response as
+// "job_id:status", in order, separated by spaces.
+func listedJobs(t *testing.T, r resp) string {
+	t.Helper()
+	var jobs []string
+	for _, j := range jobsOf(t, r) {
+		jobs = append(jobs, fmt.Sprintf("%s:%v", j["job_id"], j["status"]))
+	}
+	return strings.Join(jobs, " ")
+}
+
 // wantErr asserts an error envelope with the given HTTP status and code.
 func wantErr(t *testing.T, r resp, status int, code string) map[string]any {
 	t.Helper()

@@ -282,33 +282,6 @@ func testInstallAppLifecycle(t *testing.T) {
 	}
 }
 
-// A seeded job can be programmed to start late (status 0 until then), by
-// time and by polls, and to stay pending for ever.
-func TestSeededJobsStartLate(t *testing.T) {
-	synctest.Test(t, testSeededJobsStartLate)
-}
-
-func testSeededJobsStartLate(t *testing.T) {
-	v := bubbleEnv(t, Options{})
-	id := v.addTask(TaskSpec{Jobs: []JobSpec{
-		{Status: StatusInstallFailed, StartAfterPolls: 1, AfterPolls: 2},
-		{Status: StatusSucceeded, StartAfter: Duration(time.Minute), After: Duration(2 * time.Minute)},
-		{Status: StatusPending},
-	}})
-	var got []string
-	for _, advance := range []time.Duration{0, 0, time.Minute, time.Minute} {
-		time.Sleep(advance)
-		var st []string
-		for _, j := range jobsOf(t, v.getTask(id)) {
-			st = append(st, fmt.Sprint(j["status"]))
-		}
-		got = append(got, strings.Join(st, ","))
-	}
-	if want := "[0,0,0 1,0,0 3,1,0 3,2,0]"; fmt.Sprint(got) != want {
-		t.Errorf("statuses over four reads %v, want %s", got, want)
-	}
-}
-
 func TestInstallAppValidation(t *testing.T) {
 	v := newEnv(t, Options{})
 	with := func(k string, val any) map[string]any {

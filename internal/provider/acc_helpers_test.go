@@ -12,6 +12,11 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
 )
@@ -38,42 +43,135 @@ type accEnv struct {
 
 func newAccEnv(t *testing.T) *accEnv {
 	t.Helper()
-	return startAccEnv(t, false)
+	return newAccEnvWith(t, emulator.Options{Token: accToken})
+}
+
+// newAccEnvWith is newAccEnv with emulator options of the test's choosing
+// (the job duration is set here when it is zero), its handler optionally
+// wrapped.
+func newAccEnvWith(t *testing.T, opts emulator.Options, wrap ...func(http.Handler) http.Handler) *accEnv {
+	t.Helper()
+	e := unstartedAccEnv(t, opts, wrap...)
+	e.server.Start()
+	return e
 }
 
 // newAccEnvTLS serves the emulator over HTTPS, with httptest's self-signed
 // certificate (valid for 127.0.0.1 and example.com).
 func newAccEnvTLS(t *testing.T) *accEnv {
 	t.Helper()
-	return startAccEnv(t, true)
+	e := unstartedAccEnv(t, emulator.Options{Token: accToken})
+	e.server.StartTLS()
+	return e
 }
 
-func startAccEnv(t *testing.T, useTLS bool) *accEnv {
-	t.Helper()
-	emu := emulator.New(emulator.Options{Token: accToken, JobDuration: accJobDuration})
-	srv := httptest.NewUnstartedServer(emu)
-	srv.Config.ConnState = emu.ConnState
-	if useTLS {
-		srv.StartTLS()
-	} else {
-		srv.Start()
+func unstartedAccEnv(t *testing.T, opts emulator.Options, wrap ...func(http.Handler) http.Handler) *accEnv {
+	if opts.JobDuration == 0 {
+		opts.JobDuration = accJobDuration
 	}
+	emu := emulator.New(opts)
+	var h http.Handler = emu
+	for _, w := range wrap {
+		h = w(h)
+	}
+	srv := httptest.NewUnstartedServer(h)
 	t.Cleanup(srv.Close)
 	return &accEnv{t: t, emu: emu, server: srv}
 }
 
-// factories serve the provider in the test process.
-func (e *accEnv) factories() map[string]func() (tfprotov6.ProviderServer, error) {
+// providerFactories serve the provider in the test process.
+func providerFactories() map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
 		"koophone": providerserver.NewProtocol6WithError(New("acctest")()),
 	}
 }
 
+// parallelTest runs steps through the Terraform CLI against the emulator,
+// in parallel with other tests.
+func (e *accEnv) parallelTest(steps ...resource.TestStep) {
+	e.t.Helper()
+	resource.ParallelTest(e.t, resource.TestCase{ProtoV6ProviderFactories: providerFactories(), Steps: steps})
+}
+
+// serialTest is parallelTest for tests that set environment variables,
+// which cannot run in parallel.
+func (e *accEnv) serialTest(steps ...resource.TestStep) {
+	e.t.Helper()
+	resource.Test(e.t, resource.TestCase{ProtoV6ProviderFactories: providerFactories(), Steps: steps})
+}
+
+// rejectedAtPlan is a step whose plan of config must fail with an error
+// that contains the phrases of want, in order.
+func rejectedAtPlan(config string, want ...string) resource.TestStep {
+	return resource.TestStep{Config: config, ExpectError: errRE(want...), PlanOnly: true}
+}
+
 // providerBlock configures the provider for the emulator, with extra
 // arguments appended.
 func (e *accEnv) providerBlock(extra ...string) string {
+	return tokenProvider(e.server.URL, extra...)
+}
+
+// tokenProvider is a provider block for endpoint with the emulator's token,
+// and extra arguments appended.
+func tokenProvider(endpoint string, extra ...string) string {
 	return fmt.Sprintf("provider \"koophone\" {\n  endpoint = %q\n  token    = %q\n  %s\n}\n",
-		e.server.URL, accToken, strings.Join(extra, "\n  "))
+		endpoint, accToken, strings.Join(extra, "\n  "))
+}
+
+const taskAddr = "data.koophone_instance_task.t"
+
+// taskBlock is the koophone_instance_task data source under test, reading
+// taskID, with more arguments.
+func taskBlock(taskID string, args ...string) string {
+	return fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n  task_id = %q\n  %s\n}\n", taskID, strings.Join(args, "\n  "))
+}
+
+// expectAt returns the state checks of one attribute of the resource or
+// data source at addr.
+func expectAt(addr string) func(tfjsonpath.Path, knownvalue.Check) statecheck.StateCheck {
+	return func(path tfjsonpath.Path, v knownvalue.Check) statecheck.StateCheck {
+		return statecheck.ExpectKnownValue(addr, path, v)
+	}
+}
+
+// expectAttr checks an attribute of the data source under test.
+var expectAttr = expectAt(taskAddr)
+
+// unknownAtPlan checks that the plan leaves attrs of addr unknown, which
+// defers the read to apply.
+func unknownAtPlan(addr string, attrs ...string) resource.ConfigPlanChecks {
+	checks := make([]plancheck.PlanCheck, len(attrs))
+	for i, attr := range attrs {
+		checks[i] = plancheck.ExpectUnknownValue(addr, at(attr))
+	}
+	return resource.ConfigPlanChecks{PreApply: checks}
+}
+
+// expectState checks the state of the data source under test and as many of
+// its counts as given, in this order: job_count, pending_count,
+// running_count, successful_count, failed_count, unknown_count.
+func expectState(state string, counts ...int64) []statecheck.StateCheck {
+	return expectStateOf(taskAddr, state, counts...)
+}
+
+// expectStateOf is expectState for the resource or data source at addr:
+// they all count their jobs (or phones) alike.
+func expectStateOf(addr, state string, counts ...int64) []statecheck.StateCheck {
+	expect := expectAt(addr)
+	checks := []statecheck.StateCheck{expect(at("state"), knownvalue.StringExact(state))}
+	for i, name := range []string{"job_count", "pending_count", "running_count", "successful_count", "failed_count", "unknown_count"} {
+		if i < len(counts) {
+			checks = append(checks, expect(at(name), knownvalue.Int64Exact(counts[i])))
+		}
+	}
+	return checks
+}
+
+func at(name string) tfjsonpath.Path { return tfjsonpath.New(name) }
+
+func job(i int, name string) tfjsonpath.Path {
+	return tfjsonpath.New("jobs").AtSliceIndex(i).AtMapKey(name)
 }
 
 // configureFromEnvironment points KOOPHONE_ENDPOINT and KOOPHONE_TOKEN at
@@ -92,6 +190,12 @@ func (e *accEnv) addTask(spec emulator.TaskSpec) string {
 		e.t.Fatalf("AddTask: %v", err)
 	}
 	return id
+}
+
+// addSucceededTask seeds a task of one job that has succeeded.
+func (e *accEnv) addSucceededTask() string {
+	e.t.Helper()
+	return e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
 }
 
 // addFault programs a fault and fails the test on error.

@@ -14,11 +14,10 @@ import (
 func TestAccBadInputRejectedAtPlan(t *testing.T) {
 	e := newAccEnv(t)
 	provider := func(args string) string {
-		return fmt.Sprintf("provider \"koophone\" {\n  endpoint = %q\n  token = %q\n  %s\n}\n", e.server.URL, accToken, args) +
-			"data \"koophone_instance_task\" \"t\" {\n  task_id = \"abc\"\n}\n"
+		return e.providerBlock(args) + taskBlock("abc")
 	}
 	rawProvider := func(args string) string {
-		return fmt.Sprintf("provider \"koophone\" {\n  %s\n}\n", args) + "data \"koophone_instance_task\" \"t\" {\n  task_id = \"abc\"\n}\n"
+		return fmt.Sprintf("provider \"koophone\" {\n  %s\n}\n", args) + taskBlock("abc")
 	}
 	task := func(args string) string {
 		return e.providerBlock() + fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n  %s\n}\n", args)
@@ -64,10 +63,10 @@ func TestAccBadInputRejectedAtPlan(t *testing.T) {
 		{"timeouts.read empty", task("task_id = \"abc\"\n  timeouts = { read = \"\" }"), []string{"Invalid Attribute Value Time Duration", `"" must be a string containing`}},
 		{"timeouts.read negative", task("task_id = \"abc\"\n  timeouts = { read = \"-1m\" }"), []string{"Invalid read timeout", "must be positive"}},
 	}
-	steps := make([]resource.TestStep, 0, len(cases))
-	for _, c := range cases {
-		steps = append(steps, resource.TestStep{Config: c.config, ExpectError: errRE(c.want...), PlanOnly: true})
+	steps := make([]resource.TestStep, len(cases))
+	for i, c := range cases {
+		steps[i] = rejectedAtPlan(c.config, c.want...)
 	}
-	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: e.factories(), Steps: steps})
+	e.parallelTest(steps...)
 	e.checkNoRequests()
 }

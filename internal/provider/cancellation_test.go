@@ -22,19 +22,16 @@ import (
 // moved was interrupted: it did not sleep.
 
 // memRig is an emulator served in memory and a client of it, for tests in a
-// synctest bubble; its cleanup runs inside the bubble.
+// synctest bubble; its cleanup (the client's connections closed, then the
+// server) runs inside the bubble.
 type memRig struct {
 	emu  *emulator.Emulator
 	data *providerData
 }
 
-func newMemRig(t *testing.T, opts emulator.Options) *memRig {
+func newMemRig(t *testing.T) *memRig {
 	t.Helper()
-	if opts.Token == "" {
-		opts.Token = accToken
-	}
-	emu := emulator.New(opts)
-	srv := emulator.ServeInMemory(emu)
+	emu, srv := serveInMemory(t)
 	client, err := koophone.New(koophone.Config{
 		Endpoint:    emulator.InMemoryURL,
 		Credentials: koophone.TokenCredentials{Token: accToken},
@@ -47,10 +44,7 @@ func newMemRig(t *testing.T, opts emulator.Options) *memRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		client.CloseIdleConnections()
-		srv.Close()
-	})
+	t.Cleanup(client.CloseIdleConnections)
 	return &memRig{emu: emu, data: &providerData{client: client, endpoint: client.Endpoint()}}
 }
 
@@ -93,7 +87,7 @@ func TestWaitInterrupted(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				r := newMemRig(t, emulator.Options{})
+				r := newMemRig(t)
 				id := r.runningTask(t, c.stuck)
 				if c.fault != nil {
 					f := *c.fault
@@ -133,7 +127,7 @@ func TestWaitInterrupted(t *testing.T) {
 // the timeout and its value.
 func TestWaitDeadlineWhileRequestInFlight(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := newMemRig(t, emulator.Options{})
+		r := newMemRig(t)
 		id := r.runningTask(t, true)
 		start := time.Now()
 		res := readTasks(t.Context(), r.data.client, []taskwait.Target{{TaskID: id}}, readWait)[0]

@@ -3,7 +3,6 @@ package provider
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
@@ -12,8 +11,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
-	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
@@ -30,24 +27,6 @@ const (
 	accST = "acc-SECURITY-TOKEN-91d2-do-not-leak"
 )
 
-// newAccEnvWith is newAccEnv with emulator options of the test's choosing
-// (the job duration is set here when it is zero), its handler optionally
-// wrapped.
-func newAccEnvWith(t *testing.T, opts emulator.Options, wrap ...func(http.Handler) http.Handler) *accEnv {
-	t.Helper()
-	if opts.JobDuration == 0 {
-		opts.JobDuration = accJobDuration
-	}
-	emu := emulator.New(opts)
-	var h http.Handler = emu
-	for _, w := range wrap {
-		h = w(h)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &accEnv{t: t, emu: emu, server: srv}
-}
-
 // clearCredentialEnv unsets every credential variable for the test, so
 // that the machine's own environment cannot interfere.
 func clearCredentialEnv(t *testing.T) {
@@ -59,8 +38,11 @@ func clearCredentialEnv(t *testing.T) {
 	}
 }
 
-func readTask(id string) string {
-	return fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n  task_id = %q\n}\n", id)
+// akskProvider configures the provider for the emulator with the AK/SK,
+// extra arguments appended.
+func (e *accEnv) akskProvider(extra ...string) string {
+	return fmt.Sprintf("provider \"koophone\" {\n  endpoint   = %q\n  access_key = %q\n  secret_key = %q\n  %s\n}\n",
+		e.server.URL, accAK, accSK, strings.Join(extra, "\n  "))
 }
 
 // checkSigned fails unless every API request was AK/SK-signed, covering
@@ -90,15 +72,11 @@ func (e *accEnv) checkSigned(projectID string) {
 // with its own request id, verified again by the emulator).
 func TestAccCredentials_akskFromConfiguration(t *testing.T) {
 	e := newAccEnvWith(t, emulator.Options{AccessKey: accAK, SecretKey: accSK}) // no token accepted
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
+	id := e.addSucceededTask()
 	e.addFault(emulator.Fault{Match: id, Kind: emulator.FaultError, Status: 503})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: fmt.Sprintf("provider \"koophone\" {\n  endpoint   = %q\n  access_key = %q\n  secret_key = %q\n  project_id = \"proj-0123\"\n}\n",
-				e.server.URL, accAK, accSK) + readTask(id),
-			ConfigStateChecks: []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact("successful"))},
-		}},
+	e.parallelTest(resource.TestStep{
+		Config:            e.akskProvider(`project_id = "proj-0123"`) + taskBlock(id),
+		ConfigStateChecks: expectState("successful"),
 	})
 	e.checkSigned("proj-0123")
 	reqs := e.emu.Requests()
@@ -110,18 +88,15 @@ func TestAccCredentials_akskFromConfiguration(t *testing.T) {
 // HW_* variables alone, as exported for the huaweicloud provider, are enough.
 func TestAccCredentials_akskFromHWEnvironment(t *testing.T) {
 	e := newAccEnvWith(t, emulator.Options{AccessKey: accAK, SecretKey: accSK})
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
+	id := e.addSucceededTask()
 	clearCredentialEnv(t)
 	t.Setenv("KOOPHONE_ENDPOINT", e.server.URL)
 	t.Setenv("HW_ACCESS_KEY", accAK)
 	t.Setenv("HW_SECRET_KEY", accSK)
 	t.Setenv("HW_PROJECT_ID", "hw-project")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config:            readTask(id),
-			ConfigStateChecks: []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact("successful"))},
-		}},
+	e.serialTest(resource.TestStep{
+		Config:            taskBlock(id),
+		ConfigStateChecks: expectState("successful"),
 	})
 	e.checkSigned("hw-project")
 }
@@ -130,7 +105,7 @@ func TestAccCredentials_akskFromHWEnvironment(t *testing.T) {
 // unusable ones), and the KOOPHONE_* variables win over HW_*.
 func TestAccCredentials_precedence(t *testing.T) {
 	e := newAccEnvWith(t, emulator.Options{Token: accToken, AccessKey: accAK, SecretKey: accSK})
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
+	id := e.addSucceededTask()
 	clearCredentialEnv(t)
 	t.Setenv("KOOPHONE_ENDPOINT", e.server.URL)
 	t.Setenv("HW_ACCESS_KEY", "WRONGACCESSKEY")
@@ -144,57 +119,50 @@ func TestAccCredentials_precedence(t *testing.T) {
 			return nil
 		}
 	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{
-			{
-				Config: fmt.Sprintf("provider \"koophone\" {\n  token = %q\n}\n", accToken) + readTask(id),
-				Check:  check(emulator.AuthToken),
-			},
-			{
-				PreConfig: func() {
-					t.Setenv("KOOPHONE_ACCESS_KEY", accAK)
-					t.Setenv("KOOPHONE_SECRET_KEY", accSK)
-				},
-				Config: readTask(id),
-				Check:  check(emulator.AuthAKSK),
-			},
+	e.serialTest(
+		resource.TestStep{
+			Config: fmt.Sprintf("provider \"koophone\" {\n  token = %q\n}\n", accToken) + taskBlock(id),
+			Check:  check(emulator.AuthToken),
 		},
-	})
+		resource.TestStep{
+			PreConfig: func() {
+				t.Setenv("KOOPHONE_ACCESS_KEY", accAK)
+				t.Setenv("KOOPHONE_SECRET_KEY", accSK)
+			},
+			Config: taskBlock(id),
+			Check:  check(emulator.AuthAKSK),
+		},
+	)
 }
 
 // Temporary credentials send their security token, signed; a wrong one is
 // refused with a clear error.
 func TestAccCredentials_temporary(t *testing.T) {
 	e := newAccEnvWith(t, emulator.Options{AccessKey: accAK, SecretKey: accSK, SecurityToken: accST})
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
+	id := e.addSucceededTask()
 	block := func(st string) string {
-		return fmt.Sprintf("provider \"koophone\" {\n  endpoint       = %q\n  access_key     = %q\n  secret_key     = %q\n  security_token = %q\n}\n",
-			e.server.URL, accAK, accSK, st)
+		return e.akskProvider(fmt.Sprintf("security_token = %q", st))
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{
-			{
-				Config:            block(accST) + readTask(id),
-				ConfigStateChecks: []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact("successful"))},
-				Check: func(*terraform.State) error {
-					for _, r := range e.emu.Requests() {
-						if !slices.Contains(r.SignedHeaders, "x-security-token") {
-							return fmt.Errorf("X-Security-Token not signed: %v", r.SignedHeaders)
-						}
+	e.parallelTest(
+		resource.TestStep{
+			Config:            block(accST) + taskBlock(id),
+			ConfigStateChecks: expectState("successful"),
+			Check: func(*terraform.State) error {
+				for _, r := range e.emu.Requests() {
+					if !slices.Contains(r.SignedHeaders, "x-security-token") {
+						return fmt.Errorf("X-Security-Token not signed: %v", r.SignedHeaders)
 					}
-					return nil
-				},
-			},
-			{
-				Config: block("expired-security-token") + readTask(id),
-				ExpectError: errRE("KooPhone rejected the credentials", "error code APIGW.0301, HTTP 401",
-					"the security token is invalid or has expired",
-					"with the access key from the provider block", "the temporary credentials (the security token with them) have not expired"),
+				}
+				return nil
 			},
 		},
-	})
+		resource.TestStep{
+			Config: block("expired-security-token") + taskBlock(id),
+			ExpectError: errRE("KooPhone rejected the credentials", "error code APIGW.0301, HTTP 401",
+				"the security token is invalid or has expired",
+				"with the access key from the provider block", "the temporary credentials (the security token with them) have not expired"),
+		},
+	)
 }
 
 // A wrong secret key gives a clear authentication error. Neither secret
@@ -213,7 +181,7 @@ func TestAccCredentials_wrongSecretAndNoLeaks(t *testing.T) {
 		})
 	}
 	e := newAccEnvWith(t, emulator.Options{AccessKey: accAK, SecretKey: accSK, SecurityToken: accST}, capture)
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
+	id := e.addSucceededTask()
 	logPath := t.TempDir() + "/terraform.log"
 	clearCredentialEnv(t)
 	// From the environment, so that the configuration (which the test
@@ -225,26 +193,23 @@ func TestAccCredentials_wrongSecretAndNoLeaks(t *testing.T) {
 	t.Setenv("TF_LOG", "TRACE")
 	t.Setenv("TF_ACC_LOG_PATH", logPath)
 	var stateDump string
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{
-			{
-				Config: readTask(id),
-				ExpectError: errRE("KooPhone rejected the credentials", "error code APIGW.0301, HTTP 401",
-					"verify aksk signature fail: the signature does not match the request (check the secret key)",
-					"signed (SDK-HMAC-SHA256) with the access key from the KOOPHONE_* environment variables",
-					"the secret key is the one issued with it"),
-			},
-			{
-				PreConfig: func() { t.Setenv("KOOPHONE_SECRET_KEY", accSK) },
-				Config:    readTask(id),
-				Check: func(s *terraform.State) error {
-					stateDump = s.String()
-					return nil
-				},
+	e.serialTest(
+		resource.TestStep{
+			Config: taskBlock(id),
+			ExpectError: errRE("KooPhone rejected the credentials", "error code APIGW.0301, HTTP 401",
+				"verify aksk signature fail: the signature does not match the request (check the secret key)",
+				"signed (SDK-HMAC-SHA256) with the access key from the KOOPHONE_* environment variables",
+				"the secret key is the one issued with it"),
+		},
+		resource.TestStep{
+			PreConfig: func() { t.Setenv("KOOPHONE_SECRET_KEY", accSK) },
+			Config:    taskBlock(id),
+			Check: func(s *terraform.State) error {
+				stateDump = s.String()
+				return nil
 			},
 		},
-	})
+	)
 	logs, err := os.ReadFile(logPath)
 	if err != nil {
 		t.Fatalf("read log: %v", err)
@@ -277,15 +242,11 @@ func TestAccCredentials_clockSkew(t *testing.T) {
 	for name, gatewayOffset := range map[string]time.Duration{"ahead of": -20 * time.Minute, "behind": 20 * time.Minute} {
 		t.Run(name, func(t *testing.T) {
 			e := newAccEnvWith(t, emulator.Options{AccessKey: accAK, SecretKey: accSK, ClockOffset: gatewayOffset})
-			id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: e.factories(),
-				Steps: []resource.TestStep{{
-					Config: fmt.Sprintf("provider \"koophone\" {\n  endpoint   = %q\n  access_key = %q\n  secret_key = %q\n}\n",
-						e.server.URL, accAK, accSK) + readTask(id),
-					ExpectError: errRE("KooPhone rejected the credentials", "X-Sdk-Date", name+" the server time",
-						"a request must be signed within 15 minutes of it", "this machine's clock is right"),
-				}},
+			id := e.addSucceededTask()
+			e.parallelTest(resource.TestStep{
+				Config: e.akskProvider() + taskBlock(id),
+				ExpectError: errRE("KooPhone rejected the credentials", "X-Sdk-Date", name+" the server time",
+					"a request must be signed within 15 minutes of it", "this machine's clock is right"),
 			})
 			if n := len(e.emu.Requests()); n != 1 {
 				t.Errorf("%d requests; an authentication failure must not be retried", n)
@@ -299,38 +260,22 @@ func TestAccCredentials_clockSkew(t *testing.T) {
 func TestAccCredentials_rejectedAtPlan(t *testing.T) {
 	e := newAccEnvWith(t, emulator.Options{AccessKey: accAK, SecretKey: accSK})
 	block := func(args string) string {
-		return fmt.Sprintf("provider \"koophone\" {\n  endpoint = %q\n%s\n}\n", e.server.URL, args) + readTask("abc")
+		return fmt.Sprintf("provider \"koophone\" {\n  endpoint = %q\n%s\n}\n", e.server.URL, args) + taskBlock("abc")
 	}
-	steps := []resource.TestStep{
-		{
-			Config:      block(fmt.Sprintf("token = %q\naccess_key = %q\nsecret_key = %q", accToken, accAK, accSK)),
-			ExpectError: errRE("Conflicting KooPhone credentials", "sets token and also access_key and secret_key", "Remove token", "or remove access_key and secret_key"),
-		},
-		{
-			Config:      block(fmt.Sprintf("access_key = %q", accAK)),
-			ExpectError: errRE("Missing KooPhone secret_key", "access_key is set in the provider block, but secret_key is not"),
-		},
-		{
-			Config:      block(fmt.Sprintf("secret_key = %q", accSK)),
-			ExpectError: errRE("Missing KooPhone access_key", "secret_key is set in the provider block, but access_key is not"),
-		},
-		{
-			Config:      block(fmt.Sprintf("security_token = %q", accST)),
-			ExpectError: errRE("Security token without access key", "security_token is set in the provider block, but access_key and secret_key are not"),
-		},
-		{
-			Config:      block(fmt.Sprintf("access_key = %q\nsecret_key = \"%s\\n\"", accAK, accSK)),
-			ExpectError: errRE("Invalid KooPhone credential", "secret_key contains white space or a control character"),
-		},
-		{
-			Config:      block(fmt.Sprintf("access_key = %q\nsecret_key = %q\nproject_id = \"a b\"", accAK, accSK)),
-			ExpectError: errRE("Invalid KooPhone project_id", "white space"),
-		},
-	}
-	for i := range steps {
-		steps[i].PlanOnly = true
-	}
-	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: e.factories(), Steps: steps})
+	e.parallelTest(
+		rejectedAtPlan(block(fmt.Sprintf("token = %q\naccess_key = %q\nsecret_key = %q", accToken, accAK, accSK)),
+			"Conflicting KooPhone credentials", "sets token and also access_key and secret_key", "Remove token", "or remove access_key and secret_key"),
+		rejectedAtPlan(block(fmt.Sprintf("access_key = %q", accAK)),
+			"Missing KooPhone secret_key", "access_key is set in the provider block, but secret_key is not"),
+		rejectedAtPlan(block(fmt.Sprintf("secret_key = %q", accSK)),
+			"Missing KooPhone access_key", "secret_key is set in the provider block, but access_key is not"),
+		rejectedAtPlan(block(fmt.Sprintf("security_token = %q", accST)),
+			"Security token without access key", "security_token is set in the provider block, but access_key and secret_key are not"),
+		rejectedAtPlan(block(fmt.Sprintf("access_key = %q\nsecret_key = \"%s\\n\"", accAK, accSK)),
+			"Invalid KooPhone credential", "secret_key contains white space or a control character"),
+		rejectedAtPlan(block(fmt.Sprintf("access_key = %q\nsecret_key = %q\nproject_id = \"a b\"", accAK, accSK)),
+			"Invalid KooPhone project_id", "white space"),
+	)
 	e.checkNoRequests()
 }
 
@@ -343,13 +288,10 @@ func TestAccCredentials_conflictInEnvironment(t *testing.T) {
 	t.Setenv("KOOPHONE_TOKEN", accToken)
 	t.Setenv("KOOPHONE_ACCESS_KEY", accAK)
 	t.Setenv("KOOPHONE_SECRET_KEY", accSK)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: readTask("abc"),
-			ExpectError: errRE("Conflicting KooPhone credentials", "the environment sets KOOPHONE_TOKEN and also KOOPHONE_ACCESS_KEY and KOOPHONE_SECRET_KEY",
-				"Unset KOOPHONE_TOKEN", "or unset KOOPHONE_ACCESS_KEY and KOOPHONE_SECRET_KEY"),
-		}},
+	e.serialTest(resource.TestStep{
+		Config: taskBlock("abc"),
+		ExpectError: errRE("Conflicting KooPhone credentials", "the environment sets KOOPHONE_TOKEN and also KOOPHONE_ACCESS_KEY and KOOPHONE_SECRET_KEY",
+			"Unset KOOPHONE_TOKEN", "or unset KOOPHONE_ACCESS_KEY and KOOPHONE_SECRET_KEY"),
 	})
 	e.checkNoRequests()
 }
@@ -358,11 +300,9 @@ func TestAccCredentials_conflictInEnvironment(t *testing.T) {
 // read happens at apply, signed with the known values.
 func TestAccCredentials_unknownAtPlan(t *testing.T) {
 	e := newAccEnvWith(t, emulator.Options{AccessKey: accAK, SecretKey: accSK})
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: fmt.Sprintf(`
+	id := e.addSucceededTask()
+	e.parallelTest(resource.TestStep{
+		Config: fmt.Sprintf(`
 resource "terraform_data" "creds" {
   input = { access_key = %q, secret_key = %q, task_id = %q }
 }
@@ -377,8 +317,7 @@ data "koophone_instance_task" "t" {
   task_id = terraform_data.creds.output.task_id
 }
 `, accAK, accSK, id, e.server.URL),
-			ConfigStateChecks: []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact("successful"))},
-		}},
+		ConfigStateChecks: expectState("successful"),
 	})
 	e.checkSigned("")
 }
@@ -398,18 +337,15 @@ func TestAccExamples_providerAuthentication(t *testing.T) {
 	for dir, c := range cases {
 		t.Run(dir, func(t *testing.T) {
 			e := newAccEnvWith(t, c.opts)
-			id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
+			id := e.addSucceededTask()
 			clearCredentialEnv(t)
 			t.Setenv("KOOPHONE_ENDPOINT", e.server.URL)
 			for k, v := range c.vars {
 				t.Setenv(k, v)
 			}
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: e.factories(),
-				Steps: []resource.TestStep{{
-					Config:            readExamples(t, dir) + readTask(id),
-					ConfigStateChecks: []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact("successful"))},
-				}},
+			e.serialTest(resource.TestStep{
+				Config:            readExamples(t, dir) + taskBlock(id),
+				ConfigStateChecks: expectState("successful"),
 			})
 			e.checkSigned("")
 		})

@@ -104,3 +104,41 @@ func TestTasksReadDiagnosticsAdviseOnTheCredentialsInUse(t *testing.T) {
 		t.Errorf("advice is not about the access key:\n%s", detail)
 	}
 }
+
+// Each kind of failure gets its own summary and advice, with the page it
+// happened on.
+func TestDescribeListFailure(t *testing.T) {
+	progress := koophone.InstanceList{Pages: 2, Instances: make([]koophone.Instance, 200)}
+	transport := &koophone.TransportError{Op: "send request", RequestID: "r-1", Err: errors.New("connection refused")}
+	pd := &providerData{endpoint: "https://kp.example"}
+	for _, c := range []struct {
+		err    error
+		list   koophone.InstanceList
+		filter koophone.InstanceFilter
+		want   []string
+	}{
+		{&koophone.StoppedError{Cause: context.Canceled}, progress, koophone.InstanceFilter{},
+			[]string{"Listing KooPhone phones interrupted", "no filter) on page 3, after 2 pages and 200 phones was interrupted: the run was interrupted"}},
+		{&koophone.StoppedError{Cause: timeoutExpired{"timeouts.read", time.Minute}, InFlight: true}, koophone.InstanceList{}, koophone.InstanceFilter{PoolName: "demo"},
+			[]string{"Timed out listing KooPhone phones", `pool_name "demo"`, "on page 1 did not finish: timeouts.read (1m0s) ran out", "Raise timeouts.read"}},
+		{&koophone.ResponseError{HTTPStatus: 200, Reason: "the body is empty", RequestID: "r-2"}, koophone.InstanceList{}, koophone.InstanceFilter{},
+			[]string{"Unexpected response from the KooPhone API", "on page 1 failed: unexpected response", "[request id r-2]", "endpoint (https://kp.example)"}},
+		{transport, koophone.InstanceList{}, koophone.InstanceFilter{PoolName: "p"},
+			[]string{"Cannot reach the KooPhone API", `pool_name "p"`, "connection refused", "[request id r-1]", "HTTPS_PROXY"}},
+		{&koophone.RetryError{Attempts: 5, Last: transport}, progress, koophone.InstanceFilter{},
+			[]string{"KooPhone API unavailable", "on page 3, after 2 pages and 200 phones failed 5 times in a row with transient errors", "max_retries"}},
+		{&koophone.APIError{HTTPStatus: 404, Code: koophone.CodeGatewayNotFound, RequestID: "r-3"}, koophone.InstanceList{}, koophone.InstanceFilter{},
+			[]string{"KooPhone API not found at this endpoint", "https://kp.example", "request id r-3", "without the /v1/... path"}},
+		{&koophone.RedirectError{HTTPStatus: 302, Host: "login.example:8443", RequestID: "r-4"}, koophone.InstanceList{}, koophone.InstanceFilter{},
+			[]string{"KooPhone API answered with a redirect", "HTTP 302 Found", "to login.example:8443", "does not follow redirects", "r-4", "Nothing was sent"}},
+		{errors.New("boom"), koophone.InstanceList{}, koophone.InstanceFilter{}, []string{"KooPhone request failed", "on page 1 failed: boom"}},
+	} {
+		summary, detail := describeListFailure(c.err, c.list, c.filter, pd)
+		text := summary + "\n" + detail
+		for _, w := range c.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%v: %q lacks %q", c.err, text, w)
+			}
+		}
+	}
+}

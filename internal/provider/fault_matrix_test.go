@@ -206,7 +206,7 @@ func runFaultCase(t *testing.T, c faultCase) {
 	}
 	config := func(taskID, args string) string {
 		return e.providerBlock(fmt.Sprintf("max_retries = %d", maxRetriesInMatrix), c.provider) +
-			fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n  task_id = %q\n  %s\n}\n", taskID, args)
+			taskBlock(taskID, args)
 	}
 	onceStep := resource.TestStep{PreConfig: program(once), Config: config(once, "")}
 	// Waits get 10 minutes, except on tasks that cannot finish, which must
@@ -239,10 +239,7 @@ func runFaultCase(t *testing.T, c faultCase) {
 			waitStep.ExpectError = errRE(c.wantWaitErr...)
 		}
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps:                    []resource.TestStep{onceStep, waitStep},
-	})
+	e.parallelTest(onceStep, waitStep)
 	checkRetryBudget(t, e, c, once, false)
 	checkRetryBudget(t, e, c, waited, true)
 }

@@ -1,8 +1,6 @@
 package provider
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -13,20 +11,15 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
-	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
-	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
 
 const instancesAddr = "data.koophone_instances.t"
 
-func expectInstances(path tfjsonpath.Path, v knownvalue.Check) statecheck.StateCheck {
-	return statecheck.ExpectKnownValue(instancesAddr, path, v)
-}
+var expectInstances = expectAt(instancesAddr)
 
 // instancesConfig is the provider block and a koophone_instances block
 // with the given arguments.
@@ -133,65 +126,62 @@ func TestAccInstances_filtersAndPages(t *testing.T) {
 	})
 	var since int
 	mark := func() { since = len(e.emu.Requests()) }
-	aksk := fmt.Sprintf("provider \"koophone\" {\n  endpoint   = %q\n  access_key = %q\n  secret_key = %q\n}\n", e.server.URL, accAK, accSK)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{
-			{
-				// 250 phones are three pages, read in order, each phone once.
-				PreConfig: mark,
-				Config:    instancesConfig(e, `pool_name = "game-test"`),
-				ConfigStateChecks: append(expectIDs(phoneIDsOf(gameTest)),
-					expectInstances(at("pool_name"), knownvalue.StringExact("game-test")),
-					expectInstances(at("instance_id"), knownvalue.Null()),
-					expectInstances(at("id"), knownvalue.StringRegexp(regexp.MustCompile(`^instances-[0-9a-f]{16}$`)))),
-				Check: checkReadsPaged(e, &since, 3, "pool_name", "game-test"),
+	e.serialTest(
+		resource.TestStep{
+			// 250 phones are three pages, read in order, each phone once.
+			PreConfig: mark,
+			Config:    instancesConfig(e, `pool_name = "game-test"`),
+			ConfigStateChecks: append(expectIDs(phoneIDsOf(gameTest)),
+				expectInstances(at("pool_name"), knownvalue.StringExact("game-test")),
+				expectInstances(at("instance_id"), knownvalue.Null()),
+				expectInstances(at("id"), knownvalue.StringRegexp(regexp.MustCompile(`^instances-[0-9a-f]{16}$`)))),
+			Check: checkReadsPaged(e, &since, 3, "pool_name", "game-test"),
+		},
+		resource.TestStep{
+			// One phone by id, every attribute as the API gave it.
+			PreConfig: mark,
+			Config:    instancesConfig(e, `instance_id = "phone-a"`),
+			ConfigStateChecks: append(expectIDs([]string{"phone-a"}),
+				expectInstances(at("instances"), knownvalue.ListExact([]knownvalue.Check{phoneObject(full)}))),
+			Check: checkReadsPaged(e, &since, 1, "instance_id", "phone-a"),
+		},
+		resource.TestStep{
+			// The emulator matches a part of the name.
+			Config:            instancesConfig(e, `instance_name = "alpha"`),
+			ConfigStateChecks: expectIDs([]string{"phone-a", "phone-b"}),
+		},
+		resource.TestStep{
+			Config:            instancesConfig(e, `pool_scene_tag = "CLOUD_APP"`),
+			ConfigStateChecks: expectIDs([]string{"phone-a"}),
+		},
+		resource.TestStep{
+			// No phone matches: empty lists, not null.
+			Config: instancesConfig(e, `pool_name = "empty-pool"`),
+			ConfigStateChecks: []statecheck.StateCheck{
+				expectInstances(at("instances"), knownvalue.ListExact([]knownvalue.Check{})),
+				expectInstances(at("ids"), knownvalue.ListExact([]knownvalue.Check{})),
+				expectInstances(at("total_count"), knownvalue.Int64Exact(0)),
 			},
-			{
-				// One phone by id, every attribute as the API gave it.
-				PreConfig: mark,
-				Config:    instancesConfig(e, `instance_id = "phone-a"`),
-				ConfigStateChecks: append(expectIDs([]string{"phone-a"}),
-					expectInstances(at("instances"), knownvalue.ListExact([]knownvalue.Check{phoneObject(full)}))),
-				Check: checkReadsPaged(e, &since, 1, "instance_id", "phone-a"),
-			},
-			{
-				// The emulator matches a part of the name.
-				Config:            instancesConfig(e, `instance_name = "alpha"`),
-				ConfigStateChecks: expectIDs([]string{"phone-a", "phone-b"}),
-			},
-			{
-				Config:            instancesConfig(e, `pool_scene_tag = "CLOUD_APP"`),
-				ConfigStateChecks: expectIDs([]string{"phone-a"}),
-			},
-			{
-				// No phone matches: empty lists, not null.
-				Config: instancesConfig(e, `pool_name = "empty-pool"`),
-				ConfigStateChecks: []statecheck.StateCheck{
-					expectInstances(at("instances"), knownvalue.ListExact([]knownvalue.Check{})),
-					expectInstances(at("ids"), knownvalue.ListExact([]knownvalue.Check{})),
-					expectInstances(at("total_count"), knownvalue.Int64Exact(0)),
-				},
-			},
-			{
-				// Filters combine; a value with & / % + and spaces reaches
-				// the API intact, in an AK/SK-signed query the emulator
-				// verifies.
-				PreConfig:         mark,
-				Config:            aksk + "data \"koophone_instances\" \"t\" {\n  pool_name     = \"demo\"\n  instance_name = \"alpha two & co/50% +1\"\n}\n",
-				ConfigStateChecks: expectIDs([]string{"phone-b"}),
-				Check: func(s *terraform.State) error {
-					for _, r := range e.emu.Requests()[since:] {
-						if r.Auth != emulator.AuthAKSK || r.Status != 200 {
-							return fmt.Errorf("request %+v: want AK/SK-signed and accepted", r)
-						}
+		},
+		resource.TestStep{
+			// Filters combine; a value with & / % + and spaces reaches
+			// the API intact, in an AK/SK-signed query the emulator
+			// verifies.
+			PreConfig:         mark,
+			Config:            e.akskProvider() + "data \"koophone_instances\" \"t\" {\n  pool_name     = \"demo\"\n  instance_name = \"alpha two & co/50% +1\"\n}\n",
+			ConfigStateChecks: expectIDs([]string{"phone-b"}),
+			Check: func(s *terraform.State) error {
+				for _, r := range e.emu.Requests()[since:] {
+					if r.Auth != emulator.AuthAKSK || r.Status != 200 {
+						return fmt.Errorf("request %+v: want AK/SK-signed and accepted", r)
 					}
-					return checkReadsPaged(e, &since, 1, "instance_name", "alpha two & co/50% +1")(s)
-				},
+				}
+				return checkReadsPaged(e, &since, 1, "instance_name", "alpha two & co/50% +1")(s)
 			},
-			{
-				// A filter known only at apply: the read waits for it.
-				Config: e.providerBlock() + `
+		},
+		resource.TestStep{
+			// A filter known only at apply: the read waits for it.
+			Config: e.providerBlock() + `
 resource "terraform_data" "pool" {
   input = "game-test"
 }
@@ -200,13 +190,10 @@ data "koophone_instances" "t" {
   pool_name = terraform_data.pool.output
 }
 `,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectUnknownValue(instancesAddr, at("ids"))},
-				},
-				ConfigStateChecks: []statecheck.StateCheck{expectInstances(at("total_count"), knownvalue.Int64Exact(250))},
-			},
+			ConfigPlanChecks:  unknownAtPlan(instancesAddr, "ids"),
+			ConfigStateChecks: []statecheck.StateCheck{expectInstances(at("total_count"), knownvalue.Int64Exact(250))},
 		},
-	})
+	)
 }
 
 // uuidInText matches "request id" followed by a UUID, wherever Terraform
@@ -230,43 +217,40 @@ func TestAccInstances_apiErrors(t *testing.T) {
 		}
 	}
 	config := instancesConfig(e, `pool_name = "demo"`)
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{
-			{
-				PreConfig: fault(emulator.Fault{Kind: emulator.FaultRaw, Body: inData("KOOPHONE.API.1012", "The instance does not belong to the tenant.")}),
-				Config:    config,
-				ExpectError: regexp.MustCompile(`(?s)KooPhone API error.*page\s+1.*error\s+code\s+KOOPHONE\.API\.1012,\s+HTTP\s+200,\s+message\s+"The\s+instance\s+does\s+not\s+belong\s+to\s+the\s+tenant\.",\s+` +
-					uuidInText + `.*KooPhone\s+error\s+codes`),
-			},
-			{
-				PreConfig:   fault(emulator.Fault{Kind: emulator.FaultError, Status: 200, Code: "KOOPHONE.API.1004", Message: "Service not subscribed."}),
-				Config:      config,
-				ExpectError: regexp.MustCompile(`(?s)KooPhone API error.*error\s+code\s+KOOPHONE\.API\.1004,\s+HTTP\s+200,\s+message\s+"Service\s+not\s+subscribed\.",\s+` + uuidInText),
-			},
-			{
-				PreConfig:   fault(emulator.Fault{Kind: emulator.FaultError, Status: 401}),
-				Config:      config,
-				ExpectError: errRE("KooPhone rejected the credentials", "error code APIGW.0301, HTTP 401", "KOOPHONE_TOKEN"),
-			},
-			{
-				// timeouts.read bounds the whole read, a slow answer included.
-				PreConfig:   fault(emulator.Fault{Kind: emulator.FaultDelay, Delay: emulator.Duration(time.Hour)}),
-				Config:      instancesConfig(e, "pool_name = \"demo\"\n  timeouts = { read = \"2s\" }"),
-				ExpectError: errRE("Timed out listing KooPhone phones", `pool_name "demo"`, "on page 1 did not finish: timeouts.read (2s) ran out", "Raise timeouts.read"),
-			},
-			{
-				// A transient error at the top level, then one inside data:
-				// both retried, and the read succeeds.
-				PreConfig: fault(
-					emulator.Fault{Kind: emulator.FaultError, Status: 503},
-					emulator.Fault{Kind: emulator.FaultRaw, Body: inData("KOOPHONE.API.9999", "Internal service error.")},
-				),
-				Config:            config,
-				ConfigStateChecks: expectIDs([]string{"phone-001", "phone-002", "phone-003"}),
-			},
+	e.parallelTest(
+		resource.TestStep{
+			PreConfig: fault(emulator.Fault{Kind: emulator.FaultRaw, Body: inData("KOOPHONE.API.1012", "The instance does not belong to the tenant.")}),
+			Config:    config,
+			ExpectError: regexp.MustCompile(`(?s)KooPhone API error.*page\s+1.*error\s+code\s+KOOPHONE\.API\.1012,\s+HTTP\s+200,\s+message\s+"The\s+instance\s+does\s+not\s+belong\s+to\s+the\s+tenant\.",\s+` +
+				uuidInText + `.*KooPhone\s+error\s+codes`),
 		},
-	})
+		resource.TestStep{
+			PreConfig:   fault(emulator.Fault{Kind: emulator.FaultError, Status: 200, Code: "KOOPHONE.API.1004", Message: "Service not subscribed."}),
+			Config:      config,
+			ExpectError: regexp.MustCompile(`(?s)KooPhone API error.*error\s+code\s+KOOPHONE\.API\.1004,\s+HTTP\s+200,\s+message\s+"Service\s+not\s+subscribed\.",\s+` + uuidInText),
+		},
+		resource.TestStep{
+			PreConfig:   fault(emulator.Fault{Kind: emulator.FaultError, Status: 401}),
+			Config:      config,
+			ExpectError: errRE("KooPhone rejected the credentials", "error code APIGW.0301, HTTP 401", "KOOPHONE_TOKEN"),
+		},
+		resource.TestStep{
+			// timeouts.read bounds the whole read, a slow answer included.
+			PreConfig:   fault(emulator.Fault{Kind: emulator.FaultDelay, Delay: emulator.Duration(time.Hour)}),
+			Config:      instancesConfig(e, "pool_name = \"demo\"\n  timeouts = { read = \"2s\" }"),
+			ExpectError: errRE("Timed out listing KooPhone phones", `pool_name "demo"`, "on page 1 did not finish: timeouts.read (2s) ran out", "Raise timeouts.read"),
+		},
+		resource.TestStep{
+			// A transient error at the top level, then one inside data:
+			// both retried, and the read succeeds.
+			PreConfig: fault(
+				emulator.Fault{Kind: emulator.FaultError, Status: 503},
+				emulator.Fault{Kind: emulator.FaultRaw, Body: inData("KOOPHONE.API.9999", "Internal service error.")},
+			),
+			Config:            config,
+			ConfigStateChecks: expectIDs([]string{"phone-001", "phone-002", "phone-003"}),
+		},
+	)
 	if pending := e.emu.PendingFaults(); len(pending) != 0 {
 		t.Errorf("faults not used: %+v", pending)
 	}
@@ -275,25 +259,17 @@ func TestAccInstances_apiErrors(t *testing.T) {
 // Bad filters are rejected at plan time, before any request.
 func TestAccInstances_invalidFiltersRejectedAtPlan(t *testing.T) {
 	e := newAccEnv(t)
-	cases := []struct {
-		args string
-		want []string
-	}{
-		{`instance_id = ""`, []string{"Invalid Attribute Value", "instance_id", "string length must be between 1 and 32"}},
-		{fmt.Sprintf("instance_id = %q", strings.Repeat("x", 33)), []string{"instance_id", "string length must be between 1 and 32, got: 33"}},
-		{`instance_name = ""`, []string{"instance_name", "string length must be between 1 and 255"}},
-		{`pool_name = ""`, []string{"pool_name", "string length must be between 1 and 255"}},
-		{fmt.Sprintf("pool_scene_tag = %q", strings.Repeat("T", 256)), []string{"pool_scene_tag", "string length must be between 1 and 255"}},
-		{`pool_name = ["game-test"]`, []string{"Incorrect attribute value type", "pool_name"}},
-		{`no_such_filter = "x"`, []string{"Unsupported argument", "no_such_filter"}},
-		{`timeouts = { read = "soon" }`, []string{"Invalid Attribute Value Time Duration", `"soon" must be a string containing`}},
-		{`timeouts = { read = "-1m" }`, []string{"Invalid read timeout", "must be positive"}},
-	}
-	steps := make([]resource.TestStep, len(cases))
-	for i, c := range cases {
-		steps[i] = resource.TestStep{Config: instancesConfig(e, c.args), ExpectError: errRE(c.want...), PlanOnly: true}
-	}
-	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: e.factories(), Steps: steps})
+	e.parallelTest(
+		rejectedAtPlan(instancesConfig(e, `instance_id = ""`), "Invalid Attribute Value", "instance_id", "string length must be between 1 and 32"),
+		rejectedAtPlan(instancesConfig(e, fmt.Sprintf("instance_id = %q", strings.Repeat("x", 33))), "instance_id", "string length must be between 1 and 32, got: 33"),
+		rejectedAtPlan(instancesConfig(e, `instance_name = ""`), "instance_name", "string length must be between 1 and 255"),
+		rejectedAtPlan(instancesConfig(e, `pool_name = ""`), "pool_name", "string length must be between 1 and 255"),
+		rejectedAtPlan(instancesConfig(e, fmt.Sprintf("pool_scene_tag = %q", strings.Repeat("T", 256))), "pool_scene_tag", "string length must be between 1 and 255"),
+		rejectedAtPlan(instancesConfig(e, `pool_name = ["game-test"]`), "Incorrect attribute value type", "pool_name"),
+		rejectedAtPlan(instancesConfig(e, `no_such_filter = "x"`), "Unsupported argument", "no_such_filter"),
+		rejectedAtPlan(instancesConfig(e, `timeouts = { read = "soon" }`), "Invalid Attribute Value Time Duration", `"soon" must be a string containing`),
+		rejectedAtPlan(instancesConfig(e, `timeouts = { read = "-1m" }`), "Invalid read timeout", "must be positive"),
+	)
 	e.checkNoRequests()
 }
 
@@ -301,29 +277,24 @@ func TestAccInstances_invalidFiltersRejectedAtPlan(t *testing.T) {
 func TestAccExamples_instances(t *testing.T) {
 	e := newAccEnv(t)
 	seed := e.applyDemoSeed()
-	e.configureFromEnvironment()
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: readExamples(t, "data-sources/koophone_instances"),
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownOutputValue("game_test_phone_count", knownvalue.Int64Exact(120)),
-				statecheck.ExpectKnownOutputValue("game_test_canary", knownvalue.ListExact([]knownvalue.Check{
-					knownvalue.StringExact("phone-gt-001"), knownvalue.StringExact("phone-gt-002"), knownvalue.StringExact("phone-gt-003"),
-				})),
-				statecheck.ExpectKnownOutputValue("demo_unassigned", knownvalue.ListExact([]knownvalue.Check{
-					knownvalue.StringExact("phone-003"), knownvalue.StringExact("phone-004"),
-				})),
-				// The rollout: 120 phones in waves of 100 and 20, gated.
-				statecheck.ExpectKnownValue("terraform_data.all_waves_installed", at("output"), knownvalue.Int64Exact(120)),
-				statecheck.ExpectKnownValue("koophone_instance_app_install.wave[0]", at("successful_count"), knownvalue.Int64Exact(100)),
-				statecheck.ExpectKnownValue("koophone_instance_app_install.wave[1]", at("successful_count"), knownvalue.Int64Exact(20)),
-				statecheck.ExpectKnownOutputValue("rollout", knownvalue.ListExact([]knownvalue.Check{
-					knownvalue.StringExact("100 of 100 phones started the game"),
-					knownvalue.StringExact("20 of 20 phones started the game"),
-				})),
-			},
-		}},
+	e.applyExample("data-sources/koophone_instances", resource.TestStep{
+		ConfigStateChecks: []statecheck.StateCheck{
+			statecheck.ExpectKnownOutputValue("game_test_phone_count", knownvalue.Int64Exact(120)),
+			statecheck.ExpectKnownOutputValue("game_test_canary", knownvalue.ListExact([]knownvalue.Check{
+				knownvalue.StringExact("phone-gt-001"), knownvalue.StringExact("phone-gt-002"), knownvalue.StringExact("phone-gt-003"),
+			})),
+			statecheck.ExpectKnownOutputValue("demo_unassigned", knownvalue.ListExact([]knownvalue.Check{
+				knownvalue.StringExact("phone-003"), knownvalue.StringExact("phone-004"),
+			})),
+			// The rollout: 120 phones in waves of 100 and 20, gated.
+			statecheck.ExpectKnownValue("terraform_data.all_waves_installed", at("output"), knownvalue.Int64Exact(120)),
+			statecheck.ExpectKnownValue("koophone_instance_app_install.wave[0]", at("successful_count"), knownvalue.Int64Exact(100)),
+			statecheck.ExpectKnownValue("koophone_instance_app_install.wave[1]", at("successful_count"), knownvalue.Int64Exact(20)),
+			statecheck.ExpectKnownOutputValue("rollout", knownvalue.ListExact([]knownvalue.Check{
+				knownvalue.StringExact("100 of 100 phones started the game"),
+				knownvalue.StringExact("20 of 20 phones started the game"),
+			})),
+		},
 	})
 	// Two install waves, then two command waves, each submitted once, and
 	// the commands only after every install had finished.
@@ -341,43 +312,5 @@ func TestAccExamples_instances(t *testing.T) {
 	}
 	if firstCommand.IsZero() || firstCommand.Before(lastInstallRead) {
 		t.Errorf("the first command was submitted at %s, the last install poll was at %s", firstCommand, lastInstallRead)
-	}
-}
-
-// Each kind of failure gets its own summary and advice, with the page it
-// happened on.
-func TestDescribeListFailure(t *testing.T) {
-	progress := koophone.InstanceList{Pages: 2, Instances: make([]koophone.Instance, 200)}
-	transport := &koophone.TransportError{Op: "send request", RequestID: "r-1", Err: errors.New("connection refused")}
-	pd := &providerData{endpoint: "https://kp.example"}
-	for _, c := range []struct {
-		err    error
-		list   koophone.InstanceList
-		filter koophone.InstanceFilter
-		want   []string
-	}{
-		{&koophone.StoppedError{Cause: context.Canceled}, progress, koophone.InstanceFilter{},
-			[]string{"Listing KooPhone phones interrupted", "no filter) on page 3, after 2 pages and 200 phones was interrupted: the run was interrupted"}},
-		{&koophone.StoppedError{Cause: timeoutExpired{"timeouts.read", time.Minute}, InFlight: true}, koophone.InstanceList{}, koophone.InstanceFilter{PoolName: "demo"},
-			[]string{"Timed out listing KooPhone phones", `pool_name "demo"`, "on page 1 did not finish: timeouts.read (1m0s) ran out", "Raise timeouts.read"}},
-		{&koophone.ResponseError{HTTPStatus: 200, Reason: "the body is empty", RequestID: "r-2"}, koophone.InstanceList{}, koophone.InstanceFilter{},
-			[]string{"Unexpected response from the KooPhone API", "on page 1 failed: unexpected response", "[request id r-2]", "endpoint (https://kp.example)"}},
-		{transport, koophone.InstanceList{}, koophone.InstanceFilter{PoolName: "p"},
-			[]string{"Cannot reach the KooPhone API", `pool_name "p"`, "connection refused", "[request id r-1]", "HTTPS_PROXY"}},
-		{&koophone.RetryError{Attempts: 5, Last: transport}, progress, koophone.InstanceFilter{},
-			[]string{"KooPhone API unavailable", "on page 3, after 2 pages and 200 phones failed 5 times in a row with transient errors", "max_retries"}},
-		{&koophone.APIError{HTTPStatus: 404, Code: koophone.CodeGatewayNotFound, RequestID: "r-3"}, koophone.InstanceList{}, koophone.InstanceFilter{},
-			[]string{"KooPhone API not found at this endpoint", "https://kp.example", "request id r-3", "without the /v1/... path"}},
-		{&koophone.RedirectError{HTTPStatus: 302, Host: "login.example:8443", RequestID: "r-4"}, koophone.InstanceList{}, koophone.InstanceFilter{},
-			[]string{"KooPhone API answered with a redirect", "HTTP 302 Found", "to login.example:8443", "does not follow redirects", "r-4", "Nothing was sent"}},
-		{errors.New("boom"), koophone.InstanceList{}, koophone.InstanceFilter{}, []string{"KooPhone request failed", "on page 1 failed: boom"}},
-	} {
-		summary, detail := describeListFailure(c.err, c.list, c.filter, pd)
-		text := summary + "\n" + detail
-		for _, w := range c.want {
-			if !strings.Contains(text, w) {
-				t.Errorf("%v: %q lacks %q", c.err, text, w)
-			}
-		}
 	}
 }

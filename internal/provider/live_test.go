@@ -6,8 +6,6 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -35,18 +33,12 @@ func liveTaskID(t *testing.T) string {
 	return id
 }
 
-func liveFactories() map[string]func() (tfprotov6.ProviderServer, error) {
-	return map[string]func() (tfprotov6.ProviderServer, error){
-		"koophone": providerserver.NewProtocol6WithError(New("acctest")()),
-	}
-}
-
 // Read a real task, waiting until it has finished: the API's answer maps onto
 // the schema, and the wait ends.
 func TestAccLive_instanceTask(t *testing.T) {
 	id := liveTaskID(t)
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: liveFactories(),
+		ProtoV6ProviderFactories: providerFactories(),
 		Steps: []resource.TestStep{{
 			Config: fmt.Sprintf(`provider "koophone" {}
 

@@ -27,19 +27,24 @@ type protoRig struct {
 	server tfprotov6.ProviderServer
 }
 
-func newProtoRig(t *testing.T, opts emulator.Options) *protoRig {
+func newProtoRig(t *testing.T) *protoRig {
 	t.Helper()
-	if opts.Token == "" {
-		opts.Token = accToken
-	}
-	emu := emulator.New(opts)
-	srv := emulator.ServeInMemory(emu)
-	t.Cleanup(srv.Close)
+	emu, srv := serveInMemory(t)
 	server := providerserver.NewProtocol6(New("test", WithDialContext(srv.DialContext))())()
 	// The provider's client keeps connections open; stop the provider, as
 	// Terraform does, and close them, so that every goroutine ends.
 	t.Cleanup(func() { _, _ = server.StopProvider(context.Background(), &tfprotov6.StopProviderRequest{}) })
 	return &protoRig{emu: emu, server: server}
+}
+
+// serveInMemory serves a new emulator in memory, for tests in a synctest
+// bubble; the server closes at cleanup, after what the caller registers.
+func serveInMemory(t *testing.T) (*emulator.Emulator, *emulator.InMemoryServer) {
+	t.Helper()
+	emu := emulator.New(emulator.Options{Token: accToken})
+	srv := emulator.ServeInMemory(emu)
+	t.Cleanup(srv.Close)
+	return emu, srv
 }
 
 // tasksFixture is a configured provider server and the configuration of a
@@ -137,7 +142,7 @@ func (f *tasksFixture) read(tb testing.TB) *tfprotov6.DynamicValue {
 // second apart.
 func TestProvider_rateLimitPacesRequests(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := newProtoRig(t, emulator.Options{})
+		r := newProtoRig(t)
 		var ids []string
 		for range 4 {
 			id, err := r.emu.AddTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
@@ -163,7 +168,7 @@ func TestProvider_rateLimitPacesRequests(t *testing.T) {
 // bubble ends only when every goroutine started in it has.
 func TestNoGoroutineOutlivesARead(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := newProtoRig(t, emulator.Options{})
+		r := newProtoRig(t)
 		var ids []string
 		for i := range 30 {
 			id, err := r.emu.AddTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, AfterPolls: i % 4}}})

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
@@ -71,22 +70,16 @@ output "jobs" {
   value = data.koophone_instance_task.t.jobs
 }
 `, id)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{
-			{
-				Config:      config,
-				ExpectError: errRE("KooPhone rejected the credentials", "token [REDACTED] expired"),
-			},
-			{
-				Config: config,
-				ConfigStateChecks: []statecheck.StateCheck{
-					expectAttr(at("state"), knownvalue.StringExact("successful")),
-					noSecretInState{secrets: secrets},
-				},
-			},
+	e.serialTest(
+		resource.TestStep{
+			Config:      config,
+			ExpectError: errRE("KooPhone rejected the credentials", "token [REDACTED] expired"),
 		},
-	})
+		resource.TestStep{
+			Config:            config,
+			ConfigStateChecks: append(expectState("successful"), noSecretInState{secrets: secrets}),
+		},
+	)
 
 	logs, err := os.ReadFile(logPath)
 	if err != nil {

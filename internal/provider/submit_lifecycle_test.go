@@ -66,6 +66,20 @@ func installConfig(e *accEnv, body string) string {
 	return e.providerBlock() + fmt.Sprintf("resource \"koophone_instance_app_install\" \"a\" {\n%s\n}\n", body)
 }
 
+var (
+	expectCommand = expectAt(commandAddr)
+	expectInstall = expectAt(installAddr)
+)
+
+// installNotWaiting installs to phone-1 without waiting: the task is
+// submitted, not read, so the resource is running.
+func installNotWaiting(e *accEnv, checks ...statecheck.StateCheck) resource.TestStep {
+	return resource.TestStep{
+		Config:            installConfig(e, installBody(`"phone-1"`, "wait_for_completion = false")),
+		ConfigStateChecks: append([]statecheck.StateCheck{expectInstall(at("state"), knownvalue.StringExact("running"))}, checks...),
+	}
+}
+
 func phone(id, attr string) tfjsonpath.Path {
 	return tfjsonpath.New("results").AtMapKey(id).AtMapKey(attr)
 }
@@ -127,7 +141,7 @@ func TestAccInstanceCommand_lifecycle(t *testing.T) {
 	}
 	var requestsBeforeDestroy int
 	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
+		ProtoV6ProviderFactories: providerFactories(),
 		CheckDestroy: func(*terraform.State) error {
 			if n := len(e.emu.Requests()); n != requestsBeforeDestroy {
 				return fmt.Errorf("destroy sent %d API requests, want none", n-requestsBeforeDestroy)
@@ -137,19 +151,15 @@ func TestAccInstanceCommand_lifecycle(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: commandConfig(e, body(`"phone-2", "phone-1"`, "")),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(commandAddr, at("state"), knownvalue.StringExact("successful")),
-					statecheck.ExpectKnownValue(commandAddr, at("job_count"), knownvalue.Int64Exact(2)),
-					statecheck.ExpectKnownValue(commandAddr, at("successful_count"), knownvalue.Int64Exact(2)),
-					statecheck.ExpectKnownValue(commandAddr, at("failed_count"), knownvalue.Int64Exact(0)),
-					statecheck.ExpectKnownValue(commandAddr, at("wait_for_completion"), knownvalue.Bool(true)),
-					statecheck.ExpectKnownValue(commandAddr, at("fail_on_job_failure"), knownvalue.Bool(true)),
-					statecheck.ExpectKnownValue(commandAddr, at("request_id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f-]{36}$`))),
-					statecheck.ExpectKnownValue(commandAddr, phone("phone-1", "state"), knownvalue.StringExact("successful")),
-					statecheck.ExpectKnownValue(commandAddr, phone("phone-1", "status"), knownvalue.Int64Exact(2)),
-					statecheck.ExpectKnownValue(commandAddr, phone("phone-2", "execute_msg"), knownvalue.StringRegexp(regexp.MustCompile(`^1[0-4]\n$`))),
-					statecheck.ExpectKnownValue(commandAddr, phone("phone-2", "job_id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{32}$`))),
-				},
+				ConfigStateChecks: append(expectStateOf(commandAddr, "successful", 2, 0, 0, 2, 0, 0),
+					expectCommand(at("wait_for_completion"), knownvalue.Bool(true)),
+					expectCommand(at("fail_on_job_failure"), knownvalue.Bool(true)),
+					expectCommand(at("request_id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f-]{36}$`))),
+					expectCommand(phone("phone-1", "state"), knownvalue.StringExact("successful")),
+					expectCommand(phone("phone-1", "status"), knownvalue.Int64Exact(2)),
+					expectCommand(phone("phone-2", "execute_msg"), knownvalue.StringRegexp(regexp.MustCompile(`^1[0-4]\n$`))),
+					expectCommand(phone("phone-2", "job_id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{32}$`))),
+				),
 				Check: resource.ComposeTestCheckFunc(e.expectCounts(1, 1), e.expectTaskID(commandAddr, 0)),
 			},
 			{
@@ -199,63 +209,53 @@ func TestAccInstanceCommand_lifecycle(t *testing.T) {
 func TestAccInstanceCommand_failedPhoneTaints(t *testing.T) {
 	e := newAccEnvWith(t, emulator.Options{Token: accToken, Instances: []string{"phone-1"}})
 	body := "  command = \"pm list packages\"\n  instance_ids = [\"phone-1\", \"phone-404\"]\n  poll_interval = \"1s\"\n  %s"
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{
-			{
-				Config:      commandConfig(e, fmt.Sprintf(body, "")),
-				ExpectError: errRE("adb command failed on 1 phone", "phone-404: failed (status -1)", `error_code "CPS0005"`, `"Phone not found."`, "tainted", "untaint"),
-			},
-			{
-				RefreshState:       true,
-				ExpectNonEmptyPlan: true, // tainted
-				Check: resource.ComposeTestCheckFunc(
-					e.expectTaskID(commandAddr, 0),
-					resource.TestCheckResourceAttr(commandAddr, "state", "failed"),
-					resource.TestCheckResourceAttr(commandAddr, "results.phone-404.state", "failed"),
-					resource.TestCheckResourceAttr(commandAddr, "results.phone-404.error_code", "CPS0005"),
-					resource.TestCheckResourceAttr(commandAddr, "results.phone-1.state", "successful"),
-				),
-			},
-			{
-				// Tainted: the next apply replaces it, submitting again.
-				Config: commandConfig(e, fmt.Sprintf(body, "fail_on_job_failure = false")),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(commandAddr, plancheck.ResourceActionDestroyBeforeCreate)},
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(commandAddr, at("state"), knownvalue.StringExact("failed")),
-					statecheck.ExpectKnownValue(commandAddr, at("failed_count"), knownvalue.Int64Exact(1)),
-					statecheck.ExpectKnownValue(commandAddr, at("successful_count"), knownvalue.Int64Exact(1)),
-				},
-				Check: resource.ComposeTestCheckFunc(e.expectCounts(2, 2), e.expectTaskID(commandAddr, 1)),
-			},
+	e.parallelTest(
+		resource.TestStep{
+			Config:      commandConfig(e, fmt.Sprintf(body, "")),
+			ExpectError: errRE("adb command failed on 1 phone", "phone-404: failed (status -1)", `error_code "CPS0005"`, `"Phone not found."`, "tainted", "untaint"),
 		},
-	})
+		resource.TestStep{
+			RefreshState:       true,
+			ExpectNonEmptyPlan: true, // tainted
+			Check: resource.ComposeTestCheckFunc(
+				e.expectTaskID(commandAddr, 0),
+				resource.TestCheckResourceAttr(commandAddr, "state", "failed"),
+				resource.TestCheckResourceAttr(commandAddr, "results.phone-404.state", "failed"),
+				resource.TestCheckResourceAttr(commandAddr, "results.phone-404.error_code", "CPS0005"),
+				resource.TestCheckResourceAttr(commandAddr, "results.phone-1.state", "successful"),
+			),
+		},
+		resource.TestStep{
+			// Tainted: the next apply replaces it, submitting again.
+			Config: commandConfig(e, fmt.Sprintf(body, "fail_on_job_failure = false")),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(commandAddr, plancheck.ResourceActionDestroyBeforeCreate)},
+			},
+			ConfigStateChecks: expectStateOf(commandAddr, "failed", 2, 0, 0, 1, 1, 0),
+			Check:             resource.ComposeTestCheckFunc(e.expectCounts(2, 2), e.expectTaskID(commandAddr, 1)),
+		},
+	)
 }
 
 // A create that runs out of time keeps the task, tainted, says which
 // timeout ran out and its value, and which phones had not finished.
 func TestAccInstanceCommand_createTimeoutTaints(t *testing.T) {
 	e := newAccEnvWith(t, emulator.Options{Token: accToken, JobDuration: 10 * time.Hour})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{
-			{
-				Config: commandConfig(e, `  command = "reboot"
+	e.parallelTest(
+		resource.TestStep{
+			Config: commandConfig(e, `  command = "reboot"
   instance_ids = ["phone-1"]
   timeouts = { create = "3s" }`),
-				ExpectError: errRE("Timed out waiting for KooPhone adb command", "Timeouts.create (3s) ran out while waiting for task",
-					"Not finished:", "phone-1: running (status 1)", "untaint", "Raise timeouts.create"),
-			},
-			{
-				RefreshState:       true,
-				ExpectNonEmptyPlan: true, // tainted
-				Check: resource.ComposeTestCheckFunc(e.expectTaskID(commandAddr, 0), e.expectCounts(1, 1),
-					resource.TestCheckResourceAttr(commandAddr, "state", "running")),
-			},
+			ExpectError: errRE("Timed out waiting for KooPhone adb command", "Timeouts.create (3s) ran out while waiting for task",
+				"Not finished:", "phone-1: running (status 1)", "untaint", "Raise timeouts.create"),
 		},
-	})
+		resource.TestStep{
+			RefreshState:       true,
+			ExpectNonEmptyPlan: true, // tainted
+			Check: resource.ComposeTestCheckFunc(e.expectTaskID(commandAddr, 0), e.expectCounts(1, 1),
+				resource.TestCheckResourceAttr(commandAddr, "state", "running")),
+		},
+	)
 }
 
 // timeouts.create that runs out while the submit is in flight says so, with
@@ -264,15 +264,12 @@ func TestAccInstanceCommand_createTimeoutTaints(t *testing.T) {
 func TestAccInstanceCommand_createTimeoutWhileSubmitting(t *testing.T) {
 	e := newAccEnv(t)
 	e.addFault(emulator.Fault{Match: "/v1/instances/async-command", Kind: emulator.FaultDelay, Delay: emulator.Duration(time.Hour)})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: commandConfig(e, `  command = "reboot"
+	e.parallelTest(resource.TestStep{
+		Config: commandConfig(e, `  command = "reboot"
   instance_ids = ["phone-1"]
   timeouts = { create = "3s" }`),
-			ExpectError: errRE("Outcome of the KooPhone adb command unknown", "timeouts.create (3s) ran out while the submit was in flight",
-				"does not send it again", "request id"),
-		}},
+		ExpectError: errRE("Outcome of the KooPhone adb command unknown", "timeouts.create (3s) ran out while the submit was in flight",
+			"does not send it again", "request id"),
 	})
 	if n := e.submits(); n != 1 {
 		t.Errorf("%d submits, want 1", n)
@@ -289,12 +286,10 @@ func TestAccInstanceCommand_waitsForJobsListedLate(t *testing.T) {
 		ListedAfter: emulator.Duration(2 * time.Second)}); err != nil {
 		t.Fatal(err)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			// The gate is evaluated in the apply, right after create: a
-			// refresh afterwards would hide a wait that ended early.
-			Config: commandConfig(e, "  command = \"getprop ro.product.model\"\n  instance_ids = [\"phone-1\", \"phone-2\"]\n  poll_interval = \"1s\"") + `
+	e.parallelTest(resource.TestStep{
+		// The gate is evaluated in the apply, right after create: a
+		// refresh afterwards would hide a wait that ended early.
+		Config: commandConfig(e, "  command = \"getprop ro.product.model\"\n  instance_ids = [\"phone-1\", \"phone-2\"]\n  poll_interval = \"1s\"") + `
 resource "terraform_data" "gate" {
   input = koophone_instance_command.c.results["phone-2"].state
   lifecycle {
@@ -305,20 +300,17 @@ resource "terraform_data" "gate" {
   }
 }
 `,
-			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue("terraform_data.gate", at("output"), knownvalue.StringExact("successful")),
-				statecheck.ExpectKnownValue(commandAddr, at("state"), knownvalue.StringExact("successful")),
-				statecheck.ExpectKnownValue(commandAddr, at("successful_count"), knownvalue.Int64Exact(2)),
-				statecheck.ExpectKnownValue(commandAddr, phone("phone-2", "state"), knownvalue.StringExact("successful")),
-				statecheck.ExpectKnownValue(commandAddr, phone("phone-2", "status"), knownvalue.Int64Exact(2)),
-			},
-			Check: func(*terraform.State) error {
-				if n := e.taskReads(); n < 3 {
-					return fmt.Errorf("%d task reads; the job listed late was not waited for", n)
-				}
-				return nil
-			},
-		}},
+		ConfigStateChecks: append(expectStateOf(commandAddr, "successful", 2, 0, 0, 2, 0, 0),
+			statecheck.ExpectKnownValue("terraform_data.gate", at("output"), knownvalue.StringExact("successful")),
+			expectCommand(phone("phone-2", "state"), knownvalue.StringExact("successful")),
+			expectCommand(phone("phone-2", "status"), knownvalue.Int64Exact(2)),
+		),
+		Check: func(*terraform.State) error {
+			if n := e.taskReads(); n < 3 {
+				return fmt.Errorf("%d task reads; the job listed late was not waited for", n)
+			}
+			return nil
+		},
 	})
 }
 
@@ -330,25 +322,22 @@ func TestAccInstanceCommand_jobNeverListed(t *testing.T) {
 		ListedAfter: emulator.Duration(24 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{
-			{
-				Config: commandConfig(e, "  command = \"reboot\"\n  instance_ids = [\"phone-1\", \"phone-2\"]\n  poll_interval = \"1s\"\n  timeouts = { create = \"3s\" }"),
-				ExpectError: errRE("Timed out waiting for KooPhone adb command", "Timeouts.create (3s) ran out", "1 of 2 jobs done",
-					"Not finished:", "phone-2: job", "not listed by the task yet"),
-			},
-			{
-				RefreshState:       true,
-				ExpectNonEmptyPlan: true, // tainted
-				Check: resource.ComposeTestCheckFunc(
-					resource.TestCheckResourceAttr(commandAddr, "state", "running"),
-					resource.TestCheckResourceAttr(commandAddr, "results.phone-1.state", "successful"),
-					resource.TestCheckResourceAttr(commandAddr, "results.phone-2.state", "unknown"),
-				),
-			},
+	e.parallelTest(
+		resource.TestStep{
+			Config: commandConfig(e, "  command = \"reboot\"\n  instance_ids = [\"phone-1\", \"phone-2\"]\n  poll_interval = \"1s\"\n  timeouts = { create = \"3s\" }"),
+			ExpectError: errRE("Timed out waiting for KooPhone adb command", "Timeouts.create (3s) ran out", "1 of 2 jobs done",
+				"Not finished:", "phone-2: job", "not listed by the task yet"),
 		},
-	})
+		resource.TestStep{
+			RefreshState:       true,
+			ExpectNonEmptyPlan: true, // tainted
+			Check: resource.ComposeTestCheckFunc(
+				resource.TestCheckResourceAttr(commandAddr, "state", "running"),
+				resource.TestCheckResourceAttr(commandAddr, "results.phone-1.state", "successful"),
+				resource.TestCheckResourceAttr(commandAddr, "results.phone-2.state", "unknown"),
+			),
+		},
+	)
 }
 
 // install_package_url is often a presigned URL with a signature in its
@@ -357,18 +346,13 @@ func TestAccInstanceCommand_jobNeverListed(t *testing.T) {
 func TestAccInstanceAppInstall_packageURLIsSensitive(t *testing.T) {
 	e := newAccEnv(t)
 	const signed = "https://apps.obs.cn-south-1.myhuaweicloud.com/game.apk?AccessKeyId=AK&Signature=SIGNATURE-do-not-show"
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{
-			{
-				Config: installConfig(e, installBody(`"phone-1"`, "install_package_url = \""+signed+"\"")),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectSensitiveValue(installAddr, at("install_package_url"))},
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(installAddr, at("state"), knownvalue.StringExact("successful")),
-				},
-			},
+	e.parallelTest(resource.TestStep{
+		Config: installConfig(e, installBody(`"phone-1"`, "install_package_url = \""+signed+"\"")),
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			PreApply: []plancheck.PlanCheck{plancheck.ExpectSensitiveValue(installAddr, at("install_package_url"))},
+		},
+		ConfigStateChecks: []statecheck.StateCheck{
+			expectInstall(at("state"), knownvalue.StringExact("successful")),
 		},
 	})
 }
@@ -417,7 +401,7 @@ func TestAccInstanceCommand_submitFaults(t *testing.T) {
 			if c.wantErr != nil {
 				step.ExpectError = errRE(c.wantErr...)
 			}
-			resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: e.factories(), Steps: []resource.TestStep{step}})
+			e.parallelTest(step)
 			if err := e.expectCounts(c.submits, c.tasks)(nil); err != nil {
 				t.Error(err)
 			}
@@ -430,21 +414,16 @@ func TestAccInstanceAppInstall_responseShapes(t *testing.T) {
 	for _, shape := range []string{emulator.InstallResponseFlat, emulator.InstallResponseNested} {
 		t.Run(shape, func(t *testing.T) {
 			e := newAccEnvWith(t, emulator.Options{Token: accToken, InstallResponse: shape})
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: e.factories(),
-				Steps: []resource.TestStep{{
-					Config: installConfig(e, installBody(`"phone-1", "phone-2"`, "fast_install = true")),
-					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(installAddr, at("state"), knownvalue.StringExact("successful")),
-						statecheck.ExpectKnownValue(installAddr, at("successful_count"), knownvalue.Int64Exact(2)),
-						statecheck.ExpectKnownValue(installAddr, at("biz_type"), knownvalue.StringExact("apk")),
-						statecheck.ExpectKnownValue(installAddr, at("content_type"), knownvalue.StringExact("application/octet-stream")),
-						statecheck.ExpectKnownValue(installAddr, phone("phone-1", "status"), knownvalue.Int64Exact(2)),
-						statecheck.ExpectKnownValue(installAddr, phone("phone-2", "job_id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{32}$`))),
-					},
-					Check: resource.ComposeTestCheckFunc(e.expectCounts(1, 1), e.expectTaskID(installAddr, 0),
-						resource.TestMatchResourceAttr(installAddr, "task_id", regexp.MustCompile(`^ZGCA`))),
-				}},
+			e.parallelTest(resource.TestStep{
+				Config: installConfig(e, installBody(`"phone-1", "phone-2"`, "fast_install = true")),
+				ConfigStateChecks: append(expectStateOf(installAddr, "successful", 2, 0, 0, 2, 0, 0),
+					expectInstall(at("biz_type"), knownvalue.StringExact("apk")),
+					expectInstall(at("content_type"), knownvalue.StringExact("application/octet-stream")),
+					expectInstall(phone("phone-1", "status"), knownvalue.Int64Exact(2)),
+					expectInstall(phone("phone-2", "job_id"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{32}$`))),
+				),
+				Check: resource.ComposeTestCheckFunc(e.expectCounts(1, 1), e.expectTaskID(installAddr, 0),
+					resource.TestMatchResourceAttr(installAddr, "task_id", regexp.MustCompile(`^ZGCA`))),
 			})
 		})
 	}
@@ -454,63 +433,50 @@ func TestAccInstanceAppInstall_responseShapes(t *testing.T) {
 func TestAccInstanceAppInstall_statuses(t *testing.T) {
 	t.Run("pending, then a forgotten task stays in state", func(t *testing.T) {
 		e := newAccEnvWith(t, emulator.Options{Token: accToken, JobDuration: 10 * time.Hour})
-		resource.ParallelTest(t, resource.TestCase{
-			ProtoV6ProviderFactories: e.factories(),
-			Steps: []resource.TestStep{
-				{
-					// Not waiting: the task is submitted, not read.
-					Config: installConfig(e, installBody(`"phone-1"`, "wait_for_completion = false")),
-					ConfigStateChecks: []statecheck.StateCheck{
-						statecheck.ExpectKnownValue(installAddr, at("state"), knownvalue.StringExact("running")),
-						statecheck.ExpectKnownValue(installAddr, at("unknown_count"), knownvalue.Int64Exact(1)),
-						statecheck.ExpectKnownValue(installAddr, phone("phone-1", "status"), knownvalue.Null()),
-						statecheck.ExpectKnownValue(installAddr, phone("phone-1", "state"), knownvalue.StringExact("unknown")),
-					},
-				},
-				{
-					// A refresh reads the running task once.
-					RefreshState: true,
-					Check: resource.ComposeTestCheckFunc(
-						resource.TestCheckResourceAttr(installAddr, "results.phone-1.status", "0"),
-						resource.TestCheckResourceAttr(installAddr, "results.phone-1.state", "pending"),
-						resource.TestCheckResourceAttr(installAddr, "pending_count", "1"),
-						resource.TestCheckResourceAttr(installAddr, "state", "running"),
-					),
-				},
-				{
-					// The API forgets the task: it stays in state as it was.
-					PreConfig:    e.emu.Reset,
-					RefreshState: true,
-					Check: resource.ComposeTestCheckFunc(
-						resource.TestCheckResourceAttr(installAddr, "results.phone-1.state", "pending"),
-						resource.TestCheckResourceAttr(installAddr, "state", "running"),
-						resource.TestMatchResourceAttr(installAddr, "task_id", regexp.MustCompile(`^ZGCA`)),
-						func(*terraform.State) error {
-							if n := e.taskReads(); n == 0 {
-								return fmt.Errorf("the refresh did not read the task")
-							}
-							return nil
-						},
-					),
-				},
+		e.parallelTest(
+			installNotWaiting(e,
+				expectInstall(at("unknown_count"), knownvalue.Int64Exact(1)),
+				expectInstall(phone("phone-1", "status"), knownvalue.Null()),
+				expectInstall(phone("phone-1", "state"), knownvalue.StringExact("unknown")),
+			),
+			resource.TestStep{
+				// A refresh reads the running task once.
+				RefreshState: true,
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr(installAddr, "results.phone-1.status", "0"),
+					resource.TestCheckResourceAttr(installAddr, "results.phone-1.state", "pending"),
+					resource.TestCheckResourceAttr(installAddr, "pending_count", "1"),
+					resource.TestCheckResourceAttr(installAddr, "state", "running"),
+				),
 			},
-		})
+			resource.TestStep{
+				// The API forgets the task: it stays in state as it was.
+				PreConfig:    e.emu.Reset,
+				RefreshState: true,
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr(installAddr, "results.phone-1.state", "pending"),
+					resource.TestCheckResourceAttr(installAddr, "state", "running"),
+					resource.TestMatchResourceAttr(installAddr, "task_id", regexp.MustCompile(`^ZGCA`)),
+					func(*terraform.State) error {
+						if n := e.taskReads(); n == 0 {
+							return fmt.Errorf("the refresh did not read the task")
+						}
+						return nil
+					},
+				),
+			},
+		)
 	})
 	t.Run("failed install, not failing the apply", func(t *testing.T) {
 		e := newAccEnvWith(t, emulator.Options{Token: accToken, Instances: []string{"phone-1"}})
-		resource.ParallelTest(t, resource.TestCase{
-			ProtoV6ProviderFactories: e.factories(),
-			Steps: []resource.TestStep{{
-				Config: installConfig(e, installBody(`"phone-1", "phone-404"`, "fail_on_job_failure = false")),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(installAddr, at("state"), knownvalue.StringExact("failed")),
-					statecheck.ExpectKnownValue(installAddr, at("failed_count"), knownvalue.Int64Exact(1)),
-					statecheck.ExpectKnownValue(installAddr, phone("phone-404", "status"), knownvalue.Int64Exact(3)),
-					statecheck.ExpectKnownValue(installAddr, phone("phone-404", "state"), knownvalue.StringExact("failed")),
-					statecheck.ExpectKnownValue(installAddr, phone("phone-404", "error_code"), knownvalue.StringExact("CPS0005")),
-					statecheck.ExpectKnownValue(installAddr, phone("phone-1", "state"), knownvalue.StringExact("successful")),
-				},
-			}},
+		e.parallelTest(resource.TestStep{
+			Config: installConfig(e, installBody(`"phone-1", "phone-404"`, "fail_on_job_failure = false")),
+			ConfigStateChecks: append(expectStateOf(installAddr, "failed", 2, 0, 0, 1, 1, 0),
+				expectInstall(phone("phone-404", "status"), knownvalue.Int64Exact(3)),
+				expectInstall(phone("phone-404", "state"), knownvalue.StringExact("failed")),
+				expectInstall(phone("phone-404", "error_code"), knownvalue.StringExact("CPS0005")),
+				expectInstall(phone("phone-1", "state"), knownvalue.StringExact("successful")),
+			),
 		})
 	})
 }
@@ -519,28 +485,20 @@ func TestAccInstanceAppInstall_statuses(t *testing.T) {
 // nothing.
 func TestAccInstanceAppInstall_updateWaits(t *testing.T) {
 	e := newAccEnvWith(t, emulator.Options{Token: accToken, JobDuration: 5 * time.Second})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{
-			{
-				Config: installConfig(e, installBody(`"phone-1"`, "wait_for_completion = false")),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(installAddr, at("state"), knownvalue.StringExact("running")),
-				},
+	e.parallelTest(
+		installNotWaiting(e),
+		resource.TestStep{
+			Config: installConfig(e, installBody(`"phone-1"`, "wait_for_completion = true")),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(installAddr, plancheck.ResourceActionUpdate)},
 			},
-			{
-				Config: installConfig(e, installBody(`"phone-1"`, "wait_for_completion = true")),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(installAddr, plancheck.ResourceActionUpdate)},
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(installAddr, at("state"), knownvalue.StringExact("successful")),
-					statecheck.ExpectKnownValue(installAddr, phone("phone-1", "status"), knownvalue.Int64Exact(2)),
-				},
-				Check: resource.ComposeTestCheckFunc(e.expectCounts(1, 1), e.expectTaskID(installAddr, 0)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				expectInstall(at("state"), knownvalue.StringExact("successful")),
+				expectInstall(phone("phone-1", "status"), knownvalue.Int64Exact(2)),
 			},
+			Check: resource.ComposeTestCheckFunc(e.expectCounts(1, 1), e.expectTaskID(installAddr, 0)),
 		},
-	})
+	)
 }
 
 // Every argument is checked at plan time, before any request.
@@ -556,35 +514,27 @@ func TestAccTaskResources_planTimeValidation(t *testing.T) {
 	install := func(extra string) string {
 		return installConfig(e, installBody(`"phone-1"`, extra))
 	}
-	cases := []struct {
-		config  string
-		wantErr []string
-	}{
-		{command(`"echo a\nreboot"`, ""), []string{"Invalid character in command", `'\n' at byte 6`, "&&"}},
-		{command(`"echo\ta"`, ""), []string{"Invalid character in command", `'\t' at byte 4`}},
-		{command(`""`, ""), []string{"Invalid command length", "0 bytes long"}},
-		{command(fmt.Sprintf("%q", strings.Repeat("a", 1025)), ""), []string{"Invalid command length", "1025 bytes"}},
-		{commandConfig(e, "  command = \"reboot\"\n  instance_ids = []"), []string{"instance_ids", "at least 1"}},
-		{commandConfig(e, "  command = \"reboot\"\n  instance_ids = ["+strings.Join(ids101, ",")+"]"), []string{"instance_ids", "100"}},
-		{commandConfig(e, "  command = \"reboot\"\n  instance_ids = [\""+strings.Repeat("p", 33)+"\"]"), []string{"instance_ids", "between 1 and 32"}},
-		{command(`"reboot"`, `poll_interval = "500ms"`), []string{"Duration too short", "at least 1s"}},
-		{command(`"reboot"`, `poll_interval = "soon"`), []string{"Invalid duration", "not a Go duration"}},
-		{command(`"reboot"`, `timeouts = { create = "forever" }`), []string{"Time Duration", `"forever" must be`}},
-		{install(`object_size = "12.5"`), []string{"object_size", "whole MB"}},
-		{install(`install_package_url = "http://apps.example.com/game.apk?Signature=SIG"`), []string{"Invalid package URL", "install_package_url must be an absolute https URL of the package, such as"}},
-		{install(`biz_type = "xapk"`), []string{"biz_type", "apk"}},
-		{install(`content_type = ""`), []string{"content_type", "between 1 and 64"}},
-		{install(`content_md5 = ""`), []string{"content_md5", "between 1 and 200"}},
-		{install(`object_name = "` + strings.Repeat("n", 101) + `"`), []string{"object_name", "between 1 and 100"}},
-		{install(`file_name = ""`), []string{"file_name", "between 1 and 100"}},
-		{install(`object_version = "` + strings.Repeat("9", 101) + `"`), []string{"object_version", "between 1 and 100"}},
-		{install(`install_package_url = "https://apps.example.com/` + strings.Repeat("a", 2000) + `"`), []string{"install_package_url", "between 1 and 2000"}},
-	}
-	steps := make([]resource.TestStep, len(cases))
-	for i, c := range cases {
-		steps[i] = resource.TestStep{Config: c.config, PlanOnly: true, ExpectError: errRE(c.wantErr...)}
-	}
-	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: e.factories(), Steps: steps})
+	e.parallelTest(
+		rejectedAtPlan(command(`"echo a\nreboot"`, ""), "Invalid character in command", `'\n' at byte 6`, "&&"),
+		rejectedAtPlan(command(`"echo\ta"`, ""), "Invalid character in command", `'\t' at byte 4`),
+		rejectedAtPlan(command(`""`, ""), "Invalid command length", "0 bytes long"),
+		rejectedAtPlan(command(fmt.Sprintf("%q", strings.Repeat("a", 1025)), ""), "Invalid command length", "1025 bytes"),
+		rejectedAtPlan(commandConfig(e, "  command = \"reboot\"\n  instance_ids = []"), "instance_ids", "at least 1"),
+		rejectedAtPlan(commandConfig(e, "  command = \"reboot\"\n  instance_ids = ["+strings.Join(ids101, ",")+"]"), "instance_ids", "100"),
+		rejectedAtPlan(commandConfig(e, "  command = \"reboot\"\n  instance_ids = [\""+strings.Repeat("p", 33)+"\"]"), "instance_ids", "between 1 and 32"),
+		rejectedAtPlan(command(`"reboot"`, `poll_interval = "500ms"`), "Duration too short", "at least 1s"),
+		rejectedAtPlan(command(`"reboot"`, `poll_interval = "soon"`), "Invalid duration", "not a Go duration"),
+		rejectedAtPlan(command(`"reboot"`, `timeouts = { create = "forever" }`), "Time Duration", `"forever" must be`),
+		rejectedAtPlan(install(`object_size = "12.5"`), "object_size", "whole MB"),
+		rejectedAtPlan(install(`install_package_url = "http://apps.example.com/game.apk?Signature=SIG"`), "Invalid package URL", "install_package_url must be an absolute https URL of the package, such as"),
+		rejectedAtPlan(install(`biz_type = "xapk"`), "biz_type", "apk"),
+		rejectedAtPlan(install(`content_type = ""`), "content_type", "between 1 and 64"),
+		rejectedAtPlan(install(`content_md5 = ""`), "content_md5", "between 1 and 200"),
+		rejectedAtPlan(install(`object_name = "`+strings.Repeat("n", 101)+`"`), "object_name", "between 1 and 100"),
+		rejectedAtPlan(install(`file_name = ""`), "file_name", "between 1 and 100"),
+		rejectedAtPlan(install(`object_version = "`+strings.Repeat("9", 101)+`"`), "object_version", "between 1 and 100"),
+		rejectedAtPlan(install(`install_package_url = "https://apps.example.com/`+strings.Repeat("a", 2000)+`"`), "install_package_url", "between 1 and 2000"),
+	)
 	e.checkNoRequests()
 }
 
@@ -598,30 +548,27 @@ func TestAccInstanceCommand_phoneMissingFromAnswer(t *testing.T) {
 	}})
 	e.addFault(emulator.Fault{Match: "/v1/instances/async-command", Kind: emulator.FaultRaw,
 		Body: fmt.Sprintf(`{"error_code":"0","error_msg":"ok","data":{"task_id":%q,"cmd_jobs":[{"instance_id":"phone-1","job_id":"job1"}]}}`, id)})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{
-			{
-				Config:      commandConfig(e, "  command = \"reboot\"\n  instance_ids = [\"phone-1\", \"phone-2\"]\n  poll_interval = \"1s\""),
-				ExpectError: errRE("adb command failed on 1 phone", "phone-2: missing from the submit's answer"),
-			},
-			{
-				RefreshState:       true,
-				ExpectNonEmptyPlan: true, // tainted
-				Check: resource.ComposeTestCheckFunc(
-					resource.TestCheckResourceAttr(commandAddr, "task_id", id),
-					resource.TestCheckResourceAttr(commandAddr, "state", "failed"),
-					resource.TestCheckResourceAttr(commandAddr, "job_count", "2"),
-					resource.TestCheckResourceAttr(commandAddr, "failed_count", "1"),
-					resource.TestCheckResourceAttr(commandAddr, "results.%", "2"),
-					resource.TestCheckResourceAttr(commandAddr, "results.phone-1.state", "successful"),
-					resource.TestCheckResourceAttr(commandAddr, "results.phone-2.state", "missing"),
-					resource.TestCheckResourceAttr(commandAddr, "results.phone-2.job_id", ""),
-					resource.TestCheckNoResourceAttr(commandAddr, "results.phone-2.status"),
-				),
-			},
+	e.parallelTest(
+		resource.TestStep{
+			Config:      commandConfig(e, "  command = \"reboot\"\n  instance_ids = [\"phone-1\", \"phone-2\"]\n  poll_interval = \"1s\""),
+			ExpectError: errRE("adb command failed on 1 phone", "phone-2: missing from the submit's answer"),
 		},
-	})
+		resource.TestStep{
+			RefreshState:       true,
+			ExpectNonEmptyPlan: true, // tainted
+			Check: resource.ComposeTestCheckFunc(
+				resource.TestCheckResourceAttr(commandAddr, "task_id", id),
+				resource.TestCheckResourceAttr(commandAddr, "state", "failed"),
+				resource.TestCheckResourceAttr(commandAddr, "job_count", "2"),
+				resource.TestCheckResourceAttr(commandAddr, "failed_count", "1"),
+				resource.TestCheckResourceAttr(commandAddr, "results.%", "2"),
+				resource.TestCheckResourceAttr(commandAddr, "results.phone-1.state", "successful"),
+				resource.TestCheckResourceAttr(commandAddr, "results.phone-2.state", "missing"),
+				resource.TestCheckResourceAttr(commandAddr, "results.phone-2.job_id", ""),
+				resource.TestCheckNoResourceAttr(commandAddr, "results.phone-2.status"),
+			),
+		},
+	)
 }
 
 func statusPtr(s int) *int { return &s }

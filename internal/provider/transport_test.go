@@ -14,8 +14,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
-	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
 )
@@ -24,34 +22,26 @@ func (e *accEnv) caPEM() string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.server.Certificate().Raw}))
 }
 
-func tlsTaskConfig(endpoint string, extra string, taskID string) string {
-	return fmt.Sprintf("provider \"koophone\" {\n  endpoint = %q\n  token = %q\n  %s\n}\n", endpoint, accToken, extra) +
-		fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n  task_id = %q\n}\n", taskID)
-}
-
 // An HTTPS endpoint signed by a private CA fails with a clear error, and
 // works once that CA is trusted through ca_cert_pem, ca_cert_file or (with
 // a warning) insecure.
 func TestAccProvider_tlsPrivateCA(t *testing.T) {
 	e := newAccEnvTLS(t)
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
+	id := e.addSucceededTask()
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(caFile, []byte(e.caPEM()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ok := []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact("successful"))}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{
-			{
-				Config:      tlsTaskConfig(e.server.URL, "", id),
-				ExpectError: errRE("KooPhone endpoint's TLS certificate is not trusted", "certificate", "set ca_cert_pem or ca_cert_file"),
-			},
-			{Config: tlsTaskConfig(e.server.URL, fmt.Sprintf("ca_cert_pem = %q", e.caPEM()), id), ConfigStateChecks: ok},
-			{Config: tlsTaskConfig(e.server.URL, fmt.Sprintf("ca_cert_file = %q", caFile), id), ConfigStateChecks: ok},
-			{Config: tlsTaskConfig(e.server.URL, "insecure = true", id), ConfigStateChecks: ok},
+	ok := expectState("successful")
+	e.parallelTest(
+		resource.TestStep{
+			Config:      e.providerBlock() + taskBlock(id),
+			ExpectError: errRE("KooPhone endpoint's TLS certificate is not trusted", "certificate", "set ca_cert_pem or ca_cert_file"),
 		},
-	})
+		resource.TestStep{Config: e.providerBlock(fmt.Sprintf("ca_cert_pem = %q", e.caPEM())) + taskBlock(id), ConfigStateChecks: ok},
+		resource.TestStep{Config: e.providerBlock(fmt.Sprintf("ca_cert_file = %q", caFile)) + taskBlock(id), ConfigStateChecks: ok},
+		resource.TestStep{Config: e.providerBlock("insecure = true") + taskBlock(id), ConfigStateChecks: ok},
+	)
 }
 
 // Bad CA arguments are rejected with the reason, before any request.
@@ -62,35 +52,21 @@ func TestAccProvider_invalidCAArguments(t *testing.T) {
 	if err := os.WriteFile(notPEM, []byte("hello"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{
-			{
-				Config:      tlsTaskConfig(e.server.URL, `ca_cert_pem = "not a certificate"`, "abc"),
-				ExpectError: errRE("Invalid CA certificate", "No PEM certificate found"),
-				PlanOnly:    true,
-			},
-			{
-				Config: tlsTaskConfig(e.server.URL,
-					"ca_cert_pem = \"-----BEGIN RSA PRIVATE KEY-----\\nAAAA\\n-----END RSA PRIVATE KEY-----\\n\"", "abc"),
-				ExpectError: errRE("Invalid CA certificate", `contains a "RSA PRIVATE KEY" block`),
-				PlanOnly:    true,
-			},
-			{
-				Config:      tlsTaskConfig(e.server.URL, fmt.Sprintf("ca_cert_pem = %q\n  ca_cert_file = %q", e.caPEM(), notPEM), "abc"),
-				ExpectError: errRE("Invalid Attribute Combination", "ca_cert_file"),
-				PlanOnly:    true,
-			},
-			{
-				Config:      tlsTaskConfig(e.server.URL, fmt.Sprintf("ca_cert_file = %q", missing), "abc"),
-				ExpectError: errRE("Cannot read CA certificate file", "missing.pem", "no such file"),
-			},
-			{
-				Config:      tlsTaskConfig(e.server.URL, fmt.Sprintf("ca_cert_file = %q", notPEM), "abc"),
-				ExpectError: errRE("Invalid CA certificate file", "notpem.pem", "no PEM certificate found"),
-			},
+	e.parallelTest(
+		rejectedAtPlan(e.providerBlock(`ca_cert_pem = "not a certificate"`)+taskBlock("abc"), "Invalid CA certificate", "No PEM certificate found"),
+		rejectedAtPlan(e.providerBlock(`ca_cert_pem = "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n"`)+taskBlock("abc"),
+			"Invalid CA certificate", `contains a "RSA PRIVATE KEY" block`),
+		rejectedAtPlan(e.providerBlock(fmt.Sprintf("ca_cert_pem = %q", e.caPEM()), fmt.Sprintf("ca_cert_file = %q", notPEM))+taskBlock("abc"),
+			"Invalid Attribute Combination", "ca_cert_file"),
+		resource.TestStep{
+			Config:      e.providerBlock(fmt.Sprintf("ca_cert_file = %q", missing)) + taskBlock("abc"),
+			ExpectError: errRE("Cannot read CA certificate file", "missing.pem", "no such file"),
 		},
-	})
+		resource.TestStep{
+			Config:      e.providerBlock(fmt.Sprintf("ca_cert_file = %q", notPEM)) + taskBlock("abc"),
+			ExpectError: errRE("Invalid CA certificate file", "notpem.pem", "no PEM certificate found"),
+		},
+	)
 	e.checkNoRequests()
 }
 
@@ -132,7 +108,7 @@ func (p *connectProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // emulator.
 func TestAccProvider_httpsProxy(t *testing.T) {
 	e := newAccEnvTLS(t)
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
+	id := e.addSucceededTask()
 	proxy := &connectProxy{upstream: e.server.Listener.Addr().String()}
 	proxyServer := httptest.NewServer(proxy)
 	t.Cleanup(proxyServer.Close)
@@ -140,12 +116,9 @@ func TestAccProvider_httpsProxy(t *testing.T) {
 	t.Setenv("https_proxy", proxyServer.URL)
 	t.Setenv("NO_PROXY", "")
 	t.Setenv("no_proxy", "")
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config:            tlsTaskConfig("https://example.com", fmt.Sprintf("ca_cert_pem = %q", e.caPEM()), id),
-			ConfigStateChecks: []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact("successful"))},
-		}},
+	e.serialTest(resource.TestStep{
+		Config:            tokenProvider("https://example.com", fmt.Sprintf("ca_cert_pem = %q", e.caPEM())) + taskBlock(id),
+		ConfigStateChecks: expectState("successful"),
 	})
 	if proxy.tunnels.Load() == 0 {
 		t.Error("no request went through the proxy")
@@ -214,10 +187,7 @@ func TestAccProvider_redirectsAreNotFollowed(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			e := newAccEnv(t)
 			e.addFault(emulator.Fault{Match: c.match, Count: -1, Kind: emulator.FaultRedirect, Status: c.status, Location: location})
-			resource.ParallelTest(t, resource.TestCase{
-				ProtoV6ProviderFactories: e.factories(),
-				Steps:                    []resource.TestStep{{Config: e.providerBlock() + c.config, ExpectError: errRE(c.wantErr...)}},
-			})
+			e.parallelTest(resource.TestStep{Config: e.providerBlock() + c.config, ExpectError: errRE(c.wantErr...)})
 			if n := len(e.emu.Requests()); n != 1 {
 				t.Errorf("%d requests reached the endpoint, want 1: a redirect is not retried", n)
 			}

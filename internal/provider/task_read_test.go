@@ -16,22 +16,9 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
 )
 
-const taskAddr = "data.koophone_instance_task.t"
-
-// expectAttr is a state check of one attribute of the data source under test.
-func expectAttr(path tfjsonpath.Path, v knownvalue.Check) statecheck.StateCheck {
-	return statecheck.ExpectKnownValue(taskAddr, path, v)
-}
-
-func at(name string) tfjsonpath.Path { return tfjsonpath.New(name) }
-
-func job(i int, name string) tfjsonpath.Path {
-	return tfjsonpath.New("jobs").AtSliceIndex(i).AtMapKey(name)
-}
-
-func taskConfig(e *accEnv, body string) string {
-	return e.providerBlock() + fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n%s\n}\n", body)
-}
+// The two task data sources, koophone_instance_task and its plural
+// koophone_instance_tasks, read tasks alike (task_read.go): their
+// acceptance tests, the singular's first.
 
 // readCase is one read of one seeded task through the real Terraform CLI:
 // the data source's arguments, and either the state it must produce or the
@@ -65,7 +52,7 @@ func runReadCases(t *testing.T, cases []readCase) {
 				e.addFault(f)
 			}
 			step := resource.TestStep{
-				Config:            e.providerBlock(c.provider) + fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n  task_id = %q\n  %s\n}\n", id, c.args),
+				Config:            e.providerBlock(c.provider) + taskBlock(id, c.args),
 				ConfigStateChecks: c.checks,
 			}
 			if c.wantErr != nil {
@@ -74,7 +61,7 @@ func runReadCases(t *testing.T, cases []readCase) {
 			if c.requests != nil {
 				step.Check = func(*terraform.State) error { return c.requests(e, id) }
 			}
-			resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: e.factories(), Steps: []resource.TestStep{step}})
+			e.parallelTest(step)
 			if c.requests != nil && c.wantErr != nil {
 				if err := c.requests(e, id); err != nil {
 					t.Error(err)
@@ -82,16 +69,6 @@ func runReadCases(t *testing.T, cases []readCase) {
 			}
 		})
 	}
-}
-
-func expectState(state string, counts ...int64) []statecheck.StateCheck {
-	checks := []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact(state))}
-	for i, name := range []string{"job_count", "pending_count", "running_count", "successful_count", "failed_count", "unknown_count"} {
-		if i < len(counts) {
-			checks = append(checks, expectAttr(at(name), knownvalue.Int64Exact(counts[i])))
-		}
-	}
-	return checks
 }
 
 func jobObject(id string, status int64, state, code, msg, out string) knownvalue.Check {
@@ -108,8 +85,7 @@ func TestAccInstanceTask_reads(t *testing.T) {
 		jobB      = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa02"
 		jobC      = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa03"
 	)
-	// Still running when the test ends, even on a slow CLI under load: at
-	// accTimeScale, a day of virtual time is 24 minutes of real time.
+	// Still running when the test ends, however slow the CLI under load.
 	never := emulator.Duration(24 * time.Hour)
 	reads := func(least int) func(e *accEnv, id string) error {
 		return func(e *accEnv, id string) error {
@@ -356,47 +332,13 @@ func TestAccInstanceTask_reads(t *testing.T) {
 	})
 }
 
-// Wrong credentials give an authentication error naming the gateway code.
-func TestAccProvider_wrongToken(t *testing.T) {
-	e := newAccEnv(t)
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: fmt.Sprintf("provider \"koophone\" {\n endpoint = %q\n token = \"expired-token\"\n}\n", e.server.URL) +
-				fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n task_id = %q\n}\n", id),
-			ExpectError: errRE("KooPhone rejected the credentials", "error code APIGW.0301, HTTP 401", "KOOPHONE_TOKEN", "expire after 24 hours"),
-		}},
-	})
-}
-
-// An endpoint with a path prefix, as behind a reverse proxy, works, with or
-// without a trailing slash.
-func TestAccProvider_endpointWithPathPrefix(t *testing.T) {
-	e := newAccEnv(t)
-	e.server.Config.Handler = mountedUnder("/gateway/koophone", e.emu)
-	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}}})
-	for _, suffix := range []string{"/gateway/koophone", "/gateway/koophone/"} {
-		resource.Test(t, resource.TestCase{
-			ProtoV6ProviderFactories: e.factories(),
-			Steps: []resource.TestStep{{
-				Config: fmt.Sprintf("provider \"koophone\" {\n endpoint = %q\n token = %q\n}\n", e.server.URL+suffix, accToken) +
-					fmt.Sprintf("data \"koophone_instance_task\" \"t\" {\n task_id = %q\n}\n", id),
-				ConfigStateChecks: []statecheck.StateCheck{expectAttr(at("state"), knownvalue.StringExact("successful"))},
-			}},
-		})
-	}
-}
-
 // A task_id known only after apply (here from a terraform_data resource)
 // defers the read to apply, where the wait happens.
 func TestAccInstanceTask_taskIDUnknownUntilApply(t *testing.T) {
 	e := newAccEnv(t)
 	id := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, After: emulator.Duration(time.Second)}}})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{{
-			Config: e.providerBlock() + fmt.Sprintf(`
+	e.parallelTest(resource.TestStep{
+		Config: e.providerBlock() + fmt.Sprintf(`
 resource "terraform_data" "submit" {
   input = %q
 }
@@ -406,17 +348,11 @@ data "koophone_instance_task" "t" {
   wait_for_completion = true
 }
 `, id),
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectUnknownValue(taskAddr, at("state")),
-					plancheck.ExpectUnknownValue(taskAddr, at("jobs")),
-				},
-			},
-			ConfigStateChecks: []statecheck.StateCheck{
-				expectAttr(at("id"), knownvalue.StringExact(id)),
-				expectAttr(at("state"), knownvalue.StringExact("successful")),
-			},
-		}},
+		ConfigPlanChecks: unknownAtPlan(taskAddr, "state", "jobs"),
+		ConfigStateChecks: []statecheck.StateCheck{
+			expectAttr(at("id"), knownvalue.StringExact(id)),
+			expectAttr(at("state"), knownvalue.StringExact("successful")),
+		},
 	})
 }
 
@@ -453,28 +389,25 @@ resource "terraform_data" "rollout" {
 }
 `, taskID)
 	}
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps: []resource.TestStep{
-			{
-				Config:      config(failed),
-				ExpectError: errRE("Resource postcondition failed", "KooPhone task "+failed+" ended failed: 1 of 2 jobs failed."),
+	e.parallelTest(
+		resource.TestStep{
+			Config:      config(failed),
+			ExpectError: errRE("Resource postcondition failed", "KooPhone task "+failed+" ended failed: 1 of 2 jobs failed."),
+		},
+		resource.TestStep{
+			// The failed apply created nothing behind the gate: the
+			// rollout is still to be created.
+			Config: config(succeeded),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("terraform_data.rollout", plancheck.ResourceActionCreate),
+				},
 			},
-			{
-				// The failed apply created nothing behind the gate: the
-				// rollout is still to be created.
-				Config: config(succeeded),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction("terraform_data.rollout", plancheck.ResourceActionCreate),
-					},
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("terraform_data.rollout", at("output"), knownvalue.Int64Exact(1)),
-				},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("terraform_data.rollout", at("output"), knownvalue.Int64Exact(1)),
 			},
 		},
-	})
+	)
 }
 
 // Invalid task ids are rejected at plan time, before any request.
@@ -490,28 +423,307 @@ func TestAccInstanceTask_invalidTaskIDRejectedAtPlan(t *testing.T) {
 	}
 	var steps []resource.TestStep
 	for id, msg := range cases {
-		steps = append(steps, resource.TestStep{
-			Config:      taskConfig(e, fmt.Sprintf("task_id = %q", id)),
-			ExpectError: errRE("Invalid Attribute Value", "task_id", msg),
-			PlanOnly:    true,
-		})
+		steps = append(steps, rejectedAtPlan(e.providerBlock()+taskBlock(id), "Invalid Attribute Value", "task_id", msg))
 	}
-	steps = append(steps, resource.TestStep{
-		Config:      taskConfig(e, `task_id = "abc"`+"\npoll_interval = \"500ms\""),
-		ExpectError: errRE("Duration too short", `poll_interval is "500ms", but it must be at least 1s.`),
-		PlanOnly:    true,
-	}, resource.TestStep{
-		Config:      taskConfig(e, `task_id = "abc"`+"\npoll_interval = \"ten seconds\""),
-		ExpectError: errRE("Invalid duration", `poll_interval is "ten seconds", which is not a Go duration`),
-		PlanOnly:    true,
-	}, resource.TestStep{
-		Config:      taskConfig(e, `task_id = "abc"`+"\ntimeouts = { read = \"soon\" }"),
-		ExpectError: errRE("Invalid Attribute Value Time Duration", `"soon" must be a string containing a sequence of decimal numbers`),
-		PlanOnly:    true,
-	})
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: e.factories(),
-		Steps:                    steps,
-	})
+	steps = append(steps,
+		rejectedAtPlan(e.providerBlock()+taskBlock("abc", `poll_interval = "500ms"`),
+			"Duration too short", `poll_interval is "500ms", but it must be at least 1s.`),
+		rejectedAtPlan(e.providerBlock()+taskBlock("abc", `poll_interval = "ten seconds"`),
+			"Invalid duration", `poll_interval is "ten seconds", which is not a Go duration`),
+		rejectedAtPlan(e.providerBlock()+taskBlock("abc", `timeouts = { read = "soon" }`),
+			"Invalid Attribute Value Time Duration", `"soon" must be a string containing a sequence of decimal numbers`),
+	)
+	e.parallelTest(steps...)
 	e.checkNoRequests()
+}
+
+// The plural, koophone_instance_tasks.
+
+const tasksAddr = "data.koophone_instance_tasks.t"
+
+var expectTasksAttr = expectAt(tasksAddr)
+
+func taskAt(i int, name string) tfjsonpath.Path {
+	return tfjsonpath.New("tasks").AtSliceIndex(i).AtMapKey(name)
+}
+
+// tasksConfig is a koophone_instance_tasks block over ids, with more
+// arguments.
+func tasksConfig(e *accEnv, ids []string, body string) string {
+	quoted := make([]string, len(ids))
+	for i, id := range ids {
+		quoted[i] = fmt.Sprintf("%q", id)
+	}
+	return e.providerBlock() + fmt.Sprintf("data \"koophone_instance_tasks\" \"t\" {\n  task_ids = [%s]\n%s\n}\n", strings.Join(quoted, ", "), body)
+}
+
+// Tasks in every state, read once: tasks in sorted id order, each like the
+// singular data source, and the aggregates over all of them; each task's
+// jobs are those include_jobs selects, while the counts never change.
+func TestAccInstanceTasks_mixedStatesWithoutWaiting(t *testing.T) {
+	e := newAccEnv(t)
+	running := e.addTask(emulator.TaskSpec{TaskID: "c0000000000000000000000000000003", Jobs: []emulator.JobSpec{
+		{JobID: "job-done", Status: emulator.StatusSucceeded},
+		{JobID: "job-running", Status: emulator.StatusSucceeded, After: emulator.Duration(24 * time.Hour)},
+	}})
+	failed := e.addTask(emulator.TaskSpec{TaskID: "a0000000000000000000000000000001", Jobs: []emulator.JobSpec{
+		{JobID: "job-ok", Status: emulator.StatusSucceeded, ExecuteMsg: str("done")},
+		{JobID: "job-ko", Status: emulator.StatusFailed, ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found.")},
+	}})
+	install := e.addTask(emulator.TaskSpec{TaskID: "ZGCA00000000000000000000000002", Jobs: []emulator.JobSpec{
+		{JobID: "job-installed", Status: emulator.StatusSucceeded},
+		{JobID: "job-odd", Status: 7},
+		{JobID: "job-waiting", Status: emulator.StatusSucceeded, StartAfter: emulator.Duration(24 * time.Hour), After: emulator.Duration(24 * time.Hour)},
+	}})
+	ids := []string{running, failed, install}
+	jobIDs := func(ids ...string) knownvalue.Check {
+		checks := make([]knownvalue.Check, len(ids))
+		for i, id := range ids {
+			checks[i] = knownvalue.ObjectPartial(map[string]knownvalue.Check{"job_id": knownvalue.StringExact(id)})
+		}
+		return knownvalue.ListExact(checks)
+	}
+	totals := append(expectStateOf(tasksAddr, "running", 7, 1, 1, 3, 1, 1),
+		expectTasksAttr(at("task_count"), knownvalue.Int64Exact(3)),
+		expectTasksAttr(at("wait_for_completion"), knownvalue.Bool(false)),
+		expectTasksAttr(at("fail_on_job_failure"), knownvalue.Bool(false)),
+		expectTasksAttr(at("poll_interval"), knownvalue.StringExact("10s")),
+		// Sorted by id: ZGCA... < a... < c... in byte order.
+		expectTasksAttr(taskAt(0, "task_id"), knownvalue.StringExact(install)),
+		expectTasksAttr(taskAt(0, "task_type"), knownvalue.StringExact("app_install")),
+		expectTasksAttr(taskAt(0, "state"), knownvalue.StringExact("running")),
+		expectTasksAttr(taskAt(0, "pending_count"), knownvalue.Int64Exact(1)),
+		expectTasksAttr(taskAt(0, "unknown_count"), knownvalue.Int64Exact(1)),
+		expectTasksAttr(taskAt(1, "task_id"), knownvalue.StringExact(failed)),
+		expectTasksAttr(taskAt(1, "task_type"), knownvalue.StringExact("command")),
+		expectTasksAttr(taskAt(1, "state"), knownvalue.StringExact("failed")),
+		expectTasksAttr(taskAt(2, "task_id"), knownvalue.StringExact(running)),
+		expectTasksAttr(taskAt(2, "state"), knownvalue.StringExact("running")),
+		expectTasksAttr(taskAt(2, "running_count"), knownvalue.Int64Exact(1)),
+		expectTasksAttr(taskAt(2, "successful_count"), knownvalue.Int64Exact(1)),
+	)
+	with := func(checks ...statecheck.StateCheck) []statecheck.StateCheck {
+		return append(append([]statecheck.StateCheck(nil), totals...), checks...)
+	}
+	e.parallelTest(
+		resource.TestStep{
+			// By default, the jobs that did not succeed.
+			Config: tasksConfig(e, ids, ""),
+			ConfigStateChecks: with(
+				expectTasksAttr(at("include_jobs"), knownvalue.StringExact("failed")),
+				expectTasksAttr(taskAt(0, "jobs"), jobIDs("job-odd", "job-waiting")),
+				expectTasksAttr(taskAt(1, "jobs"), knownvalue.ListExact([]knownvalue.Check{
+					jobObject("job-ko", -1, "failed", "CPS0005", "Phone not found.", ""),
+				})),
+				expectTasksAttr(taskAt(2, "jobs"), jobIDs("job-running")),
+			),
+		},
+		resource.TestStep{
+			Config: tasksConfig(e, ids, `include_jobs = "all"`),
+			ConfigStateChecks: with(
+				expectTasksAttr(taskAt(0, "jobs"), jobIDs("job-installed", "job-odd", "job-waiting")),
+				expectTasksAttr(taskAt(1, "jobs"), knownvalue.ListExact([]knownvalue.Check{
+					jobObject("job-ok", 2, "successful", "", "", "done"),
+					jobObject("job-ko", -1, "failed", "CPS0005", "Phone not found.", ""),
+				})),
+				expectTasksAttr(taskAt(2, "jobs"), jobIDs("job-done", "job-running")),
+			),
+		},
+		resource.TestStep{
+			Config: tasksConfig(e, ids, `include_jobs = "none"`),
+			ConfigStateChecks: with(
+				expectTasksAttr(taskAt(0, "jobs"), knownvalue.Null()),
+				expectTasksAttr(taskAt(1, "jobs"), knownvalue.Null()),
+			),
+		},
+	)
+}
+
+// Waiting polls every task concurrently until the last one finishes; a
+// task that has finished is not polled again.
+func TestAccInstanceTasks_waitPollsAllAndStopsFinishedTasks(t *testing.T) {
+	e := newAccEnv(t)
+	quick := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, AfterPolls: 1}}})
+	slow := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{
+		{Status: emulator.StatusSucceeded, AfterPolls: 2},
+		{Status: emulator.StatusSucceeded, AfterPolls: 5},
+	}})
+	done := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusFailed}}})
+	e.parallelTest(resource.TestStep{
+		Config: tasksConfig(e, []string{quick, slow, done}, "wait_for_completion = true\npoll_interval = \"5s\""),
+		ConfigStateChecks: append(expectStateOf(tasksAddr, "failed", 4, 0, 0, 3, 1, 0),
+			expectTasksAttr(at("wait_for_completion"), knownvalue.Bool(true)),
+			expectTasksAttr(at("poll_interval"), knownvalue.StringExact("5s")),
+		),
+		Check: func(*terraform.State) error {
+			// The first read ends when slow is seen finished, on its
+			// sixth GET. Until then quick was read twice (running, then
+			// finished) and done once: finished tasks are not polled.
+			var quickReads, doneReads, slowReads int
+			for _, r := range e.emu.Requests() {
+				switch {
+				case strings.HasSuffix(r.Path, slow):
+					slowReads++
+				case slowReads >= 6:
+				case strings.HasSuffix(r.Path, quick):
+					quickReads++
+				case strings.HasSuffix(r.Path, done):
+					doneReads++
+				}
+				if slowReads == 6 {
+					break
+				}
+			}
+			if slowReads < 6 || quickReads != 2 || doneReads != 1 {
+				return fmt.Errorf("during the first read: slow %d, quick %d, done %d reads; want >=6, 2, 1", slowReads, quickReads, doneReads)
+			}
+			return nil
+		},
+	})
+}
+
+// fail_on_job_failure lists the failed jobs task by task.
+func TestAccInstanceTasks_failOnJobFailureListsFailedJobsByTask(t *testing.T) {
+	e := newAccEnv(t)
+	a := e.addTask(emulator.TaskSpec{TaskID: "a0000000000000000000000000000001", Jobs: []emulator.JobSpec{
+		{JobID: "a-job-1", Status: emulator.StatusFailed, AfterPolls: 1, ErrorCode: str("CPS0005"), ErrorMsg: str("Phone not found.")},
+		{JobID: "a-job-2", Status: emulator.StatusSucceeded},
+	}})
+	b := e.addTask(emulator.TaskSpec{TaskID: "b0000000000000000000000000000002", Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, AfterPolls: 2}}})
+	c := e.addTask(emulator.TaskSpec{TaskID: "c0000000000000000000000000000003", Jobs: []emulator.JobSpec{
+		{JobID: "c-job-1", Status: emulator.StatusFailed, ErrorCode: str("CPS0301"), ErrorMsg: str("Command timed out."), ExecuteMsg: str("partial")},
+	}})
+	e.parallelTest(resource.TestStep{
+		Config: tasksConfig(e, []string{c, b, a}, "wait_for_completion = true\nfail_on_job_failure = true"),
+		ExpectError: errRE("KooPhone tasks failed", "2 of 3 tasks finished with failed jobs, and fail_on_job_failure is true",
+			`task "`+a+`": 1 of 2 jobs failed`,
+			`job_id "a-job-1": error_code "CPS0005", error_msg "Phone not found.", execute_msg ""`,
+			`task "`+c+`": 1 of 1 jobs failed`,
+			`job_id "c-job-1": error_code "CPS0301", error_msg "Command timed out.", execute_msg "partial"`,
+			"Set fail_on_job_failure = false"),
+	})
+}
+
+// A wait that reaches timeouts.read lists the tasks still running, and
+// only those, with how far each got.
+func TestAccInstanceTasks_timeoutListsTheTasksStillRunning(t *testing.T) {
+	e := newAccEnv(t)
+	finished := e.addTask(emulator.TaskSpec{TaskID: "a000000000000000000000000000000f", Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, AfterPolls: 1}}})
+	stuck1 := e.addTask(emulator.TaskSpec{TaskID: "b0000000000000000000000000000001", Jobs: []emulator.JobSpec{
+		{Status: emulator.StatusSucceeded}, {Status: emulator.StatusRunning},
+	}})
+	stuck2 := e.addTask(emulator.TaskSpec{TaskID: "c0000000000000000000000000000002", Jobs: []emulator.JobSpec{{Status: emulator.StatusRunning}}})
+	e.parallelTest(resource.TestStep{
+		Config: tasksConfig(e, []string{stuck2, finished, stuck1}, "wait_for_completion = true\ntimeouts = { read = \"3s\" }"),
+		ExpectError: errRE("Timed out waiting for KooPhone tasks", "2 of 3 tasks are still running after", "(timeouts.read is 3s):",
+			`- "`+stuck1+`": 1 of 2 jobs done (1 successful, 0 failed), 1 still running.`,
+			`- "`+stuck2+`": 0 of 1 jobs done (0 successful, 0 failed), 1 still running.`,
+			"The other 1 tasks have finished: 1 successful, 0 failed.", "Raise timeouts.read"),
+	})
+	for _, r := range e.emu.Requests() {
+		if strings.Contains(r.Path, finished) && e.emu.Reads(finished) > 2 {
+			t.Errorf("the finished task was read %d times", e.emu.Reads(finished))
+			break
+		}
+	}
+}
+
+// An unknown task fails the read with the singular's error, naming it; the
+// other tasks are not reported.
+func TestAccInstanceTasks_unknownTask(t *testing.T) {
+	e := newAccEnv(t)
+	known := e.addSucceededTask()
+	e.parallelTest(resource.TestStep{
+		Config: tasksConfig(e, []string{known, "0000000000000000000000000000dead"}, ""),
+		ExpectError: errRE("KooPhone task not found", `no task with the id "0000000000000000000000000000dead"`,
+			"error code KOOPHONE.API.1323"),
+	})
+}
+
+// The id limits are checked at plan time, before any request: 1 to 1,000
+// ids, each valid as in the singular data source.
+func TestAccInstanceTasks_idLimitsAtPlan(t *testing.T) {
+	e := newAccEnv(t)
+	ids := make([]string, maxTaskIDs+1)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("t%05d", i)
+	}
+	e.parallelTest(
+		rejectedAtPlan(tasksConfig(e, ids, ""), "Invalid Attribute Value", "task_ids", "list must contain at least 1 elements and at most 1000 elements, got: 1001"),
+		rejectedAtPlan(tasksConfig(e, nil, ""), "Invalid Attribute Value", "task_ids", "at least 1 elements"),
+		rejectedAtPlan(tasksConfig(e, []string{"abc", "../../admin"}, ""), "task_ids", `must contain only letters, digits, '_' and '-'`),
+		rejectedAtPlan(tasksConfig(e, []string{"abc", strings.Repeat("a", 65)}, ""), "task_ids", "string length must be between 1 and 64"),
+		rejectedAtPlan(tasksConfig(e, []string{"abc"}, `include_jobs = "failures"`), "Invalid Attribute Value Match", "include_jobs", `value must be one of: ["failed" "all" "none"], got: "failures"`),
+		rejectedAtPlan(tasksConfig(e, []string{"abc"}, "poll_interval = \"500ms\""), "Duration too short", `poll_interval is "500ms", but it must be at least 1s.`),
+	)
+	e.checkNoRequests()
+}
+
+// The largest set allowed, 1,000 tasks, is read in one read.
+func TestAccInstanceTasks_thousandTasks(t *testing.T) {
+	e := newAccEnv(t)
+	ids := make([]string, maxTaskIDs)
+	for i := range ids {
+		ids[i] = e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded}, {Status: emulator.StatusSucceeded, AfterPolls: 1}}})
+	}
+	e.parallelTest(resource.TestStep{
+		Config: tasksConfig(e, ids, "wait_for_completion = true"),
+		ConfigStateChecks: []statecheck.StateCheck{
+			expectTasksAttr(at("state"), knownvalue.StringExact("successful")),
+			expectTasksAttr(at("task_count"), knownvalue.Int64Exact(maxTaskIDs)),
+			expectTasksAttr(at("successful_count"), knownvalue.Int64Exact(2*maxTaskIDs)),
+			expectTasksAttr(at("tasks"), knownvalue.ListSizeExact(maxTaskIDs)),
+		},
+	})
+}
+
+// task_ids known only after apply defer the read (and the wait) to apply.
+func TestAccInstanceTasks_idsUnknownUntilApply(t *testing.T) {
+	e := newAccEnv(t)
+	a := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, AfterPolls: 1}}})
+	b := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, After: emulator.Duration(500 * time.Millisecond)}}})
+	e.parallelTest(resource.TestStep{
+		Config: e.providerBlock() + fmt.Sprintf(`
+resource "terraform_data" "submit" {
+  input = [%q, %q]
+}
+
+data "koophone_instance_tasks" "t" {
+  task_ids            = terraform_data.submit.output
+  wait_for_completion = true
+}
+`, a, b),
+		ConfigPlanChecks: unknownAtPlan(tasksAddr, "state", "tasks"),
+		ConfigStateChecks: []statecheck.StateCheck{
+			expectTasksAttr(at("state"), knownvalue.StringExact("successful")),
+			expectTasksAttr(at("task_count"), knownvalue.Int64Exact(2)),
+		},
+	})
+}
+
+// Throttling answers while waiting slow the provider down; the wait goes
+// on and ends when the tasks finish.
+func TestAccInstanceTasks_waitThroughThrottling(t *testing.T) {
+	e := newAccEnv(t)
+	a := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, AfterPolls: 2}}})
+	b := e.addTask(emulator.TaskSpec{Jobs: []emulator.JobSpec{{Status: emulator.StatusSucceeded, AfterPolls: 1}}})
+	e.addFault(emulator.Fault{Count: 3, Kind: emulator.FaultError, Status: 429, RetryAfter: "1"})
+	e.parallelTest(resource.TestStep{
+		Config: tasksConfig(e, []string{a, b}, "wait_for_completion = true"),
+		ConfigStateChecks: []statecheck.StateCheck{
+			expectTasksAttr(at("state"), knownvalue.StringExact("successful")),
+		},
+		Check: func(*terraform.State) error {
+			throttled := 0
+			for _, r := range e.emu.Requests() {
+				if r.Status == 429 {
+					throttled++
+				}
+			}
+			if throttled != 3 {
+				return fmt.Errorf("%d throttled requests, want 3", throttled)
+			}
+			return nil
+		},
+	})
 }
