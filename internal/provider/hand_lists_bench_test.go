@@ -77,6 +77,23 @@ func setAttribute(b *testing.B, empty tfsdk.State, name string, v any) {
 	}
 }
 
+// benchBothWays runs a sub-benchmark for each way of building the value of
+// the list attribute name: by hand, and as a slice of typed structs.
+func benchBothWays(b *testing.B, empty tfsdk.State, name string, byHand, byTypedStructs func() any) {
+	ways := []struct {
+		name  string
+		build func() any
+	}{{"hand", byHand}, {"typed-struct", byTypedStructs}}
+	for _, way := range ways {
+		b.Run("by="+way.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				setAttribute(b, empty, name, way.build())
+			}
+		})
+	}
+}
+
 // BenchmarkInstancesList sets koophone_instances' instances to a fleet of
 // 10,000 phones.
 func BenchmarkInstancesList(b *testing.B) {
@@ -87,38 +104,32 @@ func BenchmarkInstancesList(b *testing.B) {
 			InstanceSKU: "pro | 8 cores | 16GB", RunningStatus: 1, ProjectID: "0a1b2c3d", RegionNameEn: "CN North-Beijing4",
 		}
 	}
-	empty := emptyState(b, newInstancesDataSource())
-	b.Run("by=hand", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			elems := make([]attr.Value, len(phones))
-			for i, in := range phones {
-				elems[i] = instanceValue(in)
-			}
-			setAttribute(b, empty, "instances", types.ListValueMust(instanceElementType, elems))
+	byHand := func() any {
+		elems := make([]attr.Value, len(phones))
+		for i, in := range phones {
+			elems[i] = instanceValue(in)
 		}
-	})
-	b.Run("by=typed-struct", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			typed := make([]typedInstance, len(phones))
-			for i, in := range phones {
-				typed[i] = typedInstance{
-					InstanceID: string(in.InstanceID), InstanceName: string(in.InstanceName), Region: string(in.Region),
-					InstanceSKU: string(in.InstanceSKU), RunningStatus: int64(in.RunningStatus),
-					FrozenStatus: int64(in.FrozenStatus), LoginStatus: int64(in.LoginStatus),
-					AssignStatus: int64(in.AssignStatus), AssignUser: string(in.AssignUser),
-					BillingMode: string(in.BillingMode), ProjectID: string(in.ProjectID),
-					ProjectName: string(in.ProjectName), PhoneID: string(in.PhoneID), MemberName: string(in.MemberName),
-					AccountName: string(in.AccountName), RegionName: string(in.RegionName),
-					RegionNameEn: string(in.RegionNameEn), BackupStatus: int64(in.BackupStatus),
-					BackupTime: string(in.BackupTime), RestoreStatus: int64(in.RestoreStatus),
-					RestoreTime: string(in.RestoreTime),
-				}
+		return types.ListValueMust(instanceElementType, elems)
+	}
+	byTypedStructs := func() any {
+		typed := make([]typedInstance, len(phones))
+		for i, in := range phones {
+			typed[i] = typedInstance{
+				InstanceID: string(in.InstanceID), InstanceName: string(in.InstanceName), Region: string(in.Region),
+				InstanceSKU: string(in.InstanceSKU), RunningStatus: int64(in.RunningStatus),
+				FrozenStatus: int64(in.FrozenStatus), LoginStatus: int64(in.LoginStatus),
+				AssignStatus: int64(in.AssignStatus), AssignUser: string(in.AssignUser),
+				BillingMode: string(in.BillingMode), ProjectID: string(in.ProjectID),
+				ProjectName: string(in.ProjectName), PhoneID: string(in.PhoneID), MemberName: string(in.MemberName),
+				AccountName: string(in.AccountName), RegionName: string(in.RegionName),
+				RegionNameEn: string(in.RegionNameEn), BackupStatus: int64(in.BackupStatus),
+				BackupTime: string(in.BackupTime), RestoreStatus: int64(in.RestoreStatus),
+				RestoreTime: string(in.RestoreTime),
 			}
-			setAttribute(b, empty, "instances", typed)
 		}
-	})
+		return typed
+	}
+	benchBothWays(b, emptyState(b, newInstancesDataSource()), "instances", byHand, byTypedStructs)
 }
 
 // BenchmarkTasksList sets koophone_instance_tasks' tasks to 1,000 tasks
@@ -132,29 +143,23 @@ func BenchmarkTasksList(b *testing.B) {
 		}
 		tasks[i] = koophone.Task{ID: fmt.Sprintf("task-%04d", i), Jobs: jobs}
 	}
-	empty := emptyState(b, newInstanceTasksDataSource())
-	b.Run("by=hand", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			elems := make([]attr.Value, len(tasks))
-			for i, t := range tasks {
-				elems[i] = taskElement(t, t.Tally(), includeAllJobs)
-			}
-			setAttribute(b, empty, "tasks", types.ListValueMust(taskElementType, elems))
+	byHand := func() any {
+		elems := make([]attr.Value, len(tasks))
+		for i, t := range tasks {
+			elems[i] = taskElement(t, t.Tally(), includeAllJobs)
 		}
-	})
-	b.Run("by=typed-struct", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			typed := make([]typedTask, len(tasks))
-			for i, t := range tasks {
-				tally := t.Tally()
-				typed[i] = typedTask{
-					TaskID: t.ID, TaskType: koophone.TaskTypeOf(t.ID), State: string(tally.Outcome()),
-					Jobs: jobsOf(t, false), countsModel: countsOf(tally),
-				}
+		return types.ListValueMust(taskElementType, elems)
+	}
+	byTypedStructs := func() any {
+		typed := make([]typedTask, len(tasks))
+		for i, t := range tasks {
+			tally := t.Tally()
+			typed[i] = typedTask{
+				TaskID: t.ID, TaskType: koophone.TaskTypeOf(t.ID), State: string(tally.Outcome()),
+				Jobs: jobsOf(t, false), countsModel: countsOf(tally),
 			}
-			setAttribute(b, empty, "tasks", typed)
 		}
-	})
+		return typed
+	}
+	benchBothWays(b, emptyState(b, newInstanceTasksDataSource()), "tasks", byHand, byTypedStructs)
 }
