@@ -318,7 +318,7 @@ func TestTaskNotFound(t *testing.T) {
 		if ts.count() != 1 {
 			t.Errorf("not found was retried: %d requests", ts.count())
 		}
-		if RequestIDOf(err) == "" {
+		if apiErr, ok := errors.AsType[*APIError](err); !ok || apiErr.RequestID == "" {
 			t.Error("no request id in the error")
 		}
 	})
@@ -332,8 +332,8 @@ func TestUnauthorized(t *testing.T) {
 		if !errors.Is(err, ErrUnauthorized) {
 			t.Fatalf("err = %v, want ErrUnauthorized", err)
 		}
-		if got := RequestIDOf(err); got != "gw-req-1" {
-			t.Errorf("request id = %q, want the gateway's", got)
+		if apiErr, _ := errors.AsType[*APIError](err); apiErr.RequestID != "gw-req-1" {
+			t.Errorf("request id = %q, want the gateway's", apiErr.RequestID)
 		}
 		if ts.count() != 1 {
 			t.Errorf("401 retried")
