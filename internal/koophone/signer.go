@@ -8,10 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
+	"sort"
 	"strings"
 	"time"
 )
@@ -67,7 +66,13 @@ func (c AKSKCredentials) Apply(req *http.Request) error {
 // Secrets returns the secret key, the security token and the access key,
 // which is not secret but is marked sensitive all the same.
 func (c AKSKCredentials) Secrets() []string {
-	return slices.DeleteFunc([]string{c.SecretKey, c.SecurityToken, c.AccessKey}, func(s string) bool { return s == "" })
+	var s []string
+	for _, v := range []string{c.SecretKey, c.SecurityToken, c.AccessKey} {
+		if v != "" {
+			s = append(s, v)
+		}
+	}
+	return s
 }
 
 // withSignature returns secrets plus the signature in req's Authorization
@@ -79,7 +84,7 @@ func withSignature(secrets []string, req *http.Request) []string {
 		return secrets
 	}
 	if _, sig, ok := strings.Cut(auth, "Signature="); ok && sig != "" {
-		return append(slices.Clip(secrets), sig)
+		return append(append(make([]string, 0, len(secrets)+1), secrets...), sig)
 	}
 	return secrets
 }
@@ -185,7 +190,9 @@ func stringToSign(canonical string, t time.Time) string {
 func canonicalRequest(in signingInput, signed []string) string {
 	var headers strings.Builder
 	for _, name := range signed {
-		for _, v := range slices.Sorted(slices.Values(in.headers[name])) {
+		values := append([]string(nil), in.headers[name]...)
+		sort.Strings(values)
+		for _, v := range values {
 			headers.WriteString(name + ":" + strings.TrimSpace(v) + "\n")
 		}
 	}
@@ -207,7 +214,7 @@ func signedHeaderNames(headers map[string][]string) []string {
 			names = append(names, name)
 		}
 	}
-	slices.Sort(names)
+	sort.Strings(names)
 	return names
 }
 
@@ -227,9 +234,16 @@ func canonicalURI(path string) string {
 // canonicalQuery sorts the keys (keeping their case), then each key's
 // values, escapes both and joins the pairs with &.
 func canonicalQuery(query map[string][]string) string {
+	keys := make([]string, 0, len(query))
+	for k := range query {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
 	var pairs []string
-	for _, k := range slices.Sorted(maps.Keys(query)) {
-		for _, v := range slices.Sorted(slices.Values(query[k])) {
+	for _, k := range keys {
+		values := append([]string(nil), query[k]...)
+		sort.Strings(values)
+		for _, v := range values {
 			pairs = append(pairs, signerEscape(k)+"="+signerEscape(v))
 		}
 	}
