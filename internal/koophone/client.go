@@ -315,11 +315,8 @@ func (c *Client) do(ctx context.Context, r call, retries int) (string, error) {
 			c.cfg.Limiter.Throttled(delay)
 			c.cfg.Logger.Warn(ctx, "KooPhone API throttled the request; every request of the provider slows down", fields)
 		}
-		if !retryable(r, err) {
-			return reqID, outcome(r, reqID, err)
-		}
-		if n >= retries {
-			if retries > 0 {
+		if canRetry := retryable(r, err); !canRetry || n >= retries {
+			if canRetry && retries > 0 {
 				err = &RetryError{Attempts: n + 1, Last: err}
 			}
 			return reqID, outcome(r, reqID, err)

@@ -42,8 +42,8 @@ var transientStatus = map[int]bool{
 	http.StatusGatewayTimeout:      true,
 }
 
-// APIError is an answer with an error code: a non-2xx status, an HTTP 200
-// whose error_code is not "0", or an error code inside the answer's data.
+// APIError is an answer with an error code, at the top level (under any HTTP
+// status) or inside its data, or with a non-2xx status.
 type APIError struct {
 	HTTPStatus int
 	Code       string // such as KOOPHONE.API.1323; "" when the answer had none
@@ -100,10 +100,8 @@ type ResponseError struct {
 	HTTPStatus  int
 	ContentType string
 	Reason      string // what was wrong with the body
-	// Excerpt is the start of the body, short, printable and without the
-	// credentials the client sent.
-	Excerpt   string
-	RequestID string
+	Excerpt     string // the body's start, printable and without credentials
+	RequestID   string
 }
 
 func (e *ResponseError) Error() string {
@@ -148,12 +146,10 @@ func (e *RedirectError) Error() string {
 // TransportError is a failed exchange: a refused or dropped connection, a
 // TLS failure, or an attempt slower than the request timeout.
 type TransportError struct {
-	Op        string // the step that failed, such as "send request"
-	RequestID string // the x-request-id sent
-	Timeout   bool   // the attempt exceeded the request timeout
-	// Certificate is true when the server's TLS certificate could not be
-	// verified: sending again cannot help.
-	Certificate bool
+	Op          string // the step that failed, such as "send request"
+	RequestID   string // the x-request-id sent
+	Timeout     bool   // the attempt exceeded the request timeout
+	Certificate bool   // the server's certificate could not be verified
 	// NotSent is true when the request failed before it had a connection,
 	// so the API cannot have seen it. Only submits find out.
 	NotSent bool
@@ -175,7 +171,7 @@ func (e *TransportError) Unwrap() error { return e.Err }
 func (e *TransportError) Transient() bool { return !e.Certificate }
 
 // IsCertificateError reports whether err is a failure to verify the
-// server's TLS certificate (unknown authority, wrong host name, expired).
+// server's TLS certificate.
 func IsCertificateError(err error) bool {
 	var (
 		verifyErr  *tls.CertificateVerificationError
@@ -199,17 +195,12 @@ func (e *RetryError) Error() string {
 
 func (e *RetryError) Unwrap() error { return e.Last }
 
-// StoppedError is a request that the caller's context ended before it had
-// an answer: a deadline, or a cancellation (Ctrl-C).
+// StoppedError is a request that the caller's context (a deadline, or a
+// cancellation) ended before it had an answer.
 type StoppedError struct {
-	// Cause is context.Cause of the caller's context, such as a deadline
-	// named with context.WithTimeoutCause. Unwrap gives it.
-	Cause error
-	// InFlight is true when the request may have reached the API; false
-	// when it waited for its turn, or to be sent again.
-	InFlight bool
-	// Last is the failure of an earlier attempt: the last news of the API.
-	Last      error
+	Cause     error // context.Cause of the caller's context; Unwrap gives it
+	InFlight  bool  // the request may have reached the API
+	Last      error // the failure of an earlier attempt, if any
 	RequestID string
 }
 
@@ -228,8 +219,7 @@ func (e *StoppedError) Unwrap() error { return e.Cause }
 
 // OutcomeUnknownError is a submit that may have reached the API without an
 // answer saying what it did (a 5xx, a timeout, a connection lost once the
-// request was out, an unreadable answer). The work may be running, so the
-// client does not send it again, and neither should its caller.
+// request was out, an unreadable answer): the work may be running.
 type OutcomeUnknownError struct {
 	RequestID string // of the last attempt, to find the task in the console
 	Err       error
@@ -244,8 +234,7 @@ func (e *OutcomeUnknownError) Error() string {
 	return fmt.Sprintf("the outcome of the submit is unknown (it may have created a task) [request id %s]: %v", e.RequestID, e.Err)
 }
 
-// IsTransient reports whether err is worth retrying later: a transport
-// failure, a throttling or server-side error, or retries exhausted on one.
+// IsTransient reports whether err is worth retrying later.
 func IsTransient(err error) bool {
 	var t interface{ Transient() bool }
 	return errors.As(err, &t) && t.Transient()
@@ -266,28 +255,22 @@ func retryable(r call, err error) bool {
 // mayHaveActed reports whether the API may have acted on a request that
 // failed with err.
 func mayHaveActed(err error) bool {
-	var (
-		redirect *RedirectError
-		stopped  *StoppedError
-		tErr     *TransportError
-		apiErr   *APIError
-		respErr  *ResponseError
-	)
-	switch {
-	case errors.As(err, &redirect):
-		return false
-	case errors.As(err, &stopped):
+	if stopped, ok := errors.AsType[*StoppedError](err); ok {
 		return stopped.InFlight
-	case errors.As(err, &tErr):
+	}
+	if tErr, ok := errors.AsType[*TransportError](err); ok {
 		return !tErr.NotSent
-	case errors.As(err, &apiErr):
+	}
+	if apiErr, ok := errors.AsType[*APIError](err); ok {
 		// A throttling answer, a 4xx or a business error under HTTP 200 is
 		// a refusal; a 5xx or KooPhone's internal error may come after the
 		// work started.
 		return !apiErr.Throttled() && (apiErr.HTTPStatus >= 500 || apiErr.Code == CodeInternalError)
-	case errors.As(err, &respErr):
+	}
+	if respErr, ok := errors.AsType[*ResponseError](err); ok {
 		return respErr.HTTPStatus < 300 || respErr.HTTPStatus >= 500
 	}
-	// A request that could not be built or signed never left.
+	// A redirect is not followed, and a request that could not be built or
+	// signed never left.
 	return false
 }

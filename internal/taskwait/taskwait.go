@@ -161,8 +161,7 @@ func Read(ctx context.Context, r Reader, targets []Target, opts Options) []Resul
 				res = readOnce(tctx, r, target.TaskID, start)
 			}
 			results[i] = res
-			var stop *StopError
-			if res.Err != nil && !errors.As(res.Err, &stop) {
+			if _, stopped := errors.AsType[*StopError](res.Err); res.Err != nil && !stopped {
 				abandon(ErrAbandoned)
 			}
 			opts.Observer.Finished(tctx, res, int(ended.Add(1)), len(targets))
@@ -180,9 +179,8 @@ func readOnce(ctx context.Context, r Reader, id string, start time.Time) Result 
 	case err == nil:
 		res.Task, res.Observed = t, true
 	case ctx.Err() != nil:
-		var stopped *koophone.StoppedError
-		if errors.As(err, &stopped) {
-			err = stopped.Last // only the stop itself is no news from the API
+		if stopped, ok := errors.AsType[*koophone.StoppedError](err); ok {
+			err = stopped.Last // the stop itself is no news from the API
 		}
 		res.Err = stop(ctx, start, 1, err)
 	default:
@@ -235,13 +233,11 @@ func wait(ctx context.Context, r Reader, target Target, opts Options, start time
 		if lastErr != nil {
 			opts.Observer.Retrying(ctx, target.TaskID, lastErr, next)
 		}
-		timer := time.NewTimer(next)
 		select {
 		case <-ctx.Done():
-			timer.Stop()
 			res.Err = stop(ctx, start, res.Polls, lastErr)
 			return res
-		case <-timer.C:
+		case <-time.After(next):
 		}
 		pause = min(2*pause, opts.PollInterval)
 	}
