@@ -1,21 +1,13 @@
-// Package koophone is a client for the Huawei Cloud KooPhone REST API.
+// Package koophone is a client for the Huawei Cloud KooPhone REST API. It
+// knows the API's envelope (business errors come under HTTP 200, gateway
+// errors as APIGW codes), authenticates and retries requests, and returns
+// typed errors. It has no Terraform imports.
 //
-// It knows the API's wire format (the {"error_code","error_msg","data"}
-// envelope, business errors returned under HTTP 200, the gateway's APIGW
-// errors), authenticates every request, retries transient failures with
-// backoff, and returns typed errors that callers inspect with errors.Is and
-// errors.As. It has no Terraform imports: the provider turns its errors into
-// diagnostics.
-//
-// Every request goes through one loop, Client.do: wait for a turn (a slot
-// among the requests in flight, then the shared RateLimiter), send, decode
-// the envelope and the data, classify the error once, and decide whether
-// to send again. The retry loop is our own rather than a library's (such
-// as go-retryablehttp) because its decisions need what only this package
+// The retry loop (Client.do) is our own rather than a library's (such as
+// go-retryablehttp) because its decisions need what only this package
 // knows: an error can sit inside a 200 answer's data; a submit may be sent
-// again only when the API certainly did not act on it; a throttling answer
-// must slow every request of the provider, so a throttled retry waits for
-// the shared limiter instead of sleeping on its own; and every attempt is
+// again only when the API certainly did not act on it; a throttled retry
+// waits for the limiter that the whole provider shares; and every attempt is
 // signed afresh with its own x-request-id.
 package koophone
 
@@ -26,11 +18,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -40,84 +33,65 @@ import (
 	"golang.org/x/sync/semaphore"
 )
 
-// DefaultEndpoint is the published KooPhone API endpoint. It is one global
-// host, with no region in its name.
-const DefaultEndpoint = "https://koophone.myhuaweicloud.com"
-
-// Defaults for Config fields left at their zero value.
 const (
+	// DefaultEndpoint is the published KooPhone API endpoint: one global
+	// host, with no region in its name.
+	DefaultEndpoint = "https://koophone.myhuaweicloud.com"
+
+	// Defaults for Config fields left at zero.
 	DefaultRequestTimeout = 30 * time.Second
 	DefaultMaxBodyBytes   = 4 << 20
 	DefaultRetryBaseDelay = 500 * time.Millisecond
 	DefaultRetryMaxDelay  = 30 * time.Second
-	// DefaultMaxConcurrentRequests bounds the requests a Client has in
-	// flight at once, whatever its callers do: a wait on a thousand tasks
-	// polls them through this many connections, and the keep-alive pool
-	// keeps as many.
+	// DefaultMaxConcurrentRequests bounds the requests in flight whatever
+	// the callers do (a wait on a thousand tasks polls through this many
+	// connections), and the keep-alive pool keeps as many.
 	DefaultMaxConcurrentRequests = 16
+
+	// throttleMinDelay is the pause after a throttling answer without
+	// Retry-After: Huawei advises waiting 2 to 5 seconds.
+	throttleMinDelay = 2 * time.Second
+	// maxRetryAfter caps how long a server's Retry-After can hold a request.
+	maxRetryAfter = 5 * time.Minute
 )
 
-// throttleMinDelay is the shortest pause after a throttling answer that
-// named no Retry-After: Huawei advises waiting 2 to 5 seconds.
-const throttleMinDelay = 2 * time.Second
-
-// maxRetryAfter caps how long a server's Retry-After can hold a request.
-const maxRetryAfter = 5 * time.Minute
-
-// Config configures a Client.
+// Config configures a Client. Zero durations and sizes mean the defaults.
 type Config struct {
-	// Endpoint is the base URL of the API, such as DefaultEndpoint. A path
-	// prefix (for a proxy) is kept; a trailing slash is ignored.
-	Endpoint string
-	// Credentials authenticate every request.
-	Credentials Credentials
-	// RequestTimeout bounds one HTTP attempt, from sending the request to
-	// reading the whole body. Zero means DefaultRequestTimeout.
-	RequestTimeout time.Duration
-	// MaxRetries is how many times a request is sent again after a
-	// transient failure. Zero means no retry.
-	MaxRetries int
-	// UserAgent is sent on every request.
-	UserAgent string
-	// Transport shapes the connection: extra CAs, TLS verification,
-	// proxies.
-	Transport TransportOptions
-	// Logger receives one entry per attempt. Nil means no logging.
-	Logger Logger
-	// MaxBodyBytes limits how much of a response is read. Zero means
-	// DefaultMaxBodyBytes.
-	MaxBodyBytes int64
-	// RetryBaseDelay and RetryMaxDelay shape the exponential backoff between
-	// retries. Zero means the defaults.
+	// Endpoint is the base URL of the API. A path prefix (for a proxy) is
+	// kept; a trailing slash is ignored.
+	Endpoint       string
+	Credentials    Credentials
+	RequestTimeout time.Duration // one attempt, until the whole body is read
+	MaxRetries     int           // resends after a transient failure
+	UserAgent      string
+	Transport      TransportOptions
+	Logger         Logger // one entry per attempt; nil means none
+	MaxBodyBytes   int64  // how much of a response is read
 	RetryBaseDelay time.Duration
 	RetryMaxDelay  time.Duration
-	// Jitter returns a random number in [0, 1) to spread retries. Nil means
+	// Jitter returns a random number in [0, 1) to spread retries; nil means
 	// math/rand.
 	Jitter func() float64
-	// Limiter paces every attempt and is told about throttling. Nil means
-	// no pacing, and a throttled request backs off on its own.
+	// Limiter paces every attempt and hears of throttling. Nil means no
+	// pacing: a throttled request backs off on its own.
 	Limiter RateLimiter
-	// MaxConcurrentRequests bounds the requests in flight at once; more
-	// wait for a free slot, first come first served. Zero means
-	// DefaultMaxConcurrentRequests.
+	// MaxConcurrentRequests bounds the requests in flight; more wait for a
+	// slot, first come first served.
 	MaxConcurrentRequests int
 }
 
-// RateLimiter paces a Client's requests. Every attempt, retries included,
-// waits for it; a throttling answer (HTTP 429, APIGW.0308), wherever in the
-// answer its code sits, is reported to it, so that every caller sharing the
-// limiter slows down together, and the retry then waits for the limiter
-// instead of sleeping on its own. internal/ratelimit provides one.
+// RateLimiter paces a Client's requests; internal/ratelimit provides one.
+// Every attempt waits for it, and every throttling answer is reported to it,
+// so that all callers sharing it slow down together.
 type RateLimiter interface {
 	// Wait blocks until a request may be sent, or returns ctx.Err().
 	Wait(ctx context.Context) error
-	// Throttled reports a throttling answer: no request should be sent for
-	// pause, and the pace should slow down.
+	// Throttled asks for no request during pause, and a slower pace after.
 	Throttled(pause time.Duration)
 }
 
-// Logger receives the client's request log. Fields never contain
-// credentials: header values that carry them are redacted.
+// Logger receives the request log. Header values that carry credentials are
+// redacted before it sees them.
 type Logger interface {
 	Debug(ctx context.Context, msg string, fields map[string]any)
 	Warn(ctx context.Context, msg string, fields map[string]any)
@@ -128,13 +102,11 @@ type nopLogger struct{}
 func (nopLogger) Debug(context.Context, string, map[string]any) {}
 func (nopLogger) Warn(context.Context, string, map[string]any)  {}
 
-// Credentials authenticate a request. Implementations must not log or
-// otherwise expose what they add.
+// Credentials authenticate a request and must not expose what they add.
 type Credentials interface {
-	// Apply adds authentication to a request that is about to be sent.
+	// Apply adds authentication to a request about to be sent.
 	Apply(req *http.Request) error
-	// Secrets returns the secret strings, so that they can be blanked out
-	// of any text that quotes a response.
+	// Secrets are blanked out of any text that quotes a response.
 	Secrets() []string
 }
 
@@ -157,18 +129,9 @@ func (t TokenCredentials) Secrets() []string { return []string{t.Token} }
 
 // Client calls the KooPhone API. It is safe for concurrent use.
 type Client struct {
+	cfg         Config // defaults filled in
 	base        *url.URL
-	creds       Credentials
 	httpClient  *http.Client
-	timeout     time.Duration
-	maxRetries  int
-	userAgent   string
-	logger      Logger
-	maxBody     int64
-	baseDelay   time.Duration
-	maxDelay    time.Duration
-	jitter      func() float64
-	limiter     RateLimiter
 	slots       *semaphore.Weighted
 	redactables []string
 }
@@ -186,61 +149,49 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxRetries < 0 {
 		return nil, fmt.Errorf("max retries must not be negative, got %d", cfg.MaxRetries)
 	}
-	orDefault := func(v, d time.Duration) time.Duration {
-		if v <= 0 {
-			return d
-		}
-		return v
+	orDefault(&cfg.RequestTimeout, DefaultRequestTimeout)
+	orDefault(&cfg.MaxBodyBytes, DefaultMaxBodyBytes)
+	orDefault(&cfg.RetryBaseDelay, DefaultRetryBaseDelay)
+	orDefault(&cfg.RetryMaxDelay, DefaultRetryMaxDelay)
+	orDefault(&cfg.MaxConcurrentRequests, DefaultMaxConcurrentRequests)
+	if cfg.Logger == nil {
+		cfg.Logger = nopLogger{}
 	}
-	c := &Client{
-		base:       base,
-		creds:      cfg.Credentials,
-		timeout:    orDefault(cfg.RequestTimeout, DefaultRequestTimeout),
-		maxRetries: cfg.MaxRetries,
-		userAgent:  cfg.UserAgent,
-		logger:     cfg.Logger,
-		maxBody:    cfg.MaxBodyBytes,
-		baseDelay:  orDefault(cfg.RetryBaseDelay, DefaultRetryBaseDelay),
-		maxDelay:   orDefault(cfg.RetryMaxDelay, DefaultRetryMaxDelay),
-		jitter:     cfg.Jitter,
-		limiter:    cfg.Limiter,
+	if cfg.Jitter == nil {
+		cfg.Jitter = rand.Float64
 	}
-	if cfg.MaxConcurrentRequests <= 0 {
-		cfg.MaxConcurrentRequests = DefaultMaxConcurrentRequests
-	}
-	c.slots = semaphore.NewWeighted(int64(cfg.MaxConcurrentRequests))
 	transport, err := newTransport(cfg.Transport, cfg.MaxConcurrentRequests)
 	if err != nil {
 		return nil, fmt.Errorf("invalid CA certificates: %w", err)
 	}
-	c.httpClient = &http.Client{
-		Transport: transport,
-		// The KooPhone API never redirects. Following a redirect would
-		// send the credentials (and a submit's body, on 307 and 308) to
-		// wherever Location points: the 3xx answer is returned as it is
-		// and becomes a RedirectError.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	return &Client{
+		cfg:  cfg,
+		base: base,
+		httpClient: &http.Client{
+			Transport: transport,
+			// The API never redirects, and following a redirect would send
+			// the credentials (and a submit's body, on 307 and 308) wherever
+			// Location points: the 3xx answer becomes a RedirectError.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		slots:       semaphore.NewWeighted(int64(cfg.MaxConcurrentRequests)),
+		redactables: cfg.Credentials.Secrets(),
+	}, nil
+}
+
+func orDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
 	}
-	if c.logger == nil {
-		c.logger = nopLogger{}
-	}
-	if c.maxBody <= 0 {
-		c.maxBody = DefaultMaxBodyBytes
-	}
-	if c.jitter == nil {
-		c.jitter = rand.Float64
-	}
-	c.redactables = c.creds.Secrets()
-	return c, nil
 }
 
 // CloseIdleConnections closes the keep-alive connections of the client's
 // pool; a later request opens a new one.
 func (c *Client) CloseIdleConnections() { c.httpClient.CloseIdleConnections() }
 
-// ParseEndpoint checks that endpoint is an absolute http or https URL with a
-// host and nothing that cannot belong to a base URL, and returns it without
-// a trailing slash. Its error says what is wrong, for use in diagnostics.
+// ParseEndpoint checks that endpoint is an absolute http(s) URL with a host
+// and nothing a base URL cannot hold, and returns it without a trailing
+// slash. Its error is worded for diagnostics.
 func ParseEndpoint(endpoint string) (*url.URL, error) {
 	if strings.TrimSpace(endpoint) == "" {
 		return nil, errors.New("the endpoint is empty")
@@ -272,8 +223,7 @@ func ParseEndpoint(endpoint string) (*url.URL, error) {
 }
 
 func unwrapURLError(err error) error {
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
+	if urlErr, ok := errors.AsType[*url.Error](err); ok {
 		return urlErr.Err
 	}
 	return err
@@ -282,16 +232,15 @@ func unwrapURLError(err error) error {
 // Endpoint returns the base URL the client calls.
 func (c *Client) Endpoint() string { return c.base.String() }
 
-// GetTask reads one task: GET /v1/instances/tasks/{task_id}, retrying
-// transient failures up to the client's MaxRetries. An unknown task gives
-// an error that matches ErrTaskNotFound.
+// GetTask reads one task (GET /v1/instances/tasks/{task_id}), retrying
+// transient failures. An unknown task's error matches ErrTaskNotFound.
 func (c *Client) GetTask(ctx context.Context, taskID string) (Task, error) {
-	return c.getTask(ctx, taskID, c.maxRetries)
+	return c.getTask(ctx, taskID, c.cfg.MaxRetries)
 }
 
-// GetTaskOnce is GetTask with one attempt and no retry, for callers that
-// poll on a schedule of their own and retry on it: one call, one request.
-// A throttling answer still slows the Limiter down.
+// GetTaskOnce is GetTask with one request and no retry, for callers that
+// poll and retry on a schedule of their own. A throttling answer still
+// slows the Limiter down.
 func (c *Client) GetTaskOnce(ctx context.Context, taskID string) (Task, error) {
 	return c.getTask(ctx, taskID, 0)
 }
@@ -313,26 +262,21 @@ func (c *Client) getTask(ctx context.Context, taskID string, retries int) (Task,
 	return task, err
 }
 
-// call is one API call: what to send, whether sending it twice is safe,
-// and how to read the data of a successful answer.
+// call is one API call.
 type call struct {
 	method string
-	// path is the segments after the endpoint, each escaped on its own.
-	path []string
-	// query, when set, gives the raw query string of an attempt from its
+	path   []string // segments after the endpoint, each escaped on its own
+	// query, when set, gives an attempt's raw query string from its
 	// x-request-id, for APIs that want the id in the query too.
 	query func(requestID string) string
-	// body is the JSON request body; nil for none.
-	body []byte
-	// submit marks a call that creates work and is not idempotent: it is
-	// sent again only when the API certainly did not act on it (see
-	// retryable), and a failure after which the API may have acted ends in
-	// an *OutcomeUnknownError.
+	body  []byte // JSON; nil for none
+	// submit marks a call that is not idempotent: it is sent again only when
+	// the API certainly did not act on it, and ends in an
+	// *OutcomeUnknownError when the API may have.
 	submit bool
-	// data reads the data member of an answer whose error_code is "0". An
-	// *APIError it returns (an error code inside data) is classified and
-	// retried like one at the top level; any other error is an answer that
-	// cannot be read (a *ResponseError).
+	// data reads the data of an answer whose error_code is "0". An *APIError
+	// it returns (a code inside data) is handled like a top-level one; any
+	// other error makes a *ResponseError.
 	data func(raw json.RawMessage) error
 }
 
@@ -340,80 +284,67 @@ type call struct {
 // the request id of the last attempt.
 func (c *Client) do(ctx context.Context, r call, retries int) (string, error) {
 	target := c.resolve(r.path...)
-	var last error
+	var (
+		last   error
+		lastID string
+	)
 	for n := 0; ; n++ {
 		reqID, sent, err := c.attempt(ctx, r, target, n)
 		if err == nil {
 			return reqID, nil
 		}
 		if ctx.Err() != nil {
-			// The caller's deadline or cancellation ended the request,
-			// possibly just as this attempt failed: that is the outcome.
+			// The caller's context ended the request, possibly just as this
+			// attempt failed: that is the outcome.
 			if reqID == "" {
-				reqID = RequestIDOf(last)
+				reqID = lastID
 			}
-			return reqID, c.outcome(r, &StoppedError{Cause: context.Cause(ctx), InFlight: sent, Last: last, RequestID: reqID})
+			return reqID, outcome(r, reqID, &StoppedError{Cause: context.Cause(ctx), InFlight: sent, Last: last, RequestID: reqID})
 		}
-		last = err
+		last, lastID = err, reqID
 		delay := c.retryDelay(n, err)
-		throttled := c.limiter != nil && IsThrottled(err)
-		if throttled {
-			// Slow every request of the provider down, not just this one,
-			// whether or not this one is retried; a retry then waits for
-			// the limiter like any other request.
-			c.limiter.Throttled(delay)
-		}
 		fields := map[string]any{
 			"method": r.method, "path": target.Path, "attempt": n + 1, "error": err.Error(), "request_id": reqID,
 			"pause_ms": delay.Milliseconds(),
 		}
+		throttled := c.cfg.Limiter != nil && IsThrottled(err)
 		if throttled {
-			c.logger.Warn(ctx, "KooPhone API throttled the request; every request of the provider slows down", fields)
+			// Slow every request of the provider down, whether or not this
+			// one is retried; a retry then waits for the limiter like any
+			// other request instead of sleeping.
+			c.cfg.Limiter.Throttled(delay)
+			c.cfg.Logger.Warn(ctx, "KooPhone API throttled the request; every request of the provider slows down", fields)
 		}
-		if !retryable(r, err) {
-			return reqID, c.outcome(r, err)
-		}
-		if n >= retries {
-			if retries > 0 {
+		if canRetry := retryable(r, err); !canRetry || n >= retries {
+			if canRetry && retries > 0 {
 				err = &RetryError{Attempts: n + 1, Last: err}
 			}
-			return reqID, c.outcome(r, err)
+			return reqID, outcome(r, reqID, err)
 		}
 		if throttled {
 			continue
 		}
-		c.logger.Warn(ctx, "KooPhone request failed transiently; retrying", fields)
-		if !sleep(ctx, delay) {
-			return reqID, c.outcome(r, &StoppedError{Cause: context.Cause(ctx), Last: err, RequestID: reqID})
+		c.cfg.Logger.Warn(ctx, "KooPhone request failed transiently; retrying", fields)
+		select {
+		case <-ctx.Done():
+			return reqID, outcome(r, reqID, &StoppedError{Cause: context.Cause(ctx), Last: err, RequestID: reqID})
+		case <-time.After(delay):
 		}
 	}
 }
 
-// outcome turns the final error of a submit after which the API may have
-// acted into an *OutcomeUnknownError.
-func (c *Client) outcome(r call, err error) error {
+// outcome makes the final error of a submit after which the API may have
+// acted an *OutcomeUnknownError.
+func outcome(r call, reqID string, err error) error {
 	if r.submit && mayHaveActed(err) {
-		return &OutcomeUnknownError{RequestID: RequestIDOf(err), Err: err}
+		return &OutcomeUnknownError{RequestID: reqID, Err: err}
 	}
 	return err
 }
 
-// sleep pauses for d, or until ctx ends; it reports whether the whole
-// pause passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return ctx.Err() == nil
-	}
-}
-
-// resolve appends path segments to the endpoint, escaping each one. Unlike
+// resolve appends escaped path segments to the endpoint. Unlike
 // url.JoinPath it does not clean the result, so a segment such as ".." stays
-// a literal (escaped) name and can never climb out of the API's path.
+// a literal name and can never climb out of the API's path.
 func (c *Client) resolve(segments ...string) *url.URL {
 	u := *c.base
 	raw, plain := c.base.EscapedPath(), c.base.Path
@@ -426,23 +357,21 @@ func (c *Client) resolve(segments ...string) *url.URL {
 }
 
 // attempt sends r once, when its turn comes, and reads the answer. sent
-// reports whether the API may have received the request: false when it
-// failed before a connection was handed to it.
+// reports whether the API may have received the request.
 func (c *Client) attempt(ctx context.Context, r call, target *url.URL, n int) (reqID string, sent bool, err error) {
 	if err := c.slots.Acquire(ctx, 1); err != nil {
 		return "", false, err
 	}
 	defer c.slots.Release(1)
-	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
+	if c.cfg.Limiter != nil {
+		if err := c.cfg.Limiter.Wait(ctx); err != nil {
 			return "", false, err
 		}
 	}
 
 	reqID = uuid.NewString()
 	start := time.Now()
-	// The body is not logged: a command may carry anything its author put
-	// in it, secrets included.
+	// The body is not logged: a command may carry secrets.
 	fields := map[string]any{"method": r.method, "path": target.Path, "attempt": n + 1, "request_bytes": len(r.body)}
 	defer func() {
 		fields["request_id"] = reqID
@@ -450,47 +379,25 @@ func (c *Client) attempt(ctx context.Context, r call, target *url.URL, n int) (r
 		if err != nil {
 			fields["error"] = err.Error()
 		}
-		c.logger.Debug(ctx, "KooPhone request", fields)
+		c.cfg.Logger.Debug(ctx, "KooPhone request", fields)
 	}()
 
-	attemptCtx, cancel := context.WithTimeout(ctx, c.timeout)
+	attemptCtx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 	defer cancel()
-	// A connection handed to the request is the point after which the API
-	// may have received it. Only a submit needs to know (a read is sent
-	// again either way), so only a submit pays for the trace.
+	// Once the request has a connection the API may have received it. Only
+	// a submit needs to know, so only a submit pays for the trace.
 	var gotConn atomic.Bool
+	gotConn.Store(!r.submit)
 	if r.submit {
 		attemptCtx = httptrace.WithClientTrace(attemptCtx, &httptrace.ClientTrace{
 			GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) },
 		})
-	} else {
-		gotConn.Store(true)
 	}
-	u := *target
-	if r.query != nil {
-		u.RawQuery = r.query(reqID)
-	}
-	var payload io.Reader
-	if r.body != nil {
-		payload = bytes.NewReader(r.body)
-	}
-	req, err := http.NewRequestWithContext(attemptCtx, r.method, u.String(), payload)
+	req, redactables, err := c.newRequest(attemptCtx, r, target, reqID)
 	if err != nil {
-		return reqID, false, fmt.Errorf("build request: %w", err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if r.body != nil {
-		req.Header.Set("Content-Type", "application/json;charset=UTF-8")
-	}
-	req.Header.Set("x-request-id", reqID)
-	if c.userAgent != "" {
-		req.Header.Set("User-Agent", c.userAgent)
-	}
-	if err := c.creds.Apply(req); err != nil {
 		return reqID, false, err
 	}
 	fields["request_headers"] = redactedHeaders(req.Header)
-	redactables := withSignature(c.redactables, req)
 
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
@@ -508,16 +415,16 @@ func (c *Client) attempt(ctx context.Context, r call, target *url.URL, n int) (r
 		}
 		return reqID, true, redirect
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
 	fields["response_bytes"] = len(body)
 	if err != nil {
 		return reqID, true, c.transportFailure("read response body", reqID, ctx, attemptCtx, err, false)
 	}
 	contentType := resp.Header.Get("Content-Type")
-	if int64(len(body)) > c.maxBody {
+	if int64(len(body)) > c.cfg.MaxBodyBytes {
 		return reqID, true, &ResponseError{
 			HTTPStatus: resp.StatusCode, ContentType: contentType,
-			Reason:    fmt.Sprintf("the body is larger than the %d-byte limit", c.maxBody),
+			Reason:    fmt.Sprintf("the body is larger than the %d-byte limit", c.cfg.MaxBodyBytes),
 			Excerpt:   safeExcerpt(body[:min(len(body), 256)], redactables),
 			RequestID: reqID,
 		}
@@ -540,17 +447,47 @@ func (c *Client) attempt(ctx context.Context, r call, target *url.URL, n int) (r
 			RequestID: reqID, RetryAfter: resp.Header.Get("Retry-After"),
 		}
 	}
-	if r.data != nil {
-		if err := r.data(env.Data); err != nil {
-			var apiErr *APIError
-			if errors.As(err, &apiErr) {
-				apiErr.RequestID, apiErr.Message = reqID, redact(apiErr.Message, redactables)
-				return reqID, true, apiErr
-			}
-			return reqID, true, &ResponseError{HTTPStatus: resp.StatusCode, Reason: err.Error(), RequestID: reqID}
-		}
+	if r.data == nil {
+		return reqID, true, nil
+	}
+	err = r.data(env.Data)
+	if apiErr, ok := errors.AsType[*APIError](err); ok {
+		apiErr.RequestID, apiErr.Message = reqID, redact(apiErr.Message, redactables)
+		return reqID, true, apiErr
+	}
+	if err != nil {
+		return reqID, true, &ResponseError{HTTPStatus: resp.StatusCode, Reason: err.Error(), RequestID: reqID}
 	}
 	return reqID, true, nil
+}
+
+// newRequest builds and authenticates one attempt at r, and returns with it
+// the strings to redact from its answer: the secrets and its signature.
+func (c *Client) newRequest(ctx context.Context, r call, target *url.URL, reqID string) (*http.Request, []string, error) {
+	u := *target
+	if r.query != nil {
+		u.RawQuery = r.query(reqID)
+	}
+	var payload io.Reader
+	if r.body != nil {
+		payload = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), payload)
+	if err != nil {
+		return nil, nil, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if r.body != nil {
+		req.Header.Set("Content-Type", "application/json;charset=UTF-8")
+	}
+	req.Header.Set("x-request-id", reqID)
+	if c.cfg.UserAgent != "" {
+		req.Header.Set("User-Agent", c.cfg.UserAgent)
+	}
+	if err := c.cfg.Credentials.Apply(req); err != nil {
+		return nil, nil, err
+	}
+	return req, withSignature(c.redactables, req), nil
 }
 
 // transportFailure classifies a failed exchange: the caller's own
@@ -562,7 +499,7 @@ func (c *Client) transportFailure(op, reqID string, parent, attemptCtx context.C
 	}
 	timeout := errors.Is(attemptCtx.Err(), context.DeadlineExceeded)
 	if timeout {
-		op = fmt.Sprintf("%s; no complete answer within the %s request timeout", op, c.timeout)
+		op = fmt.Sprintf("%s; no complete answer within the %s request timeout", op, c.cfg.RequestTimeout)
 	}
 	return &TransportError{
 		Op: op, RequestID: reqID, Timeout: timeout, Certificate: IsCertificateError(err), NotSent: notSent, Err: unwrapURLError(err),
@@ -572,19 +509,18 @@ func (c *Client) transportFailure(op, reqID string, parent, attemptCtx context.C
 // retryDelay is the pause before retry number attempt+1: the server's
 // Retry-After when it gave one, else exponential backoff with jitter.
 func (c *Client) retryDelay(attempt int, err error) time.Duration {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
+	if apiErr, ok := errors.AsType[*APIError](err); ok {
 		if d, ok := parseRetryAfter(apiErr.RetryAfter, time.Now()); ok {
 			return min(d, maxRetryAfter)
 		}
 	}
-	d := c.baseDelay << min(attempt, 20)
-	if d <= 0 || d > c.maxDelay {
-		d = c.maxDelay
+	d := c.cfg.RetryBaseDelay << min(attempt, 20)
+	if d <= 0 || d > c.cfg.RetryMaxDelay {
+		d = c.cfg.RetryMaxDelay
 	}
-	// "Equal jitter": keep half the backoff, randomise the other half, so
+	// "Equal jitter": half the backoff is kept, half is random, so that
 	// clients that failed together do not retry together.
-	d = d/2 + time.Duration(c.jitter()*float64(d/2))
+	d = d/2 + time.Duration(c.cfg.Jitter()*float64(d/2))
 	if IsThrottled(err) && d < throttleMinDelay {
 		d = throttleMinDelay
 	}
@@ -594,14 +530,11 @@ func (c *Client) retryDelay(attempt int, err error) time.Duration {
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP-date.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
 	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
+		switch {
+		case secs < 0:
 			return 0, false
-		}
-		if secs > int64(maxRetryAfter/time.Second) {
+		case secs > int64(maxRetryAfter/time.Second):
 			return maxRetryAfter, true
 		}
 		return time.Duration(secs) * time.Second, true
@@ -612,9 +545,8 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
-// credentialHeaders are request headers whose values are secrets or are
-// derived from them; the request log shows that they were sent, not what
-// they held.
+// credentialHeaders hold secrets or values derived from them: the request
+// log shows that they were sent, not what they held.
 var credentialHeaders = map[string]bool{
 	"X-Auth-Token":     true,
 	"Authorization":    true,
@@ -623,16 +555,11 @@ var credentialHeaders = map[string]bool{
 	"Cookie":           true,
 }
 
-// redactedHeaders renders request headers for the log, one "Name: value"
-// per header in name order, with credential values replaced.
+// redactedHeaders renders request headers for the log, "Name: value" in
+// name order, with credential values replaced.
 func redactedHeaders(h http.Header) string {
-	names := make([]string, 0, len(h))
-	for name := range h {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	parts := make([]string, 0, len(names))
-	for _, name := range names {
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(h)) {
 		value := strings.Join(h.Values(name), ", ")
 		if credentialHeaders[http.CanonicalHeaderKey(name)] {
 			value = "[REDACTED]"

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
+	"github.com/koophone/terraform-provider-koophone/internal/ratelimit"
 )
 
 const testToken = "tok-SECRET-123"
@@ -113,6 +114,16 @@ func jsonAnswer(status int, body string) http.HandlerFunc {
 	}
 }
 
+// mustGetTask reads a task and ends the test if it cannot.
+func mustGetTask(t *testing.T, c *Client, taskID string) Task {
+	t.Helper()
+	task, err := c.GetTask(context.Background(), taskID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return task
+}
+
 const okTwoJobs = `{"error_code":"0","error_msg":"ok","data":{"jobs":[` +
 	`{"job_id":"j1","status":2,"error_code":"","error_msg":"","execute_msg":"done"},` +
 	`{"job_id":"j2","status":-1,"error_code":"CPS0005","error_msg":"Phone not found.","execute_msg":null}]}}`
@@ -149,10 +160,7 @@ func TestGetTaskSuccess(t *testing.T) {
 			jsonAnswer(200, okTwoJobs)(w, r)
 		})
 		c, _ := ts.client(t)
-		task, err := c.GetTask(context.Background(), "6837531fd3f54550927b930180a706bf")
-		if err != nil {
-			t.Fatalf("GetTask: %v", err)
-		}
+		task := mustGetTask(t, c, "6837531fd3f54550927b930180a706bf")
 		want := []Job{
 			{JobID: "j1", Status: 2, ExecuteMsg: "done"},
 			{JobID: "j2", Status: -1, ErrorCode: "CPS0005", ErrorMsg: "Phone not found."},
@@ -185,9 +193,7 @@ func TestEachRequestGetsAFreshRequestID(t *testing.T) {
 		ts := newTestServer(t, jsonAnswer(200, okTwoJobs))
 		c, _ := ts.client(t)
 		for range 3 {
-			if _, err := c.GetTask(context.Background(), "t1"); err != nil {
-				t.Fatal(err)
-			}
+			mustGetTask(t, c, "t1")
 		}
 		seen := map[string]bool{}
 		for i := range 3 {
@@ -205,9 +211,7 @@ func TestEndpointPathPrefixAndTrailingSlash(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				ts := newTestServer(t, jsonAnswer(200, okTwoJobs))
 				c, _ := newTestClient(t, ts.URL+suffix, ts.dial)
-				if _, err := c.GetTask(context.Background(), "abc_DEF-1"); err != nil {
-					t.Fatal(err)
-				}
+				mustGetTask(t, c, "abc_DEF-1")
 				want := strings.TrimRight(suffix, "/") + "/v1/instances/tasks/abc_DEF-1"
 				if got := ts.request(0).URL.Path; got != want {
 					t.Errorf("path = %q, want %q", got, want)
@@ -221,9 +225,7 @@ func TestTaskIDIsEscapedInPath(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ts := newTestServer(t, jsonAnswer(200, okTwoJobs))
 		c, _ := ts.client(t)
-		if _, err := c.GetTask(context.Background(), "../../admin?x=1"); err != nil {
-			t.Fatal(err)
-		}
+		mustGetTask(t, c, "../../admin?x=1")
 		if got := ts.request(0).URL.EscapedPath(); got != "/v1/instances/tasks/%2E%2E%2F%2E%2E%2Fadmin%3Fx=1" {
 			t.Errorf("escaped path = %q", got)
 		}
@@ -234,16 +236,16 @@ func TestTaskIDIsEscapedInPath(t *testing.T) {
 }
 
 func TestParseEndpoint(t *testing.T) {
-	valid := map[string]string{
-		"https://koophone.myhuaweicloud.com":      "https://koophone.myhuaweicloud.com",
-		"https://koophone.myhuaweicloud.com/":     "https://koophone.myhuaweicloud.com",
-		"http://127.0.0.1:8765":                   "http://127.0.0.1:8765",
-		"https://proxy.example.com/koophone/api/": "https://proxy.example.com/koophone/api",
+	valid := []struct{ in, want string }{
+		{"https://koophone.myhuaweicloud.com", "https://koophone.myhuaweicloud.com"},
+		{"https://koophone.myhuaweicloud.com/", "https://koophone.myhuaweicloud.com"},
+		{"http://127.0.0.1:8765", "http://127.0.0.1:8765"},
+		{"https://proxy.example.com/koophone/api/", "https://proxy.example.com/koophone/api"},
 	}
-	for in, want := range valid {
-		u, err := ParseEndpoint(in)
-		if err != nil || u.String() != want {
-			t.Errorf("ParseEndpoint(%q) = %v, %v; want %s", in, u, err, want)
+	for _, tc := range valid {
+		u, err := ParseEndpoint(tc.in)
+		if err != nil || u.String() != tc.want {
+			t.Errorf("ParseEndpoint(%q) = %v, %v; want %s", tc.in, u, err, tc.want)
 		}
 	}
 	invalid := map[string]string{
@@ -283,62 +285,59 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 }
 
-func TestHTTP200WithErrorCodeIsAnError(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ts := newTestServer(t, jsonAnswer(200, `{"error_code":"KOOPHONE.API.0002","error_msg":"missing request header 'x-request-id'"}`))
-		c, _ := ts.client(t)
-		_, err := c.GetTask(context.Background(), "t1")
-		var apiErr *APIError
-		if !errors.As(err, &apiErr) {
-			t.Fatalf("err = %v, want *APIError", err)
-		}
-		if apiErr.HTTPStatus != 200 || apiErr.Code != "KOOPHONE.API.0002" || !strings.Contains(apiErr.Message, "x-request-id") {
-			t.Errorf("apiErr = %+v", apiErr)
-		}
-		if ts.count() != 1 {
-			t.Errorf("a permanent error was retried: %d requests", ts.count())
-		}
-		if IsTransient(err) {
-			t.Error("KOOPHONE.API.0002 reported transient")
-		}
-	})
-}
-
-func TestTaskNotFound(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ts := newTestServer(t, jsonAnswer(400, `{"error_code":"KOOPHONE.API.1323","error_msg":"The app installation task does not exist."}`))
-		c, _ := ts.client(t)
-		_, err := c.GetTask(context.Background(), "nope")
-		if !errors.Is(err, ErrTaskNotFound) {
-			t.Fatalf("err = %v, want ErrTaskNotFound", err)
-		}
-		if errors.Is(err, ErrUnauthorized) || IsTransient(err) {
-			t.Errorf("not-found misclassified: %v", err)
-		}
-		if ts.count() != 1 {
-			t.Errorf("not found was retried: %d requests", ts.count())
-		}
-		if RequestIDOf(err) == "" {
-			t.Error("no request id in the error")
-		}
-	})
-}
-
-func TestUnauthorized(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ts := newTestServer(t, jsonAnswer(401, `{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information","request_id":"gw-req-1"}`))
-		c, _ := ts.client(t)
-		_, err := c.GetTask(context.Background(), "t")
-		if !errors.Is(err, ErrUnauthorized) {
-			t.Fatalf("err = %v, want ErrUnauthorized", err)
-		}
-		if got := RequestIDOf(err); got != "gw-req-1" {
-			t.Errorf("request id = %q, want the gateway's", got)
-		}
-		if ts.count() != 1 {
-			t.Errorf("401 retried")
-		}
-	})
+// An answer with an error code is an *APIError, whether or not its HTTP
+// status says so; it is not retried, and it matches its sentinel error.
+func TestAPIErrorsAreClassified(t *testing.T) {
+	cases := map[string]struct {
+		status    int
+		body      string
+		code, msg string
+		sentinel  error
+		requestID string // "" for the client's own
+	}{
+		"HTTP 200 with an error code": {
+			200, `{"error_code":"KOOPHONE.API.0002","error_msg":"missing request header 'x-request-id'"}`,
+			"KOOPHONE.API.0002", "missing request header 'x-request-id'", nil, "",
+		},
+		"task not found": {
+			400, `{"error_code":"KOOPHONE.API.1323","error_msg":"The app installation task does not exist."}`,
+			"KOOPHONE.API.1323", "The app installation task does not exist.", ErrTaskNotFound, "",
+		},
+		"unauthorized, with the gateway's request id": {
+			401, `{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information","request_id":"gw-req-1"}`,
+			"APIGW.0301", "Incorrect IAM authentication information", ErrUnauthorized, "gw-req-1",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ts := newTestServer(t, jsonAnswer(tc.status, tc.body))
+				c, _ := ts.client(t)
+				_, err := c.GetTask(context.Background(), "t1")
+				apiErr, ok := errors.AsType[*APIError](err)
+				if !ok {
+					t.Fatalf("err = %v, want *APIError", err)
+				}
+				if apiErr.HTTPStatus != tc.status || apiErr.Code != tc.code || apiErr.Message != tc.msg {
+					t.Errorf("apiErr = %+v", apiErr)
+				}
+				for _, sentinel := range []error{ErrTaskNotFound, ErrUnauthorized} {
+					if errors.Is(err, sentinel) != (sentinel == tc.sentinel) {
+						t.Errorf("errors.Is(err, %v) = %v", sentinel, errors.Is(err, sentinel))
+					}
+				}
+				if IsTransient(err) {
+					t.Errorf("%v reported transient", err)
+				}
+				if ts.count() != 1 {
+					t.Errorf("a permanent error was retried: %d requests", ts.count())
+				}
+				if apiErr.RequestID == "" || (tc.requestID != "" && apiErr.RequestID != tc.requestID) {
+					t.Errorf("request id = %q, want %q", apiErr.RequestID, tc.requestID)
+				}
+			})
+		})
+	}
 }
 
 func TestPermanentStatusesAreNotRetried(t *testing.T) {
@@ -394,10 +393,7 @@ func TestTransientFailuresAreRetriedThenSucceed(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				ts := newTestServer(t, fault, fault, jsonAnswer(200, okTwoJobs))
 				c, logger := ts.client(t)
-				task, err := c.GetTask(context.Background(), "t")
-				if err != nil {
-					t.Fatalf("GetTask: %v", err)
-				}
+				task := mustGetTask(t, c, "t")
 				if len(task.Jobs) != 2 {
 					t.Errorf("jobs = %v", task.Jobs)
 				}
@@ -474,9 +470,7 @@ func TestBackoffGrowsAndHonoursRetryAfter(t *testing.T) {
 			stamp(jsonAnswer(200, okTwoJobs)),
 		)
 		c, _ := ts.client(t)
-		if _, err := c.GetTask(context.Background(), "t"); err != nil {
-			t.Fatal(err)
-		}
+		mustGetTask(t, c, "t")
 		var gaps []time.Duration
 		for i := 1; i < len(times); i++ {
 			gaps = append(gaps, times[i].Sub(times[i-1]))
@@ -542,10 +536,7 @@ func TestRequestTimeoutIsTransient(t *testing.T) {
 		ts := newTestServer(t, hang, jsonAnswer(200, okTwoJobs))
 		c, _ := ts.client(t, func(c *Config) { c.RequestTimeout = 50 * time.Millisecond; c.MaxRetries = 1 })
 		start := time.Now()
-		task, err := c.GetTask(context.Background(), "t")
-		if err != nil {
-			t.Fatalf("GetTask: %v", err)
-		}
+		task := mustGetTask(t, c, "t")
 		if len(task.Jobs) != 2 || ts.count() != 2 {
 			t.Errorf("jobs=%d requests=%d", len(task.Jobs), ts.count())
 		}
@@ -713,10 +704,7 @@ func TestNullsAndOddValuesDecode(t *testing.T) {
 			`{"job_id":"d","status":-1,"error_code":5005,"execute_msg":"` + "\xff\xfe" + `bytes"}]}}`
 		ts := newTestServer(t, jsonAnswer(200, body))
 		c, _ := ts.client(t)
-		task, err := c.GetTask(context.Background(), "t")
-		if err != nil {
-			t.Fatal(err)
-		}
+		task := mustGetTask(t, c, "t")
 		states := []State{}
 		for _, j := range task.Jobs {
 			states = append(states, j.State())
@@ -736,43 +724,61 @@ func TestNullsAndOddValuesDecode(t *testing.T) {
 	})
 }
 
+// A misbehaving server echoes the credentials in every way it can: no
+// secret, nor any AK/SK signature, may reach an error or the log.
 func TestSecretsNeverLoggedOrQuoted(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		// A misbehaving server that echoes the token in every way it can.
-		ts := newTestServer(t,
-			jsonAnswer(500, `{"error_code":"KOOPHONE.API.9999","error_msg":"bad token `+testToken+`"}`),
-			func(w http.ResponseWriter, _ *http.Request) {
-				w.Header().Set("Content-Type", "text/html")
-				w.WriteHeader(200)
-				_, _ = io.WriteString(w, "<html>your token is "+testToken+"</html>")
+	cases := map[string]struct {
+		creds      Credentials
+		echoed     []string // the secrets the server quotes back
+		htmlStatus int
+		forbidden  []string
+	}{
+		"token": {TokenCredentials{Token: testToken}, []string{testToken}, 200, []string{testToken}},
+		"AK/SK": {
+			AKSKCredentials{AccessKey: testAK, SecretKey: testSK, SecurityToken: testST}, []string{testSK, testST}, 401,
+			[]string{testSK, testST, "Signature="},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				echo := strings.Join(tc.echoed, " ")
+				ts := newTestServer(t,
+					jsonAnswer(500, `{"error_code":"KOOPHONE.API.9999","error_msg":"bad credentials `+echo+`"}`),
+					func(w http.ResponseWriter, r *http.Request) {
+						w.Header().Set("Content-Type", "text/html")
+						w.WriteHeader(tc.htmlStatus)
+						_, _ = io.WriteString(w, "<html>"+r.Header.Get("Authorization")+" your credentials are "+echo+"</html>")
+					})
+				c, logger := ts.client(t, func(cfg *Config) { cfg.Credentials = tc.creds })
+				_, err := c.GetTask(context.Background(), "t")
+				if err == nil {
+					t.Fatal("no error")
+				}
+				if ts.count() != 2 {
+					t.Errorf("%d requests, want the 500 retried once", ts.count())
+				}
+				for _, secret := range tc.forbidden {
+					if strings.Contains(err.Error(), secret) {
+						t.Errorf("error leaks %q: %v", secret, err)
+					}
+					if strings.Contains(logger.all(), secret) {
+						t.Errorf("log leaks %q:\n%s", secret, logger.all())
+					}
+				}
+				if !strings.Contains(err.Error(), "[REDACTED]") {
+					t.Errorf("expected a redaction marker in %v", err)
+				}
 			})
-		c, logger := ts.client(t)
-		_, err := c.GetTask(context.Background(), "t")
-		if err == nil {
-			t.Fatal("no error")
-		}
-		if ts.count() != 2 {
-			t.Errorf("%d requests, want the 500 retried once", ts.count())
-		}
-		if strings.Contains(err.Error(), testToken) {
-			t.Errorf("error leaks the token: %v", err)
-		}
-		if strings.Contains(logger.all(), testToken) {
-			t.Errorf("log leaks the token:\n%s", logger.all())
-		}
-		if !strings.Contains(err.Error(), "[REDACTED]") {
-			t.Errorf("expected a redaction marker in %v", err)
-		}
-	})
+		})
+	}
 }
 
 func TestRequestLogFields(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ts := newTestServer(t, jsonAnswer(200, okTwoJobs))
 		c, logger := ts.client(t)
-		if _, err := c.GetTask(context.Background(), "t"); err != nil {
-			t.Fatal(err)
-		}
+		mustGetTask(t, c, "t")
 		log := logger.all()
 		for _, want := range []string{"method:GET", "path:/v1/instances/tasks/t", "status:200", "attempt:1", "duration_ms:", "request_id:",
 			"X-Auth-Token: [REDACTED]", "X-Request-Id: ", "User-Agent: terraform-provider-koophone/test"} {
@@ -797,9 +803,7 @@ func TestConnectionsAreReused(t *testing.T) {
 	defer ts.Close()
 	c, _ := newTestClient(t, ts.URL)
 	for range 20 {
-		if _, err := c.GetTask(context.Background(), "t"); err != nil {
-			t.Fatal(err)
-		}
+		mustGetTask(t, c, "t")
 	}
 	if conns.Load() != 1 {
 		t.Errorf("%d connections for 20 sequential requests, want 1", conns.Load())
@@ -902,6 +906,292 @@ func TestRequestsInFlightAreBounded(t *testing.T) {
 		}
 		if peak != bound {
 			t.Errorf("%d requests were in flight at once, want at most (and, under load, exactly) %d", peak, bound)
+		}
+	})
+}
+
+// errCreateTimeout is a deadline named by the caller, as the provider
+// names a resource's timeouts.create.
+var errCreateTimeout = errors.New("timeouts.create (3s) ran out")
+
+// holdSubmit reads a submit and holds it for a minute before accepting it:
+// longer than the caller waits.
+func holdSubmit(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body) // then the server notices the client leaving
+	select {
+	case <-time.After(time.Minute):
+		jsonAnswer(200, okSubmission)(w, r)
+	case <-r.Context().Done():
+	}
+}
+
+// withCreateTimeout returns a context that ends after 3 s with
+// errCreateTimeout as its cause.
+func withCreateTimeout(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 3*time.Second, errCreateTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// A deadline the caller named (context.WithTimeoutCause) is what the error
+// reports, whether it ends the request in flight or while the client
+// waits to send it again; only a submit stopped in flight has an unknown
+// outcome. A cancellation (Ctrl-C) reports context.Canceled.
+// A deadline the caller named (context.WithTimeoutCause) is what the error
+// reports, whether it ends the request in flight or while the client
+// waits to send it again; only a submit stopped in flight has an unknown
+// outcome. A cancellation (Ctrl-C) reports context.Canceled.
+func TestStoppedByTheCallersContext(t *testing.T) {
+	// A throttling answer proves the API did nothing, so the submit would
+	// be sent again after 10 s: the deadline or the cancellation comes first.
+	throttledThenOK := []http.HandlerFunc{retryAfterAnswer(429, "10"), jsonAnswer(200, okSubmission)}
+	submits := []struct {
+		name     string
+		handlers []http.HandlerFunc
+		inFlight bool // else stopped while waiting to send it again
+		cancel   bool // cancelled once the client waits, else the 3s deadline
+	}{
+		{"held past the deadline", []http.HandlerFunc{holdSubmit}, true, false},
+		{"waiting to retry past the deadline", throttledThenOK, false, false},
+		{"cancelled in flight", []http.HandlerFunc{holdSubmit}, true, true},
+		{"cancelled while waiting to retry", throttledThenOK, false, true},
+	}
+	for _, tc := range submits {
+		t.Run("submit "+tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ts := newTestServer(t, tc.handlers...)
+				c, _ := ts.client(t)
+				ctx, cause := withCreateTimeout(t), errCreateTimeout
+				if tc.cancel {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithCancel(context.Background())
+					defer cancel()
+					cause = context.Canceled
+					go func() {
+						synctest.Wait() // the server holds the submit, or the client waits to send it again
+						cancel()
+					}()
+				}
+				start := time.Now()
+				_, err := c.SubmitCommand(ctx, "reboot", []string{"p1"})
+				if took := time.Since(start); !tc.cancel && took != 3*time.Second {
+					t.Errorf("the submit returned after %v, want at the 3s deadline", took)
+				}
+				var stopped *StoppedError
+				if !errors.As(err, &stopped) || stopped.InFlight != tc.inFlight || stopped.Cause != cause {
+					t.Fatalf("err = %#v, want a *StoppedError caused by %v, in flight %v", err, cause, tc.inFlight)
+				}
+				unknown, isUnknown := errors.AsType[*OutcomeUnknownError](err)
+				switch {
+				case isUnknown != tc.inFlight:
+					t.Errorf("unknown outcome is %v, want it only for a submit stopped in flight: %v", isUnknown, err)
+				case tc.inFlight && (stopped.RequestID == "" || unknown.RequestID != stopped.RequestID):
+					t.Errorf("stopped %+v (outcome's request id %q), want the request id", stopped, unknown.RequestID)
+				case !tc.inFlight && !IsThrottled(stopped.Last):
+					t.Errorf("stopped %+v, want the 429 as the last news", stopped)
+				}
+				if msg := err.Error(); !strings.Contains(msg, cause.Error()) || strings.Contains(msg, "in flight") != tc.inFlight {
+					t.Errorf("error %q does not say that %v stopped the request, in flight %v", msg, cause, tc.inFlight)
+				}
+				if !errors.Is(err, cause) || (!tc.cancel && errors.Is(err, context.Canceled)) {
+					t.Errorf("errors.Is(err, %v) is false, or a deadline reads as a cancellation: %v", cause, err)
+				}
+				if ts.count() != 1 {
+					t.Errorf("%d requests, want 1", ts.count())
+				}
+			})
+		})
+	}
+	t.Run("read held past the deadline", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			ts := newTestServer(t, hang)
+			c, _ := ts.client(t)
+			_, err := c.GetTask(withCreateTimeout(t), "t")
+			var stopped *StoppedError
+			if !errors.As(err, &stopped) || !stopped.InFlight || stopped.Cause != errCreateTimeout {
+				t.Fatalf("err = %#v, want an in-flight *StoppedError caused by the named deadline", err)
+			}
+			var unknown *OutcomeUnknownError
+			if errors.As(err, &unknown) || errors.Is(err, context.Canceled) {
+				t.Errorf("err = %v: a read has no unknown outcome, and a deadline is no cancellation", err)
+			}
+		})
+	})
+	t.Run("read waiting to retry past the deadline", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Retry-After", "10")
+				jsonAnswer(503, `{"error_code":"KOOPHONE.API.9999"}`)(w, r)
+			})
+			c, _ := ts.client(t)
+			_, err := c.GetTask(withCreateTimeout(t), "t")
+			var stopped *StoppedError
+			if !errors.As(err, &stopped) || stopped.InFlight || stopped.Cause != errCreateTimeout || stopped.Last == nil {
+				t.Fatalf("err = %#v, want a *StoppedError before sending, caused by the named deadline", err)
+			}
+			if ts.count() != 1 {
+				t.Errorf("%d requests, want 1", ts.count())
+			}
+		})
+	})
+}
+
+// countingLimiter records how the client uses its limiter. It never makes
+// anyone wait.
+type countingLimiter struct {
+	mu        sync.Mutex
+	waits     int
+	throttles []time.Duration
+	err       error
+}
+
+func (l *countingLimiter) Wait(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.waits++
+	if l.err != nil {
+		return l.err
+	}
+	return ctx.Err()
+}
+
+func (l *countingLimiter) Throttled(pause time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.throttles = append(l.throttles, pause)
+}
+
+func (l *countingLimiter) counts() (waits int, throttles []time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.waits, append([]time.Duration(nil), l.throttles...)
+}
+
+func TestIsThrottled(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{&APIError{HTTPStatus: 429}, true},
+		{&APIError{HTTPStatus: 200, Code: CodeGatewayThrottled}, true},
+		{fmt.Errorf("wrapped: %w", &APIError{HTTPStatus: 400, Code: "APIG.0308"}), true},
+		{&RetryError{Attempts: 3, Last: &APIError{HTTPStatus: 429}}, true},
+		{&APIError{HTTPStatus: 503, Code: CodeInternalError}, false},
+		{&TransportError{Err: errors.New("reset")}, false},
+		{nil, false},
+	} {
+		if got := IsThrottled(c.err); got != c.want {
+			t.Errorf("IsThrottled(%v) = %v", c.err, got)
+		}
+	}
+}
+
+// Every attempt, retries included, waits for the limiter; a 429 is handed
+// to the limiter instead of being slept off by the caller alone.
+func TestLimiterPacesEveryAttemptAndHearsOfThrottling(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		ts := newTestServer(t,
+			func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Retry-After", "3")
+				jsonAnswer(429, `{"error_code":"APIGW.0308","error_msg":"over ratelimit"}`)(w, r)
+			},
+			jsonAnswer(429, `{"error_code":"APIGW.0308"}`),
+			jsonAnswer(503, `{"error_code":"KOOPHONE.API.9999"}`),
+			jsonAnswer(200, okTwoJobs),
+		)
+		lim := &countingLimiter{}
+		c, logger := ts.client(t, func(c *Config) { c.Limiter = lim })
+		mustGetTask(t, c, "t")
+		waits, throttles := lim.counts()
+		if waits != 4 || ts.count() != 4 {
+			t.Errorf("%d waits for %d attempts, want one each", waits, ts.count())
+		}
+		if fmt.Sprint(throttles) != "[3s 2s]" {
+			t.Errorf("throttles reported = %v, want [3s 2s] (Retry-After, then the 2 s minimum)", throttles)
+		}
+		// Only the 503 (the third attempt) was backed off by the caller itself:
+		// 3/4 of 2 s with the pinned jitter. The 429s were left to the limiter.
+		if waited := time.Since(start); waited != 1500*time.Millisecond {
+			t.Errorf("the caller slept %v on its own", waited)
+		}
+		if log := logger.all(); !strings.Contains(log, "every request of the provider slows down") || !strings.Contains(log, "pause_ms:3000") {
+			t.Errorf("throttling not logged:\n%s", log)
+		}
+	})
+}
+
+func TestLimiterErrorStopsTheRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ts := newTestServer(t, jsonAnswer(200, okTwoJobs))
+		lim := &countingLimiter{err: context.Canceled}
+		c, _ := ts.client(t, func(c *Config) { c.Limiter = lim })
+		if _, err := c.GetTask(context.Background(), "t"); !errors.Is(err, context.Canceled) {
+			t.Errorf("err = %v", err)
+		}
+		if ts.count() != 0 {
+			t.Errorf("%d requests sent without the limiter's leave", ts.count())
+		}
+	})
+}
+
+// With the real limiter, a 429 seen by one caller holds back another
+// caller's request too, then both go at the reduced pace.
+func TestThrottlingSlowsEveryCallerOfASharedLimiter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		arrived := make(chan time.Duration, 3)
+		stamp := func(h http.HandlerFunc) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				h(w, r)
+				arrived <- time.Since(start)
+			}
+		}
+		ts := newTestServer(t, stamp(jsonAnswer(429, `{"error_code":"APIGW.0308"}`)), stamp(jsonAnswer(200, okTwoJobs)))
+		lim, err := ratelimit.New(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := ts.client(t, func(c *Config) { c.Limiter = lim })
+		ctx := context.Background()
+
+		errc := make(chan error, 2)
+		go func() { _, err := c.GetTask(ctx, "a"); errc <- err }()
+		got := []time.Duration{<-arrived}
+		// Caller a got its 429 and waits out the pause in the limiter; then
+		// caller b comes, before sending anything.
+		synctest.Wait()
+		go func() { _, err := c.GetTask(ctx, "b"); errc <- err }()
+		// The pause is the 2 s minimum for a 429 without Retry-After. Then one
+		// request goes, and the other waits for its turn at half the refused
+		// pace of one request per second: 2 s later.
+		got = append(got, <-arrived, <-arrived)
+		for range 2 {
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if fmt.Sprint(got) != "[0s 2s 4s]" {
+			t.Errorf("requests arrived at %v, want [0s 2s 4s]", got)
+		}
+		if s := lim.Stats(); s.Throttles != 1 || s.SlowDowns != 1 {
+			t.Errorf("limiter stats %+v, want one throttle", s)
+		}
+	})
+}
+
+// A 429 slows the shared limiter down even when the request is not
+// retried (max_retries = 0): other requests, and the next poll, slow down.
+func TestThrottlingIsReportedWithoutRetries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ts := newTestServer(t, jsonAnswer(429, `{"error_code":"APIGW.0308"}`))
+		lim := &countingLimiter{}
+		c, _ := ts.client(t, func(c *Config) { c.MaxRetries = 0; c.Limiter = lim })
+		if _, err := c.GetTask(context.Background(), "t"); !IsThrottled(err) {
+			t.Fatalf("err = %v", err)
+		}
+		if _, throttles := lim.counts(); len(throttles) != 1 || ts.count() != 1 {
+			t.Errorf("%d throttles reported for %d requests", len(throttles), ts.count())
 		}
 	})
 }

@@ -3,14 +3,15 @@ package koophone
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
 )
 
-// envelope is the common shape of every KooPhone answer, and of the API
-// gateway's error answers (which add request_id).
+// envelope is the shape of every KooPhone answer, and of the API gateway's
+// error answers (which add request_id).
 type envelope struct {
 	ErrorCode Text            `json:"error_code"`
 	ErrorMsg  Text            `json:"error_msg"`
@@ -18,61 +19,47 @@ type envelope struct {
 	Data      json.RawMessage `json:"data"`
 }
 
-type taskData struct {
-	Jobs []wireJob `json:"jobs"`
-}
-
-type wireJob struct {
-	JobID      Text   `json:"job_id"`
-	Status     Number `json:"status"`
-	ErrorCode  Text   `json:"error_code"`
-	ErrorMsg   Text   `json:"error_msg"`
-	ExecuteMsg Text   `json:"execute_msg"`
-}
-
 // Text is a string of the API that accepts a JSON string, null (as ""), or
-// a number (as its text). The API documents strings, but its examples show
+// a number (as its text): the API documents strings, but its examples show
 // null, and error codes are sometimes numbers in the wild.
 type Text string
 
 func (s *Text) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
-	case bytes.Equal(b, []byte("null")):
+	case isNull(b):
 		*s = ""
-		return nil
-	case len(b) > 0 && b[0] == '"':
+	case b[0] == '"':
 		var v string
 		if err := json.Unmarshal(b, &v); err != nil {
 			return err
 		}
 		*s = Text(v)
-		return nil
-	case len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
+	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
 		var n json.Number
 		if err := json.Unmarshal(b, &n); err != nil {
 			return err
 		}
 		*s = Text(n.String())
-		return nil
 	default:
 		return fmt.Errorf("expected a string, got %s", excerptBytes(b, 40))
 	}
+	return nil
 }
 
 // Number is an integer of the API that accepts a JSON integer, a string
-// holding one, or null (as 0). A status is documented as an integer; a
-// quoted one is tolerated rather than failing a whole read.
+// holding one, or null (as 0): a quoted status is tolerated rather than
+// failing a whole read.
 type Number int64
 
 func (n *Number) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
-	if bytes.Equal(b, []byte("null")) {
+	if isNull(b) {
 		*n = 0
 		return nil
 	}
 	text := string(b)
-	if len(b) > 0 && b[0] == '"' {
+	if b[0] == '"' {
 		if err := json.Unmarshal(b, &text); err != nil {
 			return err
 		}
@@ -86,8 +73,14 @@ func (n *Number) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// decodeEnvelope parses a response body into the common envelope. It
-// returns a ResponseError for anything that is not a JSON object.
+// isNull reports whether a JSON value is null, or absent altogether.
+func isNull(raw []byte) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || bytes.Equal(raw, []byte("null"))
+}
+
+// decodeEnvelope parses a response body into the envelope, or returns a
+// ResponseError for anything that is not a JSON object.
 func decodeEnvelope(status int, contentType string, body []byte, secrets []string) (envelope, *ResponseError) {
 	var env envelope
 	trimmed := bytes.TrimSpace(body)
@@ -108,10 +101,18 @@ func decodeEnvelope(status int, contentType string, body []byte, secrets []strin
 
 // decodeTaskData parses the data member of a GET task answer.
 func decodeTaskData(raw json.RawMessage) ([]Job, error) {
-	if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		return nil, fmt.Errorf("the response has no data member")
+	if isNull(raw) {
+		return nil, errors.New("the response has no data member")
 	}
-	var d taskData
+	var d struct {
+		Jobs []struct {
+			JobID      Text   `json:"job_id"`
+			Status     Number `json:"status"`
+			ErrorCode  Text   `json:"error_code"`
+			ErrorMsg   Text   `json:"error_msg"`
+			ExecuteMsg Text   `json:"execute_msg"`
+		} `json:"jobs"`
+	}
 	if err := json.Unmarshal(raw, &d); err != nil {
 		return nil, fmt.Errorf("the data member is not a task: %w", err)
 	}
@@ -128,24 +129,17 @@ func decodeTaskData(raw json.RawMessage) ([]Job, error) {
 	return jobs, nil
 }
 
-// excerptMax bounds how much of an unexpected body is quoted in an error.
+// excerptMax bounds how much of an unexpected body an error quotes.
 const excerptMax = 120
 
 // safeExcerpt returns the start of body as a short, printable, valid UTF-8
-// string, with any of the secrets blanked out, so that an error message can
-// show what came back without flooding the terminal or leaking a credential
-// that a misbehaving server echoed.
+// string without the secrets, so that an error can show what came back
+// without flooding the terminal or leaking a credential a server echoed.
 func safeExcerpt(body []byte, secrets []string) string {
-	text := strings.ToValidUTF8(string(body), "\uFFFD")
-	for _, s := range secrets {
-		if s != "" {
-			text = strings.ReplaceAll(text, s, "[REDACTED]")
-		}
-	}
 	var b strings.Builder
 	space := false
 	runes := 0
-	for _, r := range text {
+	for _, r := range redact(strings.ToValidUTF8(string(body), "\uFFFD"), secrets) {
 		if unicode.IsSpace(r) {
 			if !space && b.Len() > 0 {
 				b.WriteByte(' ')

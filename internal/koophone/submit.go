@@ -1,7 +1,6 @@
 package koophone
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,18 +8,13 @@ import (
 	"net/http"
 )
 
-// Submitting work: POST /v1/instances/async-command and
-// POST /v1/instances/app/install. Neither is idempotent (the API takes no
-// idempotency key), so a submit is sent again only when the API certainly
-// did not act on it: after a throttling answer (the gateway refused it) or
-// a failure before the request left (no connection). After anything else
-// that leaves the outcome open (a 5xx, a timeout, a connection lost once
-// the request was out, an unreadable answer) the caller gets an
-// *OutcomeUnknownError instead of a second command on every phone.
+// Submits (POST /v1/instances/async-command and /v1/instances/app/install)
+// are not idempotent and the API takes no idempotency key: a submit is sent
+// again only when the API certainly did not act on it, else the caller gets
+// an *OutcomeUnknownError rather than a second command on every phone.
 
-// SubmittedJob links a phone to its job in a submitted task: the submit's
-// answer is the only place that does (the task query returns jobs without
-// instance ids).
+// SubmittedJob links a phone to its job: only the submit's answer does (the
+// task query lists jobs without instance ids).
 type SubmittedJob struct {
 	InstanceID string
 	JobID      string
@@ -28,37 +22,24 @@ type SubmittedJob struct {
 
 // Submission is the API's answer to a submit.
 type Submission struct {
-	// TaskID identifies the task, for GetTask.
-	TaskID string
-	// Jobs are the answer's cmd_jobs, in its order.
-	Jobs []SubmittedJob
-	// RequestID identifies the submit request.
+	TaskID    string
+	Jobs      []SubmittedJob // the answer's cmd_jobs, in its order
 	RequestID string
 }
 
-// InstallAppRequest is the body of POST /v1/instances/app/install, with the
-// API's field names in its JSON tags.
+// InstallAppRequest is the body of POST /v1/instances/app/install.
 type InstallAppRequest struct {
-	// ObjectName is the package name, such as com.tencent.mm.
-	ObjectName string `json:"object_name"`
-	// FileName is the package's file name with its suffix, such as app.apk.
-	FileName string `json:"file_name"`
-	// ObjectVersion is the package version, such as 8.0.58.
-	ObjectVersion string `json:"object_version"`
-	// ObjectSize is the package size in MB, as a string of digits.
-	ObjectSize string `json:"object_size"`
-	// BizType is the package type; the API accepts only "apk".
-	BizType string `json:"biz_type"`
+	ObjectName    string `json:"object_name"`    // the package name, such as com.tencent.mm
+	FileName      string `json:"file_name"`      // such as app.apk
+	ObjectVersion string `json:"object_version"` // such as 8.0.58
+	ObjectSize    string `json:"object_size"`    // in MB, as digits
+	BizType       string `json:"biz_type"`       // only "apk"
 	// ContentType is the download type, such as application/octet-stream.
-	ContentType string `json:"content_type"`
-	// ContentMD5 is the package's MD5 digest; empty is left out.
-	ContentMD5 string `json:"content_md5,omitempty"`
-	// InstallPackageURL is where the phones download the package (OBS).
-	InstallPackageURL string `json:"install_package_url"`
-	// FastInstall is sent as "1" (quick install) or "0" (normal).
-	FastInstall bool `json:"-"`
-	// InstanceIDs are the phones to install on (instance_id_list).
-	InstanceIDs []string `json:"instance_id_list"`
+	ContentType       string   `json:"content_type"`
+	ContentMD5        string   `json:"content_md5,omitempty"`
+	InstallPackageURL string   `json:"install_package_url"` // where the phones download it (OBS)
+	FastInstall       bool     `json:"-"`                   // sent as fast_install "1", else "0"
+	InstanceIDs       []string `json:"instance_id_list"`
 }
 
 // MarshalJSON writes fast_install as the API's "0"/"1" string.
@@ -74,46 +55,42 @@ func (r InstallAppRequest) MarshalJSON() ([]byte, error) {
 	}{plain(r), fast})
 }
 
-// SubmitCommand runs an adb shell command on phones:
-// POST /v1/instances/async-command. The command is sent as written.
+// SubmitCommand runs an adb shell command, as written, on phones:
+// POST /v1/instances/async-command.
 func (c *Client) SubmitCommand(ctx context.Context, command string, instanceIDs []string) (Submission, error) {
-	body, err := json.Marshal(struct {
+	return c.submit(ctx, struct {
 		Command     string   `json:"command"`
 		InstanceIDs []string `json:"instance_ids"`
-	}{command, instanceIDs})
-	if err != nil {
-		return Submission{}, err
-	}
-	return c.submit(ctx, body, "v1", "instances", "async-command")
+	}{command, instanceIDs}, "v1", "instances", "async-command")
 }
 
 // InstallApp installs an app on phones: POST /v1/instances/app/install.
 func (c *Client) InstallApp(ctx context.Context, req InstallAppRequest) (Submission, error) {
-	body, err := json.Marshal(req)
+	return c.submit(ctx, req, "v1", "instances", "app", "install")
+}
+
+func (c *Client) submit(ctx context.Context, request any, path ...string) (Submission, error) {
+	body, err := json.Marshal(request)
 	if err != nil {
 		return Submission{}, err
 	}
-	return c.submit(ctx, body, "v1", "instances", "app", "install")
-}
-
-func (c *Client) submit(ctx context.Context, body []byte, path ...string) (Submission, error) {
 	var sub Submission
 	reqID, err := c.do(ctx, call{
 		method: http.MethodPost, path: path, body: body, submit: true,
-		// An answer that says "0" (accepted) but cannot be read is a task
-		// whose id is lost: an error here makes the outcome unknown.
+		// An accepted answer that cannot be read is a task whose id is
+		// lost: the error makes the outcome unknown.
 		data: func(raw json.RawMessage) (err error) {
 			sub, err = decodeSubmission(raw)
 			return err
 		},
-	}, c.maxRetries)
+	}, c.cfg.MaxRetries)
 	sub.RequestID = reqID
 	return sub, err
 }
 
 // wireSubmission is the data of a submit's answer. The install API has
-// answered in two shapes: {task_id, cmd_jobs} (Huawei's SDK since 3.1.207)
-// and {data: {task_id, cmd_jobs}} (3.1.164 to 3.1.206).
+// answered {task_id, cmd_jobs} (Huawei's SDK since 3.1.207) and
+// {data: {task_id, cmd_jobs}} (3.1.164 to 3.1.206).
 type wireSubmission struct {
 	TaskID  Text `json:"task_id"`
 	CmdJobs []struct {
@@ -124,7 +101,7 @@ type wireSubmission struct {
 }
 
 func decodeSubmission(data json.RawMessage) (Submission, error) {
-	if len(bytes.TrimSpace(data)) == 0 || bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
+	if isNull(data) {
 		return Submission{}, errors.New("the answer has no data, so no task id")
 	}
 	var w wireSubmission

@@ -13,22 +13,20 @@ const (
 	StatusFailed        = -1
 )
 
-// State is where a job, a phone or a task stands. It is one type for all
-// three, so that one rule (Tally.Outcome) decides every outcome.
+// State is where a job, a phone or a task stands: one type for all three,
+// so that one rule (Tally.Outcome) decides every outcome. A job status the
+// API has not documented is Unknown, which counts as not finished.
 type State string
 
-// The states. A job status the API has not documented is kept as returned
-// and reported as Unknown, never mistaken for an outcome: an unknown job
-// counts as not finished. A task is only ever Running, Successful or
-// Failed.
+// The states; a task is only ever Running, Successful or Failed.
 const (
 	Pending    State = "pending"
 	Running    State = "running"
 	Successful State = "successful"
 	Failed     State = "failed"
 	Unknown    State = "unknown"
-	// Missing is a phone that a submit was sent to but whose answer had
-	// no job for it: nothing runs there, so it counts as failed.
+	// Missing is a phone that a submit's answer has no job for: nothing
+	// runs there, so it counts as failed.
 	Missing State = "missing"
 )
 
@@ -38,28 +36,22 @@ const (
 	TaskTypeCommand    = "command"
 )
 
-// Task is one asynchronous KooPhone task: one job per cloud phone.
+// Task is one asynchronous KooPhone task: one job per cloud phone, in the
+// API's order.
 type Task struct {
-	// ID is the task id that was asked for.
-	ID string
-	// Jobs are the task's jobs in the order the API returned them.
-	Jobs []Job
-	// RequestID identifies the request that read the task.
-	RequestID string
+	ID        string
+	Jobs      []Job
+	RequestID string // of the request that read the task
 }
 
-// Job is the work of a task on one cloud phone.
+// Job is the work of a task on one cloud phone; the submit's answer says
+// which.
 type Job struct {
-	// JobID identifies the job; the submit call maps it to an instance id.
-	JobID string
-	// Status is the numeric status as returned (see the Status constants).
-	Status int64
-	// ErrorCode is the job's error code (for example CPS0005), or "".
-	ErrorCode string
-	// ErrorMsg describes the job's error, or "".
-	ErrorMsg string
-	// ExecuteMsg is the command output (at most 1,024 bytes), or "".
-	ExecuteMsg string
+	JobID      string
+	Status     int64  // as returned: see the Status constants
+	ErrorCode  string // such as CPS0005
+	ErrorMsg   string
+	ExecuteMsg string // the command's output
 }
 
 // State maps the job's numeric status to its meaning.
@@ -78,9 +70,8 @@ func (j Job) State() State {
 	}
 }
 
-// Tally counts jobs, phones or tasks by state. Its Outcome is the one rule
-// that decides every outcome the provider reports: of a task (its jobs), of
-// a resource (its phones), of many tasks (their outcomes).
+// Tally counts jobs, phones or tasks by state. Its Outcome decides every
+// outcome the provider reports: of a task, a resource, or many tasks.
 type Tally struct {
 	Total, Pending, Running, Successful, Failed, Unknown int
 }

@@ -14,34 +14,25 @@ import (
 	"golang.org/x/net/http/httpproxy"
 )
 
-// TransportOptions shape the connection to the API. The zero value means:
-// the system's trusted CAs, TLS verification on, proxies from the
-// environment.
+// TransportOptions shape the connection to the API. The zero value means
+// the system's CAs, TLS verification on, proxies from the environment.
 type TransportOptions struct {
 	// ExtraCAPEM holds PEM certificates trusted in addition to the
 	// system's, for an endpoint behind a private CA (a corporate proxy).
 	ExtraCAPEM []byte
 	// InsecureSkipVerify turns TLS certificate verification off.
 	InsecureSkipVerify bool
-	// ProxyEnv, when set, replaces the process environment as the source of
-	// HTTPS_PROXY, HTTP_PROXY and NO_PROXY; tests use it.
-	ProxyEnv *httpproxy.Config
-	// DialContext, when set, opens the connections instead of the
-	// network; tests use it to reach an in-memory server.
+	// ProxyEnv, when set, replaces the environment's HTTPS_PROXY,
+	// HTTP_PROXY and NO_PROXY, and DialContext the network: tests use them.
+	ProxyEnv    *httpproxy.Config
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-// ParseCAPEM parses PEM data into a pool and fails when it holds no usable
-// certificate. Its error says what was wrong, for use in diagnostics.
+// ParseCAPEM parses PEM certificates and fails when there is no usable one.
+// Its error is worded for diagnostics.
 func ParseCAPEM(data []byte) ([]*x509.Certificate, error) {
 	var certs []*x509.Certificate
-	rest := data
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
+	for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
 		if block.Type != "CERTIFICATE" {
 			return nil, fmt.Errorf("the PEM data contains a %q block; only CERTIFICATE blocks are accepted (never put a private key here)", block.Type)
 		}
@@ -57,14 +48,11 @@ func ParseCAPEM(data []byte) ([]*x509.Certificate, error) {
 	return certs, nil
 }
 
-// newTransport returns the client's own connection pool, so that
-// keep-alive connections are reused across all requests of one client: the
-// standard library's default transport with as many idle connections as
-// the client has requests in flight (it keeps two: connections beyond two
-// would be closed after each request and opened again for the next), the
-// proxies of the environment when the client is built (rather than
-// http.ProxyFromEnvironment, which freezes the environment of the
-// process's first request), and the TLS options given.
+// newTransport returns the client's own connection pool: the default
+// transport, keeping as many idle connections as the client has requests in
+// flight (not two, which would close the others after each request), with
+// the environment's proxies read now (http.ProxyFromEnvironment freezes the
+// environment of the process's first request).
 func newTransport(opts TransportOptions, maxConns int) (*http.Transport, error) {
 	proxyConfig := opts.ProxyEnv
 	if proxyConfig == nil {
@@ -77,7 +65,10 @@ func newTransport(opts TransportOptions, maxConns int) (*http.Transport, error) 
 	if opts.DialContext != nil {
 		t.DialContext = opts.DialContext
 	}
-	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	t.TLSClientConfig = &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: opts.InsecureSkipVerify, //nolint:gosec // the user asked for it, and the provider warns on every plan
+	}
 	if len(opts.ExtraCAPEM) > 0 {
 		certs, err := ParseCAPEM(opts.ExtraCAPEM)
 		if err != nil {
@@ -91,9 +82,6 @@ func newTransport(opts TransportOptions, maxConns int) (*http.Transport, error) 
 			pool.AddCert(c)
 		}
 		t.TLSClientConfig.RootCAs = pool
-	}
-	if opts.InsecureSkipVerify {
-		t.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // the user asked for it, and the provider warns on every plan
 	}
 	return t, nil
 }

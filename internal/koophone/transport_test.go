@@ -34,15 +34,11 @@ func TestTLSWithExtraCA(t *testing.T) {
 	})
 	t.Run("extra CA", func(t *testing.T) {
 		c, _ := newTestClient(t, ts.URL, func(c *Config) { c.Transport.ExtraCAPEM = serverCAPEM(ts) })
-		if _, err := c.GetTask(context.Background(), "t"); err != nil {
-			t.Fatal(err)
-		}
+		mustGetTask(t, c, "t")
 	})
 	t.Run("insecure", func(t *testing.T) {
 		c, _ := newTestClient(t, ts.URL, func(c *Config) { c.Transport.InsecureSkipVerify = true })
-		if _, err := c.GetTask(context.Background(), "t"); err != nil {
-			t.Fatal(err)
-		}
+		mustGetTask(t, c, "t")
 	})
 }
 

@@ -1,22 +1,11 @@
-// Package ratelimit paces the API requests of one provider instance.
-//
-// By default nothing is paced: a request goes as soon as it is made (the
-// client bounds how many are in flight). Two things slow requests down:
-//
-//   - A cap, the provider's rate_limit: requests never go faster than it,
-//     evenly spaced.
-//   - The API's throttling answers (HTTP 429, APIGW.0308), reported with
-//     Throttled: every request of the provider waits out the pause
-//     (Retry-After), then goes at half the rate that was refused, a rate
-//     that grows back linearly while the API stops throttling. Without a cap
-//     the pacing ends once the rate is back to twice the refused rate; with
-//     one, once it is back to the cap. Every caller backs off together,
-//     instead of each on its own.
-//
-// The token bucket is golang.org/x/time/rate's; this package adds only the
-// pause and the slow-down. Its reservations are served in the order they
-// are made, so a poll that became due first goes first. Tests run it on
-// testing/synctest's fake clock.
+// Package ratelimit paces the API requests of one provider instance: never
+// faster than the provider's rate_limit (if any), and after a throttling
+// answer (HTTP 429, APIGW.0308) every request waits out the pause, then goes
+// at half the refused rate, which grows back linearly until it reaches the
+// cap, or twice the refused rate without one. So every caller backs off
+// together instead of each on its own. The token bucket is x/time/rate's,
+// whose reservations go in the order they are made; this package adds the
+// pause and the slow-down.
 package ratelimit
 
 import (
@@ -29,23 +18,18 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Tuning of the slow-down after a throttling answer.
 const (
-	// floorRate is the slowest pace a slow-down goes to, in requests per
-	// second (the cap, when it is lower).
+	// floorRate is the slowest pace of a slow-down (or the cap if lower).
 	floorRate = 0.1
-	// recoveryTime is how long, after a slow-down's pause, the pace takes
-	// to grow by as much as it was cut to: from half the refused rate back
-	// to the refused rate.
+	// recoveryTime is how long the pace takes to grow back from half the
+	// refused rate to the refused rate.
 	recoveryTime = 5 * time.Second
-	// cooldown is the shortest time between two slow-downs, so that the
-	// 429s of requests that were in flight together count as one signal
-	// (the pause is used when it is longer).
+	// cooldown is the shortest time between two slow-downs (or the pause if
+	// longer), so that the 429s of requests in flight together count once.
 	cooldown = time.Second
 )
 
-// Limiter paces the requests of a provider instance. It is safe for
-// concurrent use; create it with New.
+// Limiter paces requests; it is safe for concurrent use.
 type Limiter struct {
 	cap    rate.Limit // rate.Inf without a cap
 	floor  rate.Limit
@@ -62,15 +46,14 @@ type Limiter struct {
 	stats         Stats
 }
 
-// Stats describe a Limiter's activity.
+// Stats count the calls to Throttled, and the SlowDowns they caused (at most
+// one per cooldown).
 type Stats struct {
-	// Throttles counts the calls to Throttled; SlowDowns the times the
-	// pace was cut (at most one per cooldown).
 	Throttles, SlowDowns int
 }
 
-// New returns a limiter. capRate is the most requests per second; 0 means
-// no cap.
+// New returns a limiter of at most capRate requests per second; 0 means no
+// cap.
 func New(capRate float64) (*Limiter, error) {
 	if capRate < 0 || math.IsNaN(capRate) || math.IsInf(capRate, 0) {
 		return nil, fmt.Errorf("the rate limit must be a positive number of requests per second, got %v", capRate)
@@ -84,8 +67,7 @@ func New(capRate float64) (*Limiter, error) {
 	return l, nil
 }
 
-// Wait blocks until a request may be sent, or until ctx ends; then it
-// returns ctx.Err() and the request must not be sent.
+// Wait blocks until a request may be sent, or returns ctx.Err().
 func (l *Limiter) Wait(ctx context.Context) error {
 	for {
 		if err := ctx.Err(); err != nil {
@@ -122,11 +104,9 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 }
 
-// Throttled tells the limiter that the API refused a request for its rate:
-// no request goes for pause (the answer's Retry-After, or the caller's
-// default), and the pace is cut to half the rate at which requests were
-// going, at most once per cooldown. Once the pause is over the pace grows
-// back linearly.
+// Throttled reports that the API refused a request for its rate: no request
+// goes for pause, then the pace is half the rate at which requests went (cut
+// at most once per cooldown), growing back linearly.
 func (l *Limiter) Throttled(pause time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -152,8 +132,7 @@ func (l *Limiter) Throttled(pause time.Duration) {
 	}
 }
 
-// Limit returns the pace at this moment, in requests per second; +Inf
-// when requests are not paced.
+// Limit returns the pace now, in requests per second; +Inf when unpaced.
 func (l *Limiter) Limit() float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -170,9 +149,8 @@ func (l *Limiter) Stats() Stats {
 	return l.stats
 }
 
-// limitAt is the pace at time t: the cap, or during a slow-down the cut
-// pace plus its growth since the pause ended. It ends the slow-down once
-// the pace reaches its ceiling. The caller holds mu.
+// limitAt is the pace at time t, ending a slow-down that has grown back to
+// its ceiling. The caller holds mu.
 func (l *Limiter) limitAt(t time.Time) rate.Limit {
 	if l.cut == 0 {
 		return l.cap
@@ -185,9 +163,8 @@ func (l *Limiter) limitAt(t time.Time) rate.Limit {
 	return grown
 }
 
-// rateCounter estimates the rate at which requests went over the last
-// second from two one-second buckets: the current one, and the previous
-// one weighted by how much of it the last second still covers.
+// rateCounter estimates the rate of the last second from two one-second
+// buckets, the previous one weighted by how much of it that second covers.
 type rateCounter struct {
 	start     time.Time // start of the current bucket
 	cur, prev int
@@ -222,8 +199,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
 	case <-t.C:
-		return ctx.Err()
 	}
+	return ctx.Err()
 }

@@ -27,6 +27,16 @@ func newLimiter(t *testing.T, capRate float64) *Limiter {
 	return l
 }
 
+// send lets n requests through l, one after another.
+func send(t *testing.T, l *Limiter, n int) {
+	t.Helper()
+	for range n {
+		if err := l.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // waitAt runs Wait in a goroutine and returns a channel that receives the
 // (fake) time at which it returned, or the zero time on error.
 func waitAt(ctx context.Context, l *Limiter) <-chan time.Time {
@@ -96,13 +106,9 @@ func TestACapSpacesRequestsEvenly(t *testing.T) {
 func TestThrottlePausesEveryoneThenHalvesTheRefusedRate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		t0 := time.Now()
-		l := newLimiter(t, 0)
 		// Twenty requests in the last second: the API refused a rate of 20/s.
-		for range 20 {
-			if err := l.Wait(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-		}
+		l := newLimiter(t, 0)
+		send(t, l, 20)
 		l.Throttled(3 * time.Second)
 		if got := l.Limit(); got != 10 {
 			t.Fatalf("pace after the throttle = %v, want 10 (half of 20)", got)
@@ -121,9 +127,7 @@ func TestThrottlePausesEveryoneThenHalvesTheRefusedRate(t *testing.T) {
 func TestThePaceRecoversThenPacingEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := newLimiter(t, 0)
-		for range 20 {
-			_ = l.Wait(context.Background())
-		}
+		send(t, l, 20)
 		l.Throttled(2 * time.Second)
 		// The pause, then linear growth: from 10/s by 10/s every recoveryTime.
 		time.Sleep(2 * time.Second)
@@ -159,9 +163,7 @@ func TestACappedPaceRecoversToTheCap(t *testing.T) {
 func TestThrottlesInOneCooldownCutOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := newLimiter(t, 0)
-		for range 40 {
-			_ = l.Wait(context.Background())
-		}
+		send(t, l, 40)
 		for range 5 {
 			l.Throttled(0)
 		}
@@ -193,7 +195,7 @@ func TestARequestWaitingForItsTurnWaitsOutALaterPause(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		t0 := time.Now()
 		l := newLimiter(t, 1)
-		_ = l.Wait(context.Background()) // takes the one token
+		send(t, l, 1) // the one token is taken
 		done := waitAt(context.Background(), l)
 		synctest.Wait() // the second request waits for its turn, 1 s away
 		l.Throttled(10 * time.Second)
@@ -207,7 +209,7 @@ func TestCancelledWaitReturnsAtOnceAndGivesItsTurnBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		t0 := time.Now()
 		l := newLimiter(t, 1)
-		_ = l.Wait(context.Background())
+		send(t, l, 1)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		done := make(chan error, 1)

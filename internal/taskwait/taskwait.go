@@ -1,37 +1,17 @@
-// Package taskwait reads KooPhone tasks and waits until they have finished.
-// It is the provider's one wait engine: every data source and resource
-// that waits on a task waits through Read.
+// Package taskwait reads KooPhone tasks and waits until they have finished:
+// it is the provider's one wait engine.
 //
-// A wait ends on the jobs the caller waits for, not on whatever the task
-// lists: a resource knows from its submit which job runs on which of its
-// phones, and waits until each of those jobs is listed and has finished (a
-// task may list its jobs late). Without such a set, a wait ends once the
-// task lists at least one job and all of them have finished.
+// A wait polls each task with one request (Reader.GetTaskOnce) at once, then
+// after pauses that start at FirstPause and double up to the poll interval,
+// each shortened at random by up to a tenth so that waits started together
+// drift apart. A transient failure is retried at the next poll; "task not
+// found" for NotFoundGrace, since a new task is not always visible at once.
+// Any other failure ends the task's read, and stops the other tasks'.
 //
-// A wait is one loop per task: poll; if it has not finished, pause, and
-// poll again. The first poll goes at once; the pauses start at FirstPause
-// and double up to the poll interval, each shortened at random by up to a
-// tenth so that waits started together drift apart. Pauses are never
-// lengthened, so a task that has finished is seen within the poll interval
-// of finishing, plus whatever time its poll spends queued in the client.
-//
-// Each poll is one request (Reader.GetTaskOnce): a transient failure is
-// retried at the loop's next pause, so a wait never sends more than one
-// request per poll. "Task not found" is tolerated for NotFoundGrace after
-// the first poll, because a task is not always visible the moment it is
-// submitted. Any other failure ends the task's wait.
-//
-// The only deadline is the context's: the caller sets it once (with
-// context.WithTimeoutCause, to name it). When it passes, or the context is
-// cancelled, the wait ends at once, mid-request or mid-pause, with a
-// *StopError carrying the context's cause, and the Result keeps the task as
-// last seen.
-//
-// Read runs one loop per task, all at once, and returns when every one has
-// ended. A task whose read fails for good (rejected credentials, a task
-// that never appears) stops the others: the read as a whole has failed.
-// The client bounds the requests in flight and paces them; this package
-// knows nothing of either.
+// With the jobs it waits for (a resource knows them from its submit), a wait
+// ends once each is listed and has finished, as a task may list its jobs
+// late; without, once the task lists jobs and all have finished. The only
+// deadline is the context's: it ends the wait at once with a *StopError.
 package taskwait
 
 import (
@@ -48,118 +28,86 @@ import (
 
 // The schedule of every wait.
 const (
-	// DefaultPollInterval is the longest pause between two polls of a
-	// task when Options.PollInterval is zero.
 	DefaultPollInterval = 10 * time.Second
-	// MinPollInterval is the shortest poll interval a caller may ask for.
-	MinPollInterval = time.Second
-	// FirstPause is the pause after a task's first poll; pauses then
-	// double up to the poll interval.
-	FirstPause = time.Second
-	// NotFoundGrace is how long after its first poll a waited-for task may
-	// be "not found".
+	MinPollInterval     = time.Second // the shortest a caller may ask for
+	FirstPause          = time.Second
+	// NotFoundGrace is how long after its first poll a task may be "not
+	// found".
 	NotFoundGrace = 30 * time.Second
-	// jitter is the largest fraction by which a pause is shortened.
-	jitter = 0.1
+	jitter        = 0.1 // the largest fraction by which a pause is shortened
 )
 
 // Reader reads tasks; *koophone.Client is one.
 type Reader interface {
-	// GetTask reads a task, retrying transient failures as the client is
-	// configured to: a read without waiting.
-	GetTask(ctx context.Context, taskID string) (koophone.Task, error)
-	// GetTaskOnce reads a task with one request: a poll.
-	GetTaskOnce(ctx context.Context, taskID string) (koophone.Task, error)
+	GetTask(ctx context.Context, taskID string) (koophone.Task, error)     // a read, with retries
+	GetTaskOnce(ctx context.Context, taskID string) (koophone.Task, error) // a poll
 }
 
 // Target is a task to read and, when waiting, the jobs to wait for.
 type Target struct {
 	TaskID string
-	// JobIDs are the jobs the wait ends on: it ends once each is listed
-	// and has finished. Nil means every job the task lists.
-	JobIDs []string
+	JobIDs []string // nil means every job the task lists
 }
 
 // Options shape a read.
 type Options struct {
-	// Wait polls each task until it has finished. When false, each task is
-	// read once (with the client's retries), as it is.
+	// Wait polls each task until it has finished; else each is read once,
+	// with the client's retries.
 	Wait bool
-	// PollInterval is the longest pause between two polls of a task. Zero
-	// means DefaultPollInterval.
+	// PollInterval is the longest pause between two polls; zero means
+	// DefaultPollInterval.
 	PollInterval time.Duration
-	// Random returns a number in [0, 1) that shortens a pause by up to a
-	// tenth; it must be safe for concurrent use. Nil means math/rand;
-	// func() float64 { return 0 } gives exact pauses.
-	Random func() float64
-	// Observer, when set, is told of the read's progress.
-	Observer Observer
+	// Random returns a number in [0, 1) to shorten the pauses; it must be
+	// safe for concurrent use. Nil means math/rand.
+	Random   func() float64
+	Observer Observer // optional
 }
 
 // Poll describes one successful poll of a task, for progress logs.
 type Poll struct {
-	TaskID string
-	// N counts the polls of this task, this one included (failed ones too).
-	N int
-	// Task is what was read, and Tally its jobs by state.
-	Task  koophone.Task
-	Tally koophone.Tally
-	// Changed is true when the tally differs from the previous poll's, or
-	// this is the first successful poll.
-	Changed bool
+	TaskID  string
+	N       int // the polls of this task so far, failed ones included
+	Task    koophone.Task
+	Tally   koophone.Tally
+	Changed bool // the first successful poll, or a tally unlike the last
 }
 
-// Observer is told how a read progresses. Its methods are called from the
-// goroutines of the read, concurrently; they must be safe for that and
-// quick.
+// Observer is told how a read progresses, concurrently from the read's
+// goroutines: its methods must be safe for that, and quick.
 type Observer interface {
-	// TaskContext returns the context a task is read in, derived from
-	// ctx: every request and every call of the Observer for the task gets
-	// it. (A logger that keeps per-context state, as tflog does, gets one
-	// context per goroutine.)
+	// TaskContext derives from ctx the context of a task's requests and
+	// calls, so that a logger that keeps per-context state, as tflog does,
+	// gets one context per goroutine.
 	TaskContext(ctx context.Context, taskID string) context.Context
-	// Polled is called after each successful poll.
 	Polled(ctx context.Context, p Poll)
-	// Retrying is called for each failed poll that the wait survives,
-	// with the pause before the next poll.
+	// Retrying is told of each failed poll that the wait survives.
 	Retrying(ctx context.Context, taskID string, err error, next time.Duration)
-	// Finished is called when a task's read has ended, with how many of
-	// the read's tasks have ended so far.
+	// Finished is told of each task whose read has ended.
 	Finished(ctx context.Context, r Result, ended, total int)
 }
 
 // Result is the outcome of reading one task.
 type Result struct {
-	TaskID string
-	// Task is the last successful read of the task, when Observed.
-	Task     koophone.Task
+	TaskID   string
+	Task     koophone.Task // the last successful read, when Observed
 	Observed bool
-	// Unlisted are the waited-for jobs (Target.JobIDs) that the last read
-	// did not list, in the target's order.
-	Unlisted []string
-	// Polls counts the requests made for the task through the Reader
-	// (failed ones included; the client's own retries of a read without
-	// waiting are not counted).
-	Polls int
-	// Err is nil when the task was read (and, when waiting, has
-	// finished). Otherwise it is a *StopError when the read was stopped
-	// before that, else the error that ended it.
+	Unlisted []string // the Target.JobIDs that the last read did not list
+	Polls    int      // the Reader's calls for the task, failed ones included
+	// Err is nil when the task was read (and, when waiting, has finished);
+	// a *StopError when the read was stopped before, else the failure.
 	Err error
 }
 
 // StopError ends the read of a task that was stopped before it finished.
 type StopError struct {
-	// Cause is why: context.Cause of the read's context (the caller's
-	// timeout, context.Canceled for Ctrl-C), or ErrAbandoned.
-	Cause error
-	// Elapsed is the time from the start of the read.
-	Elapsed time.Duration
-	// Polls is how many requests were made for the task.
-	Polls int
-	// LastErr is the failure of the last poll, if it failed.
-	LastErr error
-	// deadline records that the context ended at its deadline, whatever
-	// error its cause is.
+	// Cause is context.Cause of the read's context (the caller's timeout,
+	// context.Canceled for Ctrl-C), or ErrAbandoned. Unwrap gives it.
+	Cause   error
+	Elapsed time.Duration // since the read started
+	Polls   int
+	LastErr error // of the last poll, if it failed
+	// deadline records that the context ended at its deadline, whatever its
+	// cause is.
 	deadline bool
 }
 
@@ -171,9 +119,6 @@ func (e *StopError) Error() string {
 	return msg
 }
 
-// Unwrap gives the cause: errors.Is matches context.Canceled for a
-// cancellation, context.DeadlineExceeded for a deadline whose cause wraps
-// it, and ErrAbandoned.
 func (e *StopError) Unwrap() error { return e.Cause }
 
 // TimedOut reports whether the read was stopped by its deadline.
@@ -185,9 +130,8 @@ func (e *StopError) TimedOut() bool {
 // task's read fails for good.
 var ErrAbandoned = errors.New("another task's read failed")
 
-// Read reads the targets' tasks, all at once, and returns their results
-// in the order of targets. It returns only once every goroutine it
-// started has ended.
+// Read reads the targets' tasks, all at once, and returns their results in
+// the order of targets once every goroutine it started has ended.
 func Read(ctx context.Context, r Reader, targets []Target, opts Options) []Result {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = DefaultPollInterval
@@ -217,8 +161,7 @@ func Read(ctx context.Context, r Reader, targets []Target, opts Options) []Resul
 				res = readOnce(tctx, r, target.TaskID, start)
 			}
 			results[i] = res
-			var stop *StopError
-			if res.Err != nil && !errors.As(res.Err, &stop) {
+			if _, stopped := errors.AsType[*StopError](res.Err); res.Err != nil && !stopped {
 				abandon(ErrAbandoned)
 			}
 			opts.Observer.Finished(tctx, res, int(ended.Add(1)), len(targets))
@@ -236,9 +179,8 @@ func readOnce(ctx context.Context, r Reader, id string, start time.Time) Result 
 	case err == nil:
 		res.Task, res.Observed = t, true
 	case ctx.Err() != nil:
-		var stopped *koophone.StoppedError
-		if errors.As(err, &stopped) {
-			err = stopped.Last // only the stop itself is no news from the API
+		if stopped, ok := errors.AsType[*koophone.StoppedError](err); ok {
+			err = stopped.Last // the stop itself is no news from the API
 		}
 		res.Err = stop(ctx, start, 1, err)
 	default:
@@ -291,13 +233,11 @@ func wait(ctx context.Context, r Reader, target Target, opts Options, start time
 		if lastErr != nil {
 			opts.Observer.Retrying(ctx, target.TaskID, lastErr, next)
 		}
-		timer := time.NewTimer(next)
 		select {
 		case <-ctx.Done():
-			timer.Stop()
 			res.Err = stop(ctx, start, res.Polls, lastErr)
 			return res
-		case <-timer.C:
+		case <-time.After(next):
 		}
 		pause = min(2*pause, opts.PollInterval)
 	}
