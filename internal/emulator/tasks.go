@@ -204,6 +204,23 @@ func (e *Emulator) Reads(taskID string) int {
 	return 0
 }
 
+// TaskInstances returns the instance ids of a task's jobs, in job order
+// (the submit's phones, for a task created by a submit), so tests can see
+// which phones a submit went to; nil for an unknown task.
+func (e *Emulator) TaskInstances(taskID string) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t := e.tasks[taskID]
+	if t == nil {
+		return nil
+	}
+	ids := make([]string, len(t.spec.Jobs))
+	for i, j := range t.spec.Jobs {
+		ids[i] = j.InstanceID
+	}
+	return ids
+}
+
 func (e *Emulator) handleGetTask(w http.ResponseWriter, taskID string) {
 	jobs, ok := e.readTask(taskID)
 	if !ok {

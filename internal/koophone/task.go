@@ -28,6 +28,12 @@ const (
 	// Missing is a phone that a submit's answer has no job for: nothing
 	// runs there, so it counts as failed.
 	Missing State = "missing"
+	// NotSubmitted is a phone of a rollout that stopped before its wave,
+	// or whose wave's submit was refused.
+	NotSubmitted State = "not_submitted"
+	// SubmitUnknown is a phone whose wave's submit got no answer saying
+	// whether it was accepted: the work may run there.
+	SubmitUnknown State = "submit_unknown"
 )
 
 // Task types, derived from the task id.
@@ -74,6 +80,9 @@ func (j Job) State() State {
 // outcome the provider reports: of a task, a resource, or many tasks.
 type Tally struct {
 	Total, Pending, Running, Successful, Failed, Unknown int
+	// NotSubmitted counts the phones that no job is known to run on:
+	// NotSubmitted and SubmitUnknown. They have ended, unsuccessfully.
+	NotSubmitted int
 }
 
 // Add counts one more item in state s.
@@ -88,6 +97,8 @@ func (t *Tally) Add(s State) {
 		t.Successful++
 	case Failed, Missing:
 		t.Failed++
+	case NotSubmitted, SubmitUnknown:
+		t.NotSubmitted++
 	default:
 		t.Unknown++
 	}
@@ -101,19 +112,21 @@ func (t *Tally) Merge(u Tally) {
 	t.Successful += u.Successful
 	t.Failed += u.Failed
 	t.Unknown += u.Unknown
+	t.NotSubmitted += u.NotSubmitted
 }
 
 // Finished is the number of items in a final state.
-func (t Tally) Finished() int { return t.Successful + t.Failed }
+func (t Tally) Finished() int { return t.Successful + t.Failed + t.NotSubmitted }
 
 // Outcome is Running while anything is unfinished, or while there is
 // nothing yet (a task that lists no job has not finished); once everything
-// has finished, Failed if anything failed, else Successful.
+// has finished, Failed if anything failed or was not submitted, else
+// Successful.
 func (t Tally) Outcome() State {
 	switch {
 	case t.Total == 0 || t.Finished() < t.Total:
 		return Running
-	case t.Failed > 0:
+	case t.Failed > 0 || t.NotSubmitted > 0:
 		return Failed
 	default:
 		return Successful
@@ -127,6 +140,15 @@ func (t Task) Tally() Tally {
 		s.Add(j.State())
 	}
 	return s
+}
+
+// JobsByID indexes the task's jobs by job id.
+func (t Task) JobsByID() map[string]Job {
+	jobs := make(map[string]Job, len(t.Jobs))
+	for _, j := range t.Jobs {
+		jobs[j.JobID] = j
+	}
+	return jobs
 }
 
 // TaskTypeOf derives a task's type from its id: app installs carry a ZGCA

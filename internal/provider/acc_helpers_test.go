@@ -101,9 +101,11 @@ func (e *accEnv) serialTest(steps ...resource.TestStep) {
 }
 
 // rejectedAtPlan is a step whose plan of config must fail with an error
-// that contains the phrases of want, in order.
+// that contains the phrases of want, in order. A plan that succeeds fails
+// the step: it is allowed to be non-empty, so that it is no error whose
+// text (the plan) could match want by chance.
 func rejectedAtPlan(config string, want ...string) resource.TestStep {
-	return resource.TestStep{Config: config, ExpectError: errRE(want...), PlanOnly: true}
+	return resource.TestStep{Config: config, ExpectError: errRE(want...), PlanOnly: true, ExpectNonEmptyPlan: true}
 }
 
 // providerBlock configures the provider for the emulator, with extra

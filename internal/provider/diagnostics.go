@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
+	"github.com/koophone/terraform-provider-koophone/internal/rollout"
 	"github.com/koophone/terraform-provider-koophone/internal/taskwait"
 )
 
@@ -313,31 +314,43 @@ func describeListFailure(err error, list koophone.InstanceList, filter koophone.
 	return describeAPIFailure(what, err, pd)
 }
 
-// submitDiagnostic explains a submit that did not give a task.
-func submitDiagnostic(noun string, err error, phones int, pd *providerData) diag.Diagnostic {
-	var unknown *koophone.OutcomeUnknownError
-	var stopped *koophone.StoppedError
-	what := fmt.Sprintf("The %s to %d phone(s)", noun, phones)
+// submitDiagnostic explains a submit that did not give a task: what
+// names it, such as "The adb command to 3 phone(s)"; after says what
+// became of the rollout, or "" when nothing was submitted at all.
+func submitDiagnostic(noun string, err error, what, after string, pd *providerData) diag.Diagnostic {
+	unknown, isUnknown := errors.AsType[*koophone.OutcomeUnknownError](err)
+	stopped, isStopped := errors.AsType[*koophone.StoppedError](err)
 	switch {
-	case errors.As(err, &unknown):
+	case isUnknown:
 		cause := unknown.Err.Error()
-		if errors.As(err, &stopped) {
+		if isStopped {
 			cause = stopReason(stopped.Cause) + " while the submit was in flight"
+		}
+		next := "Nothing was saved in state. Look for the task in the KooPhone console, or ask KooPhone support about request id " +
+			unknown.RequestID + ". If it was created, follow it with the koophone_instance_task data source; if not, run terraform apply again."
+		if after != "" {
+			next = "Its phones are recorded in results with state submit_unknown; ask KooPhone support about request id " + unknown.RequestID +
+				" to learn whether the task exists. " + after
 		}
 		return diag.NewErrorDiagnostic("Outcome of the KooPhone "+noun+" unknown", fmt.Sprintf(
 			"%s was sent, but no answer says whether the API accepted it: %s.\n\n"+
 				"The task may exist and be running. The provider does not send it again, because a second submit would run it twice "+
-				"on every phone, and nothing was saved in state. Look for the task in the KooPhone console, or ask KooPhone support "+
-				"about request id %s. If it was created, follow it with the koophone_instance_task data source; if not, run terraform apply again.",
-			what, cause, unknown.RequestID))
-	case errors.As(err, &stopped):
+				"on every phone. %s", what, cause, next))
+	case isStopped:
 		return diag.NewErrorDiagnostic("KooPhone "+noun+" not submitted", fmt.Sprintf(
-			"%s was not sent: %s before the submit was sent. Nothing was submitted.", what, stopReason(stopped.Cause)))
+			"%s was not sent: %s before the submit was sent. Nothing was submitted to its phones.%s", what, stopReason(stopped.Cause), spaced(after)))
 	}
 	// The client turns every failure after which the API may have acted
 	// into an OutcomeUnknownError: this one was refused, or never sent.
 	summary, detail := describeAPIFailure(what, err, pd)
-	return diag.NewErrorDiagnostic(summary, detail+"\n\nNothing was submitted.")
+	return diag.NewErrorDiagnostic(summary, detail+"\n\nNothing was submitted to its phones."+spaced(after))
+}
+
+func spaced(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " " + s
 }
 
 // refreshDiagnostic explains a failed refresh of a resource's task; one
@@ -352,42 +365,126 @@ func refreshDiagnostic(noun, taskID, state string, err error, pd *providerData) 
 	return taskReadDiagnostic(taskwait.Result{TaskID: taskID, Err: err}, waitSettings{}, pd)
 }
 
-// keptNote says what became of a resource whose apply failed after its
+// keptNote says what became of a resource whose apply failed after a
 // task was created.
 func keptNote(creating bool) string {
 	if creating {
-		return "The task id and the results so far are saved in state, and Terraform marks the resource tainted: the next apply " +
-			"submits again to every phone. To accept this outcome instead, run terraform untaint on the resource."
+		return "The task ids and the results so far are saved in state, and Terraform marks the resource tainted: the next apply " +
+			"rolls out again to every phone. To accept this outcome instead, run terraform untaint on the resource."
 	}
-	return "The task id and the results so far are saved in state."
+	return "The task ids and the results so far are saved in state."
 }
 
-// resourceWaitDiagnostic explains a wait that ended without an outcome for
-// every phone.
-func resourceWaitDiagnostic(noun, taskID string, res taskwait.Result, results phones, ws waitSettings, creating bool, pd *providerData) diag.Diagnostic {
-	var stop *taskwait.StopError
-	if !errors.As(res.Err, &stop) {
-		summary, detail := describeReadFailure(res, waitSettings{Wait: true}, pd)
-		return diag.NewErrorDiagnostic(summary, detail+"\n\n"+keptNote(creating))
+// untriedNote says which waves of a rollout were never submitted.
+func untriedNote(out rollout.Result) string {
+	untried := out.Untried()
+	if len(untried) == 0 {
+		return ""
+	}
+	phones := 0
+	for _, w := range untried {
+		phones += len(w.InstanceIDs)
+	}
+	waves := fmt.Sprintf("wave %d", untried[0].Number)
+	if n := len(untried); n > 1 {
+		waves = fmt.Sprintf("waves %d to %d", untried[0].Number, untried[n-1].Number)
+	}
+	return fmt.Sprintf("The rollout stopped: %s of %d (%d phones) were not submitted, and are recorded in results with state not_submitted.",
+		waves, len(out.Waves), phones)
+}
+
+// rolloutDiagnostics explains a rollout that did not end well: a submit
+// that failed, a wait that failed or was stopped, more failed phones than
+// the budget (an error with fail_on_job_failure, else a warning when it
+// stopped the rollout).
+func rolloutDiagnostics(noun string, out rollout.Result, results phones, ws waitSettings, budget int, creating bool,
+	elapsed time.Duration, pd *providerData,
+) diag.Diagnostics {
+	var diags diag.Diagnostics
+	untried := untriedNote(out)
+	_, overBudget := errors.AsType[*rollout.BudgetError](out.Stop)
+	switch {
+	case out.Stop == nil || overBudget:
+		if ws.FailOnJobFailure && out.Failed > budget {
+			diags.Append(failedPhonesDiagnostic(noun, results, budget, untried, creating))
+		} else if overBudget && untried != "" {
+			diags.AddWarning("KooPhone rollout stopped by its failure budget", fmt.Sprintf(
+				"%v. %s fail_on_job_failure is false, so the apply goes on: gate on state, failed_count or not_submitted_count.", out.Stop, untried))
+		}
+		return diags
+	}
+	for _, w := range out.Waves {
+		if w.SubmitErr != nil && w.SubmitErr == out.Stop {
+			what := fmt.Sprintf("Wave %d of %d of the %s (%d phones)", w.Number, len(out.Waves), noun, len(w.InstanceIDs))
+			diags.Append(submitDiagnostic(noun, w.SubmitErr, what, strings.TrimSpace(untried+" "+keptNote(creating)), pd))
+			return diags
+		}
+	}
+	var reads []taskwait.Result
+	for _, w := range out.Waves {
+		if w.Submitted {
+			reads = append(reads, w.Wait)
+		}
+	}
+	diags.Append(waitDiagnostic(noun, out.Stop, reads, results, ws, creating, elapsed, untried, pd))
+	return diags
+}
+
+// waitDiagnostic explains a wait for a resource's phones that ended
+// before each had finished: one read failed for good, or cause (the
+// timeout, Ctrl-C) stopped them.
+func waitDiagnostic(noun string, cause error, reads []taskwait.Result, results phones, ws waitSettings, creating bool,
+	elapsed time.Duration, untried string, pd *providerData,
+) diag.Diagnostic {
+	var stoppedTasks []string
+	var lastErr error
+	unlisted := map[string]bool{}
+	for _, res := range reads {
+		stop, isStop := errors.AsType[*taskwait.StopError](res.Err)
+		switch {
+		case res.Err == nil:
+			continue
+		case !isStop:
+			summary, detail := describeReadFailure(res, waitSettings{Wait: true}, pd)
+			return diag.NewErrorDiagnostic(summary, detail+"\n\n"+strings.TrimSpace(untried+" "+keptNote(creating)))
+		case errors.Is(stop.Cause, taskwait.ErrAbandoned):
+			continue
+		}
+		stoppedTasks = append(stoppedTasks, fmt.Sprintf("%q", res.TaskID))
+		cause = stop.Cause
+		if stop.LastErr != nil {
+			lastErr = stop.LastErr
+		}
+		for _, id := range res.Unlisted {
+			unlisted[id] = true
+		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s while waiting for task %q, after %s. %s\n", capitalize(stopReason(stop.Cause)), taskID,
-		stop.Elapsed.Round(time.Second), progressSentence(results.tally()))
-	unlisted := make(map[string]bool, len(res.Unlisted))
-	for _, id := range res.Unlisted {
-		unlisted[id] = true
+	fmt.Fprintf(&b, "%s", capitalize(stopReason(cause)))
+	switch len(stoppedTasks) {
+	case 0:
+		b.WriteString(" between two waves")
+	case 1:
+		fmt.Fprintf(&b, " while waiting for task %s", stoppedTasks[0])
+	default:
+		fmt.Fprintf(&b, " while waiting for tasks %s", strings.Join(stoppedTasks, ", "))
 	}
+	fmt.Fprintf(&b, ", after %s. %s\n", elapsed.Round(time.Second), progressSentence(results.tally()))
 	writePhones(&b, results, func(p phoneModel) bool {
 		switch koophone.State(p.State) {
-		case koophone.Successful, koophone.Failed, koophone.Missing:
-			return false
+		case koophone.Pending, koophone.Running, koophone.Unknown:
+			return true
 		}
-		return true
+		return false
 	}, unlisted, "Not finished")
-	if stop.LastErr != nil {
-		fmt.Fprintf(&b, "\nThe last poll failed: %v.\n", stop.LastErr)
+	if lastErr != nil {
+		fmt.Fprintf(&b, "\nThe last poll failed: %v.\n", lastErr)
 	}
-	if !stop.TimedOut() {
+	if untried != "" {
+		fmt.Fprintf(&b, "\n%s\n", untried)
+	}
+	_, timedOut := errors.AsType[timeoutExpired](cause)
+	if !timedOut && !errors.Is(cause, context.DeadlineExceeded) {
 		return diag.NewErrorDiagnostic("Wait for KooPhone "+noun+" interrupted", b.String()+"\n"+keptNote(creating))
 	}
 	fmt.Fprintf(&b, "\n%s Raise %s if the %s needs longer.", keptNote(creating), ws.TimeoutName, noun)
@@ -395,14 +492,22 @@ func resourceWaitDiagnostic(noun, taskID string, res taskwait.Result, results ph
 }
 
 // failedPhonesDiagnostic is a resource's error of fail_on_job_failure.
-func failedPhonesDiagnostic(noun, taskID string, results phones, creating bool) diag.Diagnostic {
+func failedPhonesDiagnostic(noun string, results phones, budget int, untried string, creating bool) diag.Diagnostic {
 	t := results.tally()
 	var b strings.Builder
-	fmt.Fprintf(&b, "The %s (task %q) failed on %d of %d phones, and fail_on_job_failure is true.\n", noun, taskID, t.Failed, t.Total)
+	fmt.Fprintf(&b, "The %s failed on %d of %d phones", noun, t.Failed, t.Total)
+	if budget > 0 {
+		fmt.Fprintf(&b, ", more than max_failed_phones (%d),", budget)
+	}
+	b.WriteString(" and fail_on_job_failure is true.\n")
 	writePhones(&b, results, func(p phoneModel) bool {
 		return p.State == string(koophone.Failed) || p.State == string(koophone.Missing)
 	}, nil, "Failed")
-	fmt.Fprintf(&b, "\n%s To record failures without failing the apply, set fail_on_job_failure = false and gate on state or failed_count.", keptNote(creating))
+	if untried != "" {
+		fmt.Fprintf(&b, "\n%s\n", untried)
+	}
+	fmt.Fprintf(&b, "\n%s To record failures without failing the apply, set fail_on_job_failure = false and gate on state or failed_count; "+
+		"to let a few phones fail, raise max_failed_phones.", keptNote(creating))
 	return diag.NewErrorDiagnostic(fmt.Sprintf("KooPhone %s failed on %d phone(s)", noun, t.Failed), b.String())
 }
 
@@ -420,6 +525,8 @@ func writePhones(b *strings.Builder, results phones, match func(phoneModel) bool
 		switch {
 		case p.State == string(koophone.Missing):
 			fmt.Fprintf(b, "  - %s: missing from the submit's answer (no job was created for it)\n", id)
+		case p.JobID == "":
+			fmt.Fprintf(b, "  - %s: %s: %s\n", id, p.State, strings.TrimSuffix(p.ErrorMsg, "."))
 		case unlisted[p.JobID]:
 			fmt.Fprintf(b, "  - %s: job %s not listed by the task yet\n", id, p.JobID)
 		case p.Status == nil:

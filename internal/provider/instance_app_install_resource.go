@@ -62,11 +62,12 @@ func newInstanceAppInstallResource() resource.Resource {
 		typeSuffix: "_instance_app_install",
 		noun:       "app install",
 		onPhones:   "install the app on",
-		description: "Installs an Android app (an APK in OBS) on up to 100 cloud phones (`POST /v1/instances/app/install`), waits for " +
-			"it, and records what happened on every phone, so the rest of a deployment can be gated on it.\n\n" +
+		description: "Installs an Android app (an APK in OBS) on any number of cloud phones (`POST /v1/instances/app/install`), in " +
+			"waves with an optional canary and a failure budget, waits for it, and records what happened on every phone, so the " +
+			"rest of a deployment can be gated on it.\n\n" +
 			"The install arguments keep the API's names and limits. Plan never installs; create installs once. Destroying the " +
-			"resource only removes it from state: the app stays installed. Changing any install argument, `instance_ids` or " +
-			"`triggers` installs again.",
+			"resource only removes it from state: the app stays installed. Changing any install argument or `triggers` installs " +
+			"again on every phone; changing `instance_ids` installs only on the phones added.",
 		arguments: installArguments(),
 	}
 }

@@ -37,10 +37,12 @@ func newInstanceCommandResource() resource.Resource {
 		typeSuffix: "_instance_command",
 		noun:       "adb command",
 		onPhones:   "run the command on",
-		description: "Runs an adb shell command on up to 100 cloud phones (`POST /v1/instances/async-command`), waits for it, and records " +
-			"what happened on every phone, so the rest of a deployment can be gated on it.\n\n" +
+		description: "Runs an adb shell command on any number of cloud phones (`POST /v1/instances/async-command`), in waves with an " +
+			"optional canary and a failure budget, waits for it, and records what happened on every phone, so the rest of a " +
+			"deployment can be gated on it.\n\n" +
 			"Plan never runs the command; create runs it once. Destroying the resource only removes it from state: a command " +
-			"that ran cannot be undone. Changing `command`, `instance_ids` or `triggers` runs it again.\n\n" +
+			"that ran cannot be undone. Changing `command` or `triggers` runs it again on every phone; changing `instance_ids` " +
+			"runs it only on the phones added.\n\n" +
 			"The command is shown in plans and kept in state, so that a plan can be reviewed: keep secrets out of it. A phone " +
 			"can fetch what it needs itself (from a presigned URL passed as `install_package_url` of `koophone_instance_app_install`, say).",
 		arguments: map[string]schema.Attribute{

@@ -2,20 +2,25 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -24,44 +29,50 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
+	"github.com/koophone/terraform-provider-koophone/internal/rollout"
 	"github.com/koophone/terraform-provider-koophone/internal/taskwait"
 )
 
-// The submit-and-wait lifecycle that koophone_instance_command and
+// The rollout lifecycle that koophone_instance_command and
 // koophone_instance_app_install share; each one's own file holds its
 // arguments, model and submit call.
 //
 // A submit is not idempotent, hence: plan never calls the API; Create
-// submits once and saves the task id before it waits, so a failed or
-// interrupted wait leaves a tainted resource that still knows its task;
-// Read never polls a finished task and never removes one; Update only
-// waits; Delete calls nothing.
+// rolls the work out once, in waves (package rollout), and keeps every
+// task id it got, so a failed or interrupted rollout leaves a tainted
+// resource that still knows its tasks; Read never polls a finished task
+// and never removes one; Update submits only to the phones added to
+// instance_ids, and otherwise only waits; Delete calls nothing.
 
-const (
-	defaultApplyTimeout = 20 * time.Minute
-	maxSubmitInstances  = 100 // the API's limit on the phones of one submit
-)
+const defaultApplyTimeout = 20 * time.Minute
 
 // submitModel is what both resources hold besides their own arguments.
 type submitModel struct {
 	InstanceIDs       types.Set      `tfsdk:"instance_ids"`
 	Triggers          types.Map      `tfsdk:"triggers"`
+	WaveSize          types.Int64    `tfsdk:"wave_size"`
+	CanarySize        types.Int64    `tfsdk:"canary_size"`
+	MaxFailedPhones   types.Int64    `tfsdk:"max_failed_phones"`
+	ParallelWaves     types.Int64    `tfsdk:"parallel_waves"`
 	WaitForCompletion types.Bool     `tfsdk:"wait_for_completion"`
 	PollInterval      types.String   `tfsdk:"poll_interval"`
 	FailOnJobFailure  types.Bool     `tfsdk:"fail_on_job_failure"`
 	Timeouts          timeouts.Value `tfsdk:"timeouts"`
 	ID                types.String   `tfsdk:"id"`
 	TaskID            types.String   `tfsdk:"task_id"`
+	TaskIDs           types.List     `tfsdk:"task_ids"`
 	RequestID         types.String   `tfsdk:"request_id"`
 	State             types.String   `tfsdk:"state"`
 	Results           types.Map      `tfsdk:"results"`
+	NotSubmittedCount types.Int64    `tfsdk:"not_submitted_count"`
 	countsModel
 }
 
 // phoneModel is what happened on one phone: an element of results.
 type phoneModel struct {
+	TaskID     string `tfsdk:"task_id"`
 	JobID      string `tfsdk:"job_id"`
-	Status     *int64 `tfsdk:"status"` // nil until read, and for a missing phone
+	Status     *int64 `tfsdk:"status"` // nil until read, and for a phone without a job
 	State      string `tfsdk:"state"`
 	ErrorCode  string `tfsdk:"error_code"`
 	ErrorMsg   string `tfsdk:"error_msg"`
@@ -75,8 +86,8 @@ type submitter interface {
 	submit(ctx context.Context, client *koophone.Client, instanceIDs []string) (koophone.Submission, error)
 }
 
-// submitResource is a resource that submits work to phones and follows its
-// task.
+// submitResource is a resource that rolls work out to phones and follows
+// its tasks.
 type submitResource struct {
 	typeSuffix  string           // after the provider's name, such as "_instance_command"
 	noun        string           // names the work in messages, such as "adb command"
@@ -88,7 +99,10 @@ type submitResource struct {
 	data      *providerData
 }
 
-var _ resource.ResourceWithImportState = (*submitResource)(nil)
+var (
+	_ resource.ResourceWithImportState = (*submitResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*submitResource)(nil)
+)
 
 func (r *submitResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + r.typeSuffix
@@ -102,15 +116,53 @@ func (r *submitResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	attrs := map[string]schema.Attribute{
 		"instance_ids": schema.SetAttribute{
-			MarkdownDescription: "The cloud phones (instance ids) to " + r.onPhones + ": 1 to 100 ids of 1 to 32 characters. " +
-				"Order does not matter. Changing the set replaces the resource, which submits again to every phone.",
-			ElementType:   types.StringType,
-			Required:      true,
-			PlanModifiers: []planmodifier.Set{setplanmodifier.RequiresReplace()},
+			MarkdownDescription: "The cloud phones (instance ids) to " + r.onPhones + ": one or more ids of 1 to 32 characters, any number of them. " +
+				"Order does not matter: the phones are sorted, and submitted to in that order, in waves (see `wave_size`). " +
+				"Changing the set updates the resource in place: phones added are submitted to in the update, in waves with the same " +
+				"failure budget; phones removed leave `results`, and nothing is undone on them; phones that stay are not touched.",
+			ElementType: types.StringType,
+			Required:    true,
 			Validators: []validator.Set{
-				setvalidator.SizeBetween(1, maxSubmitInstances),
+				setvalidator.SizeAtLeast(1),
 				setvalidator.ValueStringsAre(stringvalidator.UTF8LengthBetween(1, 32)),
 			},
+		},
+		"wave_size": schema.Int64Attribute{
+			MarkdownDescription: fmt.Sprintf("How many phones one submit (one task) takes: 1 to %d, the API's limit. Defaults to `%d`.",
+				rollout.MaxWaveSize, rollout.MaxWaveSize),
+			Optional:   true,
+			Computed:   true,
+			Default:    int64default.StaticInt64(rollout.MaxWaveSize),
+			Validators: []validator.Int64{int64validator.Between(1, rollout.MaxWaveSize)},
+		},
+		"canary_size": schema.Int64Attribute{
+			MarkdownDescription: fmt.Sprintf("When above 0, the first wave has this many phones (the first ones in sorted order) and runs alone: "+
+				"no other wave is submitted before it has finished, even with `parallel_waves`, and its failures count against "+
+				"`max_failed_phones`. 0 to %d. Defaults to `0`, no canary.", rollout.MaxWaveSize),
+			Optional:   true,
+			Computed:   true,
+			Default:    int64default.StaticInt64(0),
+			Validators: []validator.Int64{int64validator.Between(0, rollout.MaxWaveSize)},
+		},
+		"max_failed_phones": schema.Int64Attribute{
+			MarkdownDescription: "The failure budget of a rollout (a create, or the phones an update adds): once more phones than this " +
+				"have failed (`failed` or `missing`), no further wave is submitted, and the phones never submitted are recorded in " +
+				"`results` with `state` `not_submitted`. With `fail_on_job_failure`, the apply fails once the rollout's failed phones " +
+				"exceed it; failures within the budget do not fail it, and `state` and `failed_count` still record them. " +
+				"At least 0. Defaults to `0`: the first failure stops the rollout.",
+			Optional:   true,
+			Computed:   true,
+			Default:    int64default.StaticInt64(0),
+			Validators: []validator.Int64{int64validator.AtLeast(0)},
+		},
+		"parallel_waves": schema.Int64Attribute{
+			MarkdownDescription: fmt.Sprintf("How many waves run at once, after the canary: 1 to %d. With `1`, a wave is submitted only once "+
+				"the one before it has finished, so the failure budget stops the rollout before the next wave; more trade that safety "+
+				"for speed: the waves already running when the budget is exceeded still run. Defaults to `1`.", maxParallelWaves),
+			Optional:   true,
+			Computed:   true,
+			Default:    int64default.StaticInt64(1),
+			Validators: []validator.Int64{int64validator.Between(1, maxParallelWaves)},
 		},
 		"triggers": schema.MapAttribute{
 			MarkdownDescription: "Arbitrary strings; changing any of them replaces the resource, which submits the " + r.noun +
@@ -122,9 +174,9 @@ func (r *submitResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 		"wait_for_completion": schema.BoolAttribute{
 			MarkdownDescription: "When `true`, apply waits until every phone it submitted to has finished (or `timeouts.create` " +
 				"passes), so everything that depends on this resource runs after the " + r.noun + ". The wait follows the " +
-				"phones' own jobs, from the submit's answer: a job the task lists late is waited for. When `false`, apply returns " +
-				"once the task is submitted: `state` is `running` and each phone's `state` is `unknown` until a later refresh " +
-				"reads the task. Defaults to `true`.",
+				"phones' own jobs, from the submits' answers: a job a task lists late is waited for. When `false`, there is nothing " +
+				"to gate the waves on: every wave is submitted at once, apply returns once they are, `state` is `running` and each " +
+				"phone's `state` is `unknown` until a later refresh reads the tasks. Defaults to `true`.",
 			Optional: true,
 			Computed: true,
 			Default:  booldefault.StaticBool(true),
@@ -150,28 +202,37 @@ func (r *submitResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 		"timeouts": timeouts.Attributes(ctx, timeouts.Opts{
 			Create:            true,
 			Update:            true,
-			CreateDescription: "How long create may take, submit and wait included, such as `\"45m\"`. Defaults to `20m`.",
-			UpdateDescription: "How long an update may wait for a running task, such as `\"45m\"`. Defaults to `20m`.",
+			CreateDescription: "How long create may take, every wave's submit and wait included, such as `\"45m\"`. Defaults to `20m`.",
+			UpdateDescription: "How long an update may take: the waves of the phones it adds, and the wait for tasks still running, " +
+				"such as `\"45m\"`. Defaults to `20m`.",
 		}),
-		"id": schema.StringAttribute{MarkdownDescription: "The task id.", Computed: true, PlanModifiers: keep},
+		"id": schema.StringAttribute{MarkdownDescription: "The first task's id.", Computed: true, PlanModifiers: keep},
 		"task_id": schema.StringAttribute{
-			MarkdownDescription: "The id of the task the submit created; read it elsewhere with the `koophone_instance_task` data source.",
+			MarkdownDescription: "The id of the first task the rollout created (its first wave's); `task_ids` lists them all.",
 			Computed:            true,
 			PlanModifiers:       keep,
 		},
+		"task_ids": schema.ListAttribute{
+			MarkdownDescription: "The id of every task, one per wave, in submit order; an update that adds phones appends its own. " +
+				"Read them elsewhere with the `koophone_instance_tasks` data source.",
+			ElementType: types.StringType,
+			Computed:    true,
+		},
 		"request_id": schema.StringAttribute{
-			MarkdownDescription: "The `x-request-id` of the submit, for KooPhone support.",
+			MarkdownDescription: "The `x-request-id` of the first task's submit, for KooPhone support.",
 			Computed:            true,
 			PlanModifiers:       keep,
 		},
 		"state": schema.StringAttribute{
 			MarkdownDescription: "The outcome on all phones: `running` while any phone is pending, running or unknown; `failed` once " +
-				"every phone has finished and at least one failed (or is `missing`); `successful` once every phone succeeded. Gate on this.",
+				"every phone has ended and at least one failed or was not submitted to (`missing`, `not_submitted`, `submit_unknown`); " +
+				"`successful` once every phone succeeded. Gate on this.",
 			Computed: true,
 		},
 		"results": schema.MapNestedAttribute{
-			MarkdownDescription: "What happened on each phone, keyed by instance id: the submit's `cmd_jobs` joined to the task's jobs by " +
-				"`job_id`. A phone of `instance_ids` that the submit's answer did not list is reported with `state` `missing`, not dropped.",
+			MarkdownDescription: "What happened on each phone, keyed by instance id: its wave's submit answer (`cmd_jobs`) joined to the " +
+				"task's jobs by `job_id`. Every phone of `instance_ids` is here: one that the submit's answer did not list is `missing`, " +
+				"one the rollout never sent the work to is `not_submitted`, not dropped.",
 			Computed:     true,
 			NestedObject: schema.NestedAttributeObject{Attributes: phoneAttributes()},
 		},
@@ -181,8 +242,10 @@ func (r *submitResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 		"pending_count":    "Number of phones whose job has not started yet (`status` 0, app installs).",
 		"running_count":    "Number of phones whose job is still running (`status` 1).",
 		"successful_count": "Number of phones whose job succeeded (`status` 2).",
-		"failed_count":     "Number of phones whose job failed (`status` 3 or -1), plus phones `missing` from the submit's answer.",
+		"failed_count":     "Number of phones whose job failed (`status` 3 or -1), plus phones `missing` from their submit's answer.",
 		"unknown_count":    "Number of phones whose job has not been read yet or has a `status` none of 0, 1, 2, 3 and -1.",
+		"not_submitted_count": "Number of phones the rollout sent nothing to that is known to run: `not_submitted` (the rollout " +
+			"stopped before their wave, or their wave's submit was refused) and `submit_unknown` phones.",
 	} {
 		attrs[name] = schema.Int64Attribute{MarkdownDescription: desc, Computed: true}
 	}
@@ -194,11 +257,18 @@ func (r *submitResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 
 func phoneAttributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
-		"job_id": schema.StringAttribute{MarkdownDescription: "The phone's job id, from the submit's `cmd_jobs`; empty for a `missing` phone.", Computed: true},
-		"status": schema.Int64Attribute{MarkdownDescription: jobDescriptions["status"] + " Null until the task has been read, and for a `missing` phone.", Computed: true},
+		"task_id": schema.StringAttribute{MarkdownDescription: "The task of the phone's wave; empty when its wave was not submitted.", Computed: true},
+		"job_id": schema.StringAttribute{
+			MarkdownDescription: "The phone's job id, from its submit's `cmd_jobs`; empty for a phone without a job.",
+			Computed:            true,
+		},
+		"status": schema.Int64Attribute{MarkdownDescription: jobDescriptions["status"] + " Null until the task has been read, and for a phone without a job.", Computed: true},
 		"state": schema.StringAttribute{
 			MarkdownDescription: "Meaning of `status`: `pending`, `running`, `successful`, `failed`, `unknown` (not read yet, or a " +
-				"`status` not documented), or `missing` (the submit's answer had no job for this phone, so nothing runs there).",
+				"`status` not documented); or, for a phone without a job: `missing` (its submit's answer had no job for it, so " +
+				"nothing runs there), `not_submitted` (the rollout stopped before its wave, or its wave's submit was refused: " +
+				"`error_msg` says which), `submit_unknown` (its wave's submit got no answer that says whether it was accepted: the " +
+				"work may run there, and is never sent again).",
 			Computed: true,
 		},
 		"error_code":  schema.StringAttribute{MarkdownDescription: jobDescriptions["error_code"], Computed: true},
@@ -207,43 +277,51 @@ func phoneAttributes() map[string]schema.Attribute {
 	}
 }
 
+// maxParallelWaves bounds parallel_waves: more waves at once than this
+// would only queue on the provider's rate limiter.
+const maxParallelWaves = 50
+
 // phones is what happened on each phone of a resource, by instance id.
 type phones map[string]phoneModel
 
-// phonesOf starts the results of a submission: one per phone of
-// instanceIDs, plus any phone the answer names beyond them.
-func phonesOf(sub koophone.Submission, instanceIDs []string) phones {
-	p := make(phones, len(instanceIDs))
-	for _, j := range sub.Jobs {
-		p[j.InstanceID] = phoneModel{JobID: j.JobID, State: string(koophone.Unknown)}
+// addWave records the phones of a wave of a rollout.
+func (p phones) addWave(w *rollout.Wave) {
+	if w.Submitted {
+		for _, ph := range w.Phones() {
+			r := phoneModel{TaskID: w.Submission.TaskID, JobID: ph.JobID, State: string(ph.State)}
+			if j := ph.Job; j != nil {
+				r.Status, r.ErrorCode, r.ErrorMsg, r.ExecuteMsg = &j.Status, j.ErrorCode, j.ErrorMsg, j.ExecuteMsg
+			}
+			p[ph.InstanceID] = r
+		}
+		return
 	}
-	for _, id := range instanceIDs {
-		if _, ok := p[id]; !ok {
-			p[id] = phoneModel{State: string(koophone.Missing)}
+	r := phoneModel{State: string(koophone.NotSubmitted), ErrorMsg: fmt.Sprintf("The rollout stopped before wave %d.", w.Number)}
+	if unknown, ok := errors.AsType[*koophone.OutcomeUnknownError](w.SubmitErr); ok {
+		r.State = string(koophone.SubmitUnknown)
+		r.ErrorMsg = fmt.Sprintf("No answer said whether the submit of wave %d was accepted (request id %s): the work may run here.",
+			w.Number, unknown.RequestID)
+	} else if w.SubmitErr != nil {
+		r.ErrorMsg = fmt.Sprintf("The submit of wave %d was refused: %v", w.Number, w.SubmitErr)
+		if apiErr, ok := errors.AsType[*koophone.APIError](w.SubmitErr); ok {
+			r.ErrorCode = apiErr.Code
 		}
 	}
-	return p
+	for _, id := range w.InstanceIDs {
+		p[id] = r
+	}
 }
 
-// apply records a read of the task, joining its jobs to the phones by job
-// id. It returns how many jobs belong to no phone.
-func (p phones) apply(task koophone.Task) (unmatched int) {
-	byJob := make(map[string]string, len(p))
+// apply records a read of a task, joining its jobs to its phones by job
+// id.
+func (p phones) apply(task koophone.Task) {
+	read := task.JobsByID()
 	for id, r := range p {
-		if r.JobID != "" {
-			byJob[r.JobID] = id
+		if j, ok := read[r.JobID]; ok && r.TaskID == task.ID {
+			p[id] = phoneModel{TaskID: r.TaskID, JobID: j.JobID, Status: &j.Status, State: string(j.State()),
+				ErrorCode: j.ErrorCode, ErrorMsg: j.ErrorMsg, ExecuteMsg: j.ExecuteMsg}
 		}
 	}
-	for _, j := range task.Jobs {
-		id, ok := byJob[j.JobID]
-		if !ok {
-			unmatched++
-			continue
-		}
-		status := j.Status
-		p[id] = phoneModel{JobID: j.JobID, Status: &status, State: string(j.State()), ErrorCode: j.ErrorCode, ErrorMsg: j.ErrorMsg, ExecuteMsg: j.ExecuteMsg}
-	}
-	return unmatched
 }
 
 func (p phones) tally() koophone.Tally {
@@ -254,15 +332,29 @@ func (p phones) tally() koophone.Tally {
 	return t
 }
 
-// jobIDs are the jobs the phones wait for, in instance id order.
-func (p phones) jobIDs() []string {
-	ids := make([]string, 0, len(p))
+// unfinished reports whether the phone has a job that has not finished.
+func (p phoneModel) unfinished() bool {
+	switch koophone.State(p.State) {
+	case koophone.Pending, koophone.Running, koophone.Unknown:
+		return p.TaskID != "" && p.JobID != ""
+	}
+	return false
+}
+
+// unfinished are the tasks of the phones whose job has not finished, each
+// with those phones' jobs, in task id order.
+func (p phones) unfinished() []taskwait.Target {
+	jobs := map[string][]string{}
 	for _, id := range p.instanceIDs(nil) {
-		if j := p[id].JobID; j != "" {
-			ids = append(ids, j)
+		if r := p[id]; r.unfinished() {
+			jobs[r.TaskID] = append(jobs[r.TaskID], r.JobID)
 		}
 	}
-	return ids
+	targets := make([]taskwait.Target, 0, len(jobs))
+	for _, task := range slices.Sorted(maps.Keys(jobs)) {
+		targets = append(targets, taskwait.Target{TaskID: task, JobIDs: jobs[task]})
+	}
+	return targets
 }
 
 // instanceIDs lists the phones that match (all when match is nil), in
@@ -285,6 +377,7 @@ func (s *submitModel) setPhones(ctx context.Context, p phones) diag.Diagnostics 
 	t := p.tally()
 	s.State = types.StringValue(string(t.Outcome()))
 	s.countsModel = countsOf(t)
+	s.NotSubmittedCount = types.Int64Value(int64(t.NotSubmitted))
 	return diags
 }
 
@@ -294,48 +387,69 @@ func (s *submitModel) phones(ctx context.Context) (phones, diag.Diagnostics) {
 	return p, diags
 }
 
-var phoneType = schema.NestedAttributeObject{Attributes: phoneAttributes()}.Type()
+var (
+	phoneAttrTypes = attrTypesOf(phoneAttributes())
+	phoneType      = types.ObjectType{AttrTypes: phoneAttrTypes}
+)
 
-func (r *submitResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	m := r.newModel()
+func attrTypesOf(attrs map[string]schema.Attribute) map[string]attr.Type {
+	types := make(map[string]attr.Type, len(attrs))
+	for name, a := range attrs {
+		types[name] = a.GetType()
+	}
+	return types
+}
+
+// ModifyPlan makes the plan of an update show the phones it touches: the
+// phones that stay keep their results, unless the update will wait for
+// them; those added are known after apply; the outcome, counts and task
+// ids stay known when nothing is submitted or waited for.
+func (r *submitResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() || len(resp.RequiresReplace) > 0 {
+		return // a create, a destroy or a replace: nothing is kept
+	}
+	m, prior := r.newModel(), r.newModel()
 	resp.Diagnostics.Append(req.Plan.Get(ctx, m)...)
-	if resp.Diagnostics.HasError() || !clientReady(r.data, &resp.Diagnostics) {
+	resp.Diagnostics.Append(req.State.Get(ctx, prior)...)
+	s, was := m.shared(), prior.shared()
+	if resp.Diagnostics.HasError() || s.InstanceIDs.IsUnknown() || slices.ContainsFunc(s.InstanceIDs.Elements(), attr.Value.IsUnknown) ||
+		s.WaitForCompletion.IsUnknown() {
 		return
 	}
-	s := m.shared()
-	ws, diags := s.settings(ctx, true)
-	resp.Diagnostics.Append(diags...)
+	results, diags := was.phones(ctx)
+	var instanceIDs []string
+	diags.Append(s.InstanceIDs.ElementsAs(ctx, &instanceIDs, false)...)
+	if resp.Diagnostics.Append(diags...); diags.HasError() {
+		return
+	}
+	kept, planned := phones{}, make(map[string]attr.Value, len(instanceIDs))
+	added, waited := false, false
+	for _, id := range instanceIDs {
+		p, ok := results[id]
+		if !ok || s.WaitForCompletion.ValueBool() && p.unfinished() {
+			added, waited = added || !ok, waited || ok
+			planned[id] = types.ObjectUnknown(phoneAttrTypes)
+			continue
+		}
+		kept[id] = p
+		v, d := types.ObjectValueFrom(ctx, phoneAttrTypes, p)
+		resp.Diagnostics.Append(d...)
+		planned[id] = v
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx = withSecretsMasked(ctx, r.data.secrets)
-	ctx, cancel := withTimeout(ctx, ws.TimeoutName, ws.Timeout)
-	defer cancel()
-
-	var instanceIDs []string
-	if resp.Diagnostics.Append(s.InstanceIDs.ElementsAs(ctx, &instanceIDs, false)...); resp.Diagnostics.HasError() {
-		return
+	s.Results = types.MapValueMust(phoneType, planned)
+	if !added {
+		s.TaskIDs = was.TaskIDs
+		if !waited {
+			resp.Diagnostics.Append(s.setPhones(ctx, kept)...)
+		}
 	}
-	sort.Strings(instanceIDs)
-	sub, err := m.submit(ctx, r.data.client, instanceIDs)
-	if err != nil {
-		resp.Diagnostics.Append(submitDiagnostic(r.noun, err, len(instanceIDs), r.data))
-		return
-	}
-	tflog.Info(ctx, "Submitted KooPhone "+r.noun, map[string]any{
-		"task_id": sub.TaskID, "request_id": sub.RequestID, "phones": len(instanceIDs), "jobs": len(sub.Jobs),
-	})
-
-	// From here on the task exists: whatever happens, state keeps it.
-	s.ID, s.TaskID, s.RequestID = types.StringValue(sub.TaskID), types.StringValue(sub.TaskID), types.StringValue(sub.RequestID)
-	results := phonesOf(sub, instanceIDs)
-	saveState(ctx, m, results, &resp.State, &resp.Diagnostics)
-	if ws.Wait {
-		r.waitAndReport(ctx, m, results, ws, true, &resp.State, &resp.Diagnostics)
-	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, m)...)
 }
 
-// settings resolves the wait arguments of a create or an update.
+// waitSettings resolves the wait arguments of a create or an update.
 func (s *submitModel) settings(ctx context.Context, creating bool) (waitSettings, diag.Diagnostics) {
 	ws := waitSettings{
 		Wait: s.WaitForCompletion.ValueBool(), FailOnJobFailure: s.FailOnJobFailure.ValueBool(),
@@ -351,66 +465,147 @@ func (s *submitModel) settings(ctx context.Context, creating bool) (waitSettings
 	return ws, diags
 }
 
+// rollOut submits the work to instanceIDs in waves, records every phone
+// in results and every task in the model, and explains a rollout that
+// did not end well. It reports whether any wave was submitted.
+func (r *submitResource) rollOut(ctx context.Context, m submitter, instanceIDs []string, results phones, ws waitSettings,
+	creating bool, diags *diag.Diagnostics,
+) bool {
+	s := m.shared()
+	start := time.Now()
+	out := rollout.Run(ctx, r.data.client, func(ctx context.Context, ids []string) (koophone.Submission, error) {
+		return m.submit(ctx, r.data.client, ids)
+	}, instanceIDs, rollout.Options{
+		WaveSize: int(s.WaveSize.ValueInt64()), CanarySize: int(s.CanarySize.ValueInt64()),
+		MaxFailed: int(s.MaxFailedPhones.ValueInt64()), ParallelWaves: int(s.ParallelWaves.ValueInt64()),
+		Wait: ws.Wait, PollInterval: ws.PollInterval, Observer: tflogObserver{},
+		Submitted: func(ctx context.Context, w *rollout.Wave) {
+			tflog.Info(ctx, "Submitted KooPhone "+r.noun, map[string]any{
+				"wave": w.Number, "task_id": w.Submission.TaskID, "request_id": w.Submission.RequestID,
+				"phones": len(w.InstanceIDs), "jobs": len(w.Submission.Jobs),
+			})
+		},
+	})
+	taskIDs := taskIDsOf(ctx, s.TaskIDs)
+	submitted := false
+	for _, w := range out.Waves {
+		results.addWave(w)
+		if w.Submitted {
+			if s.TaskID.IsUnknown() || s.TaskID.IsNull() {
+				s.ID, s.TaskID, s.RequestID = types.StringValue(w.Submission.TaskID), types.StringValue(w.Submission.TaskID),
+					types.StringValue(w.Submission.RequestID)
+			}
+			taskIDs, submitted = append(taskIDs, w.Submission.TaskID), true
+		}
+	}
+	s.TaskIDs, _ = types.ListValueFrom(ctx, types.StringType, taskIDs)
+	if !submitted && creating {
+		// Nothing exists: the error says why, and nothing is kept.
+		err := context.Cause(ctx)
+		if tried := slices.IndexFunc(out.Waves, (*rollout.Wave).Tried); tried >= 0 {
+			err = out.Waves[tried].SubmitErr
+		}
+		diags.Append(submitDiagnostic(r.noun, err, fmt.Sprintf("The %s to %d phone(s)", r.noun, len(instanceIDs)), "", r.data))
+		return false
+	}
+	diags.Append(rolloutDiagnostics(r.noun, out, results, ws, int(s.MaxFailedPhones.ValueInt64()), creating, time.Since(start), r.data)...)
+	return submitted
+}
+
+func taskIDsOf(ctx context.Context, l types.List) []string {
+	var ids []string
+	if !l.IsNull() && !l.IsUnknown() {
+		l.ElementsAs(ctx, &ids, false)
+	}
+	return ids
+}
+
+func (r *submitResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	m := r.newModel()
+	resp.Diagnostics.Append(req.Plan.Get(ctx, m)...)
+	if resp.Diagnostics.HasError() || !clientReady(r.data, &resp.Diagnostics) {
+		return
+	}
+	s := m.shared()
+	ws, diags := s.settings(ctx, true)
+	resp.Diagnostics.Append(diags...)
+	var instanceIDs []string
+	if resp.Diagnostics.Append(s.InstanceIDs.ElementsAs(ctx, &instanceIDs, false)...); resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = withSecretsMasked(ctx, r.data.secrets)
+	ctx, cancel := withTimeout(ctx, ws.TimeoutName, ws.Timeout)
+	defer cancel()
+
+	results := phones{}
+	if !r.rollOut(ctx, m, instanceIDs, results, ws, true, &resp.Diagnostics) {
+		return
+	}
+	// A task exists: whatever happened, state keeps it.
+	saveState(ctx, m, results, &resp.State, &resp.Diagnostics)
+}
+
 // saveState writes the phones' results, and the rest of m, into state.
 func saveState(ctx context.Context, m submitter, results phones, state *tfsdk.State, diags *diag.Diagnostics) {
 	diags.Append(m.shared().setPhones(ctx, results)...)
 	diags.Append(state.Set(ctx, m)...)
 }
 
-// waitAndReport waits until every phone's job has finished, saves what it
-// saw, and reports a failed wait or, with fail_on_job_failure, a failed
-// phone. After an error in a create, Terraform keeps the resource tainted.
-func (r *submitResource) waitAndReport(ctx context.Context, m submitter, results phones, ws waitSettings, creating bool,
-	state *tfsdk.State, diags *diag.Diagnostics,
-) {
-	taskID := m.shared().TaskID.ValueString()
-	// With every phone missing there is no job to poll: the outcome is known.
-	if jobIDs := results.jobIDs(); len(jobIDs) > 0 {
-		res := taskwait.Read(ctx, r.data.client, []taskwait.Target{{TaskID: taskID, JobIDs: jobIDs}}, taskwait.Options{
-			Wait: true, PollInterval: ws.PollInterval, Observer: tflogObserver{},
-		})[0]
+// wait waits until the phones of earlier rollouts still running have
+// finished, and records what it saw. It reports whether the wait ended
+// well.
+func (r *submitResource) wait(ctx context.Context, results phones, ws waitSettings, diags *diag.Diagnostics) bool {
+	targets := results.unfinished()
+	if len(targets) == 0 {
+		return true
+	}
+	start := time.Now()
+	reads := taskwait.Read(ctx, r.data.client, targets, taskwait.Options{Wait: true, PollInterval: ws.PollInterval, Observer: tflogObserver{}})
+	failed := false
+	for _, res := range reads {
 		if res.Observed {
-			if n := results.apply(res.Task); n > 0 {
-				tflog.Warn(ctx, "KooPhone task has jobs that the submit's answer did not list; they are left out of results",
-					map[string]any{"task_id": taskID, "jobs": n})
-			}
-			saveState(ctx, m, results, state, diags)
+			results.apply(res.Task)
 		}
-		if res.Err != nil {
-			diags.Append(resourceWaitDiagnostic(r.noun, taskID, res, results, ws, creating, r.data))
-			return
-		}
+		failed = failed || res.Err != nil
 	}
-	if ws.FailOnJobFailure && results.tally().Outcome() == koophone.Failed {
-		diags.Append(failedPhonesDiagnostic(r.noun, taskID, results, creating))
+	if failed {
+		diags.Append(waitDiagnostic(r.noun, context.Cause(ctx), reads, results, ws, false, time.Since(start), "", r.data))
 	}
+	return !failed
 }
 
-// Read refreshes a running task with one read. A finished task is never
-// read again, so a refresh of many finished resources costs no request;
-// a task the API has forgotten stays in state.
+// Read refreshes the tasks that still have unfinished phones with one read
+// each. A finished task is never read again, so a refresh of many
+// finished resources costs no request; a task the API has forgotten stays
+// in state.
 func (r *submitResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	m := r.newModel()
 	resp.Diagnostics.Append(req.State.Get(ctx, m)...)
 	s := m.shared()
-	if resp.Diagnostics.HasError() || s.State.ValueString() != string(koophone.Running) || !clientReady(r.data, &resp.Diagnostics) {
-		return
-	}
-	ctx = withSecretsMasked(ctx, r.data.secrets)
-	task, err := r.data.client.GetTask(ctx, s.TaskID.ValueString())
-	if err != nil {
-		resp.Diagnostics.Append(refreshDiagnostic(r.noun, s.TaskID.ValueString(), s.State.ValueString(), err, r.data))
+	if resp.Diagnostics.HasError() || s.State.ValueString() != string(koophone.Running) {
 		return
 	}
 	results, diags := s.phones(ctx)
 	resp.Diagnostics.Append(diags...)
-	results.apply(task)
+	targets := results.unfinished()
+	if resp.Diagnostics.HasError() || len(targets) == 0 || !clientReady(r.data, &resp.Diagnostics) {
+		return
+	}
+	ctx = withSecretsMasked(ctx, r.data.secrets)
+	for _, res := range taskwait.Read(ctx, r.data.client, targets, taskwait.Options{Observer: tflogObserver{}}) {
+		if res.Observed {
+			results.apply(res.Task)
+		} else if res.Err != nil && !errors.Is(res.Err, taskwait.ErrAbandoned) {
+			resp.Diagnostics.Append(refreshDiagnostic(r.noun, res.TaskID, s.State.ValueString(), res.Err, r.data))
+		}
+	}
 	saveState(ctx, m, results, &resp.State, &resp.Diagnostics)
 }
 
-// Update changes only the wait arguments and timeouts (every other
-// argument replaces the resource); when waiting is asked for and the task
-// still runs, it waits.
+// Update submits to the phones added to instance_ids, drops the phones
+// removed from it, and, when waiting is asked for, waits for the phones
+// still running; every other argument that it may change only shapes
+// later rollouts and waits.
 func (r *submitResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	m, prior := r.newModel(), r.newModel()
 	resp.Diagnostics.Append(req.Plan.Get(ctx, m)...)
@@ -421,25 +616,45 @@ func (r *submitResource) Update(ctx context.Context, req resource.UpdateRequest,
 	s, was := m.shared(), prior.shared()
 	ws, diags := s.settings(ctx, false)
 	resp.Diagnostics.Append(diags...)
+	results, diags := was.phones(ctx)
+	resp.Diagnostics.Append(diags...)
+	var instanceIDs []string
+	resp.Diagnostics.Append(s.InstanceIDs.ElementsAs(ctx, &instanceIDs, false)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	s.ID, s.TaskID, s.RequestID, s.State, s.Results, s.countsModel = was.ID, was.TaskID, was.RequestID, was.State, was.Results, was.countsModel
-	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
-	results, diags := s.phones(ctx)
-	resp.Diagnostics.Append(diags...)
-	switch outcome := results.tally().Outcome(); {
-	case ws.Wait && outcome == koophone.Running:
+	s.ID, s.TaskID, s.RequestID, s.TaskIDs = was.ID, was.TaskID, was.RequestID, was.TaskIDs
+	keep := make(map[string]bool, len(instanceIDs))
+	var added []string
+	for _, id := range instanceIDs {
+		if keep[id] = true; results[id] == (phoneModel{}) {
+			added = append(added, id)
+		}
+	}
+	maps.DeleteFunc(results, func(id string, _ phoneModel) bool { return !keep[id] })
+	defer saveState(ctx, m, results, &resp.State, &resp.Diagnostics)
+
+	running := ws.Wait && len(results.unfinished()) > 0
+	budget := int(s.MaxFailedPhones.ValueInt64())
+	// A wait for earlier phones, or fail_on_job_failure turned on, judges
+	// the phones already in results.
+	judge := running || ws.FailOnJobFailure && !was.FailOnJobFailure.ValueBool()
+	if running || len(added) > 0 {
 		if !clientReady(r.data, &resp.Diagnostics) {
 			return
 		}
 		ctx = withSecretsMasked(ctx, r.data.secrets)
 		ctx, cancel := withTimeout(ctx, ws.TimeoutName, ws.Timeout)
 		defer cancel()
-		r.waitAndReport(ctx, m, results, ws, false, &resp.State, &resp.Diagnostics)
-	case ws.FailOnJobFailure && outcome == koophone.Failed && !was.FailOnJobFailure.ValueBool():
-		// fail_on_job_failure was just turned on for a task that failed.
-		resp.Diagnostics.Append(failedPhonesDiagnostic(r.noun, s.TaskID.ValueString(), results, false))
+		if running && !r.wait(ctx, results, ws, &resp.Diagnostics) {
+			return
+		}
+		if len(added) > 0 {
+			r.rollOut(ctx, m, added, results, ws, false, &resp.Diagnostics)
+		}
+	}
+	if judge && ws.FailOnJobFailure && !resp.Diagnostics.HasError() && results.tally().Failed > budget {
+		resp.Diagnostics.Append(failedPhonesDiagnostic(r.noun, results, budget, "", false))
 	}
 }
 

@@ -504,10 +504,6 @@ func TestAccInstanceAppInstall_updateWaits(t *testing.T) {
 // Every argument is checked at plan time, before any request.
 func TestAccTaskResources_planTimeValidation(t *testing.T) {
 	e := newAccEnv(t)
-	ids101 := make([]string, 101)
-	for i := range ids101 {
-		ids101[i] = fmt.Sprintf("%q", fmt.Sprintf("phone-%d", i))
-	}
 	command := func(cmd, extra string) string {
 		return commandConfig(e, fmt.Sprintf("  command = %s\n  instance_ids = [\"phone-1\"]\n  %s", cmd, extra))
 	}
@@ -520,7 +516,11 @@ func TestAccTaskResources_planTimeValidation(t *testing.T) {
 		rejectedAtPlan(command(`""`, ""), "Invalid command length", "0 bytes long"),
 		rejectedAtPlan(command(fmt.Sprintf("%q", strings.Repeat("a", 1025)), ""), "Invalid command length", "1025 bytes"),
 		rejectedAtPlan(commandConfig(e, "  command = \"reboot\"\n  instance_ids = []"), "instance_ids", "at least 1"),
-		rejectedAtPlan(commandConfig(e, "  command = \"reboot\"\n  instance_ids = ["+strings.Join(ids101, ",")+"]"), "instance_ids", "100"),
+		rejectedAtPlan(command(`"reboot"`, "wave_size = 101"), "wave_size", "between 1 and 100, got: 101"),
+		rejectedAtPlan(command(`"reboot"`, "wave_size = 0"), "wave_size", "between 1 and 100, got: 0"),
+		rejectedAtPlan(command(`"reboot"`, "canary_size = -1"), "canary_size", "between 0 and 100, got: -1"),
+		rejectedAtPlan(command(`"reboot"`, "parallel_waves = 0"), "parallel_waves", "between 1 and 50, got: 0"),
+		rejectedAtPlan(command(`"reboot"`, "max_failed_phones = -1"), "max_failed_phones", "at least 0, got: -1"),
 		rejectedAtPlan(commandConfig(e, "  command = \"reboot\"\n  instance_ids = [\""+strings.Repeat("p", 33)+"\"]"), "instance_ids", "between 1 and 32"),
 		rejectedAtPlan(command(`"reboot"`, `poll_interval = "500ms"`), "Duration too short", "at least 1s"),
 		rejectedAtPlan(command(`"reboot"`, `poll_interval = "soon"`), "Invalid duration", "not a Go duration"),

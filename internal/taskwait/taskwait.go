@@ -249,17 +249,15 @@ func finished(t koophone.Task, jobIDs []string) (unlisted []string, done bool) {
 	if jobIDs == nil {
 		return nil, t.Tally().Outcome() != koophone.Running
 	}
-	states := make(map[string]koophone.State, len(t.Jobs))
-	for _, j := range t.Jobs {
-		states[j.JobID] = j.State()
-	}
+	read := t.JobsByID()
 	done = true
 	for _, id := range jobIDs {
-		s, listed := states[id]
+		j, listed := read[id]
 		if !listed {
 			unlisted = append(unlisted, id)
 		}
-		done = done && (s == koophone.Successful || s == koophone.Failed)
+		s := j.State()
+		done = done && listed && (s == koophone.Successful || s == koophone.Failed)
 	}
 	return unlisted, done
 }
