@@ -1,6 +1,12 @@
-# app-rollout: install an app on every phone of a pool, in waves of at most
-# 100 phones, stop unless every phone has it, then run a command on every
-# phone (such as starting the app).
+# app-rollout: install an app on every phone of a pool with one resource (a
+# canary phone first, then waves of up to 100 phones, one after the other,
+# stopped by a failure budget), stop unless the rollout stayed within its
+# budget, then run a command on every phone that has the app (such as
+# starting it), rolled out the same way.
+#
+# The pool can grow and shrink: a new phone gets the app and the command in
+# an update, in its own waves; a phone that leaves is dropped from the
+# results, and nothing is undone on it; the other phones are not touched.
 #
 # It is the example module of the guide "Testing your modules offline": its
 # tests (tests/*.tftest.hcl) run with `terraform test` against the KooPhone
@@ -28,52 +34,58 @@ data "koophone_instances" "pool" {
 }
 
 locals {
-  # Wave 0 holds the pool's first phones in the API's order, and so on. A
-  # phone added to the pool joins the last wave, which then installs again.
-  waves = chunklist(data.koophone_instances.pool.ids, var.wave_size)
+  # The phones of the pool, less those held back. Their order does not
+  # matter: the resources sort them, so the canary is always the same phone.
+  phones = setsubtract(data.koophone_instances.pool.ids, var.exclude_instance_ids)
 }
 
-resource "koophone_instance_app_install" "wave" {
-  count = length(local.waves)
-
+resource "koophone_instance_app_install" "app" {
   object_name         = var.app.object_name
   file_name           = var.app.file_name
   object_version      = var.app.object_version
   object_size         = var.app.object_size
   install_package_url = var.app.install_package_url
-  instance_ids        = local.waves[count.index]
-  poll_interval       = var.poll_interval
+  instance_ids        = local.phones
 
-  # A failed phone does not fail its wave: the gate below reports every
-  # failed phone of every wave at once.
+  canary_size       = var.canary_size
+  wave_size         = var.wave_size
+  max_failed_phones = var.max_failed_phones
+  poll_interval     = var.poll_interval
+
+  # Failed phones do not fail the apply here: the gate below reports them
+  # all at once, with the phones the rollout never reached.
   fail_on_job_failure = false
 }
 
-# The gate: nothing below runs unless every phone of the pool has the app.
+# The gate: nothing below runs unless the install stayed within its budget
+# and reached every phone.
 resource "terraform_data" "gate" {
   input = {
-    installed = sum([for w in koophone_instance_app_install.wave : w.successful_count])
-    failed = flatten([
-      for w in koophone_instance_app_install.wave : [
-        for id, r in w.results : "${id} (${r.error_code}: ${r.error_msg})" if r.state != "successful"
-      ]
-    ])
+    installed     = koophone_instance_app_install.app.successful_count
+    not_submitted = koophone_instance_app_install.app.not_submitted_count
+    failed = [
+      for id, r in koophone_instance_app_install.app.results :
+      "${id} (${r.error_code}: ${r.error_msg})" if r.state == "failed" || r.state == "missing"
+    ]
   }
 
   lifecycle {
     postcondition {
-      condition     = length(self.output.failed) == 0
-      error_message = "The app is not on every phone of ${var.pool_name}; failed: ${join(", ", self.output.failed)}."
+      condition     = self.output.installed > 0 && self.output.not_submitted == 0 && length(self.output.failed) <= var.max_failed_phones
+      error_message = "The app rollout to ${var.pool_name} stopped: ${self.output.installed} phones have the app, ${length(self.output.failed)} failed (max_failed_phones = ${var.max_failed_phones}), ${self.output.not_submitted} were not submitted to. Failed: ${join(", ", self.output.failed)}."
     }
   }
 }
 
+# Runs on the phones that have the app, once the gate has passed.
 resource "koophone_instance_command" "after_install" {
-  count = length(local.waves)
+  command      = var.command
+  instance_ids = [for id, r in koophone_instance_app_install.app.results : id if r.state == "successful"]
 
-  command       = var.command
-  instance_ids  = local.waves[count.index]
-  poll_interval = var.poll_interval
+  canary_size       = var.canary_size
+  wave_size         = var.wave_size
+  max_failed_phones = var.max_failed_phones
+  poll_interval     = var.poll_interval
 
   depends_on = [terraform_data.gate]
 }
