@@ -1,13 +1,19 @@
-# Gate a fleet rollout. One async command reaches at most 100 phones, so
-# wave 1 of a rollout to 300 phones is three tasks. One data source waits
-# for all of them at once, polling them concurrently (one
-# koophone_instance_task per task would be read at most 10 at a time, as
-# Terraform's -parallelism allows), and the postcondition stops the apply
-# if any phone failed, so wave 2 never starts on a broken build.
+# Gate on a fleet rollout that something else submits (a pipeline script,
+# say). One request reaches at most 100 phones, so wave 1 of such a rollout
+# to 300 phones is three tasks. One data source waits for all of them at
+# once, polling them concurrently (one koophone_instance_task per task would
+# be read at most 10 at a time, as Terraform's -parallelism allows), and the
+# postcondition stops the apply if any phone failed, so wave 2 never starts
+# on a broken build.
+#
+# To submit from Terraform instead, one koophone_instance_command or
+# koophone_instance_app_install takes the whole fleet and runs the waves
+# itself (canary_size, wave_size, max_failed_phones); its task_ids list
+# every task it created.
 
 variable "wave1_task_ids" {
   type        = set(string)
-  description = "The task_id of each async-command request of wave 1 (one per 100 phones)."
+  description = "The task_id of each async-command request of wave 1, as the script that submitted them reports them (one per 100 phones)."
   default = [
     "a1f0c2d3e4f5a6b7c8d9e0f1a2b3c4d5",
     "b1f0c2d3e4f5a6b7c8d9e0f1a2b3c4d5",

@@ -1,57 +1,59 @@
-# Roll an app out to a whole pool, in waves of at most 100 phones (the most
-# one KooPhone request reaches), then start it on every phone once every
-# wave has installed it.
+# Roll an app out to a whole pool with one resource, then start it on every
+# phone that has it. The first phone (in sorted order) is a canary that runs
+# alone; the others follow in waves of up to 100 phones (the most one
+# KooPhone request reaches), each submitted once the one before has
+# finished. Two phones may fail; a third failure stops the rollout before
+# the next wave, and fails the apply.
+#
+# When the pool grows, the next apply installs on the new phones only, in
+# waves of their own; a phone that leaves the pool is dropped from the
+# results, and nothing is undone on it.
 data "koophone_instances" "rollout_pool" {
   pool_name = "game-test"
+
+  lifecycle {
+    # instance_ids takes at least one phone: say so plainly.
+    postcondition {
+      condition     = self.total_count > 0
+      error_message = "The pool game-test has no phones to roll out to."
+    }
+  }
 }
 
-locals {
-  # Wave 0 holds the first 100 phones in the API's order, wave 1 the next
-  # 100, and so on. A phone added to the pool joins the last wave, which then
-  # installs again on its phones (a new instance_ids replaces the resource).
-  waves = chunklist(data.koophone_instances.rollout_pool.ids, 100)
-}
-
-resource "koophone_instance_app_install" "wave" {
-  count = length(local.waves)
-
+resource "koophone_instance_app_install" "game" {
   object_name         = "com.example.game"
   file_name           = "game-1.2.3.apk"
   object_version      = "1.2.3"
   object_size         = "120"
   install_package_url = "https://my-bucket.obs.cn-south-1.myhuaweicloud.com/apps/game-1.2.3.apk"
-  instance_ids        = local.waves[count.index]
+  instance_ids        = data.koophone_instances.rollout_pool.ids
   poll_interval       = "5s"
-}
 
-# The gate: every phone of the pool has the app. A failed phone has already
-# failed its wave's apply (fail_on_job_failure defaults to true); this also
-# stops the rollout if the pool changed in a way the waves do not cover.
-resource "terraform_data" "all_waves_installed" {
-  input = sum([for w in koophone_instance_app_install.wave : w.successful_count])
+  canary_size       = 1
+  wave_size         = 100
+  max_failed_phones = 2
 
-  lifecycle {
-    postcondition {
-      condition     = self.output == data.koophone_instances.rollout_pool.total_count
-      error_message = "Only ${self.output} of ${data.koophone_instances.rollout_pool.total_count} phones have the app."
-    }
+  timeouts = {
+    create = "1h" # bounds the whole rollout, every wave
   }
 }
 
-# Runs on no phone until the gate has passed, then on every wave.
+# Runs once the install has finished within its budget, on the phones that
+# have the app.
 resource "koophone_instance_command" "start_game" {
-  count = length(local.waves)
-
   command       = "am start -n com.example.game/.MainActivity"
-  instance_ids  = local.waves[count.index]
+  instance_ids  = [for id, r in koophone_instance_app_install.game.results : id if r.state == "successful"]
   poll_interval = "5s"
 
-  depends_on = [terraform_data.all_waves_installed]
+  canary_size       = 1
+  max_failed_phones = 2
+}
+
+# One task per wave: for a pool of 120 phones, waves of 1, 100 and 19.
+output "install_waves" {
+  value = length(koophone_instance_app_install.game.task_ids)
 }
 
 output "rollout" {
-  value = [
-    for cmd in koophone_instance_command.start_game :
-    "${cmd.successful_count} of ${cmd.job_count} phones started the game"
-  ]
+  value = "${koophone_instance_command.start_game.successful_count} of ${data.koophone_instances.rollout_pool.total_count} phones started the game"
 }
