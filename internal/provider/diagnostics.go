@@ -389,8 +389,18 @@ func untriedNote(out rollout.Result) string {
 	if n := len(untried); n > 1 {
 		waves = fmt.Sprintf("waves %d to %d", untried[0].Number, untried[n-1].Number)
 	}
-	return fmt.Sprintf("The rollout stopped: %s of %d (%d phones) were not submitted, and are recorded in results with state not_submitted.",
-		waves, len(out.Waves), phones)
+	return fmt.Sprintf("The rollout stopped: %s of %d (%s) %s not submitted, and %s recorded in results with state not_submitted.",
+		waves, len(out.Waves), nPhones(phones), plural(len(untried), "was", "were"), plural(phones, "is", "are"))
+}
+
+// nPhones is "1 phone", "2 phones".
+func nPhones(n int) string { return fmt.Sprintf("%d %s", n, plural(n, "phone", "phones")) }
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // rolloutDiagnostics explains a rollout that did not end well: a submit
@@ -402,20 +412,25 @@ func rolloutDiagnostics(noun string, out rollout.Result, results phones, ws wait
 ) diag.Diagnostics {
 	var diags diag.Diagnostics
 	untried := untriedNote(out)
-	_, overBudget := errors.AsType[*rollout.BudgetError](out.Stop)
+	stop, overBudget := errors.AsType[*rollout.BudgetError](out.Stop)
 	switch {
 	case out.Stop == nil || overBudget:
-		if ws.FailOnJobFailure && out.Failed > budget {
-			diags.Append(failedPhonesDiagnostic(noun, results, budget, untried, creating))
+		if ws.FailOnJobFailure && (out.Failed > budget || overBudget && stop.Canary) {
+			why := overBudgetNote(budget)
+			if out.Failed <= budget {
+				why = ", in the canary (wave 1),"
+			}
+			diags.Append(failedPhonesDiagnostic(noun, results, why, untried, creating))
 		} else if overBudget && untried != "" {
-			diags.AddWarning("KooPhone rollout stopped by its failure budget", fmt.Sprintf(
-				"%v. %s fail_on_job_failure is false, so the apply goes on: gate on state, failed_count or not_submitted_count.", out.Stop, untried))
+			diags.AddWarning("KooPhone rollout stopped by its failures", fmt.Sprintf(
+				"%s. %s fail_on_job_failure is false, so the apply goes on: gate on state, failed_count or not_submitted_count.",
+				capitalize(out.Stop.Error()), untried))
 		}
 		return diags
 	}
 	for _, w := range out.Waves {
 		if w.SubmitErr != nil && w.SubmitErr == out.Stop {
-			what := fmt.Sprintf("Wave %d of %d of the %s (%d phones)", w.Number, len(out.Waves), noun, len(w.InstanceIDs))
+			what := fmt.Sprintf("Wave %d of %d of the %s (%s)", w.Number, len(out.Waves), noun, nPhones(len(w.InstanceIDs)))
 			diags.Append(submitDiagnostic(noun, w.SubmitErr, what, strings.TrimSpace(untried+" "+keptNote(creating)), pd))
 			return diags
 		}
@@ -491,15 +506,21 @@ func waitDiagnostic(noun string, cause error, reads []taskwait.Result, results p
 	return diag.NewErrorDiagnostic("Timed out waiting for KooPhone "+noun, b.String())
 }
 
-// failedPhonesDiagnostic is a resource's error of fail_on_job_failure.
-func failedPhonesDiagnostic(noun string, results phones, budget int, untried string, creating bool) diag.Diagnostic {
+// overBudgetNote says, in a sentence on failed phones, that they exceed a
+// budget above 0.
+func overBudgetNote(budget int) string {
+	if budget == 0 {
+		return ","
+	}
+	return fmt.Sprintf(", more than max_failed_phones (%d),", budget)
+}
+
+// failedPhonesDiagnostic is a resource's error of fail_on_job_failure; why
+// says what made the failures too many (see overBudgetNote).
+func failedPhonesDiagnostic(noun string, results phones, why, untried string, creating bool) diag.Diagnostic {
 	t := results.tally()
 	var b strings.Builder
-	fmt.Fprintf(&b, "The %s failed on %d of %d phones", noun, t.Failed, t.Total)
-	if budget > 0 {
-		fmt.Fprintf(&b, ", more than max_failed_phones (%d),", budget)
-	}
-	b.WriteString(" and fail_on_job_failure is true.\n")
+	fmt.Fprintf(&b, "The %s failed on %d of %d phones%s and fail_on_job_failure is true.\n", noun, t.Failed, t.Total, why)
 	writePhones(&b, results, func(p phoneModel) bool {
 		return p.State == string(koophone.Failed) || p.State == string(koophone.Missing)
 	}, nil, "Failed")

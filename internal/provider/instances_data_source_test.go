@@ -286,19 +286,20 @@ func TestAccExamples_instances(t *testing.T) {
 			statecheck.ExpectKnownOutputValue("demo_unassigned", knownvalue.ListExact([]knownvalue.Check{
 				knownvalue.StringExact("phone-003"), knownvalue.StringExact("phone-004"),
 			})),
-			// The rollout: 120 phones in waves of 100 and 20, gated.
-			statecheck.ExpectKnownValue("terraform_data.all_waves_installed", at("output"), knownvalue.Int64Exact(120)),
-			statecheck.ExpectKnownValue("koophone_instance_app_install.wave[0]", at("successful_count"), knownvalue.Int64Exact(100)),
-			statecheck.ExpectKnownValue("koophone_instance_app_install.wave[1]", at("successful_count"), knownvalue.Int64Exact(20)),
-			statecheck.ExpectKnownOutputValue("rollout", knownvalue.ListExact([]knownvalue.Check{
-				knownvalue.StringExact("100 of 100 phones started the game"),
-				knownvalue.StringExact("20 of 20 phones started the game"),
-			})),
+			// The rollout: one install to 120 phones in waves of 1 (the
+			// canary), 100 and 19, then the command on every phone.
+			statecheck.ExpectKnownValue("koophone_instance_app_install.game", at("successful_count"), knownvalue.Int64Exact(120)),
+			statecheck.ExpectKnownValue("koophone_instance_app_install.game", at("not_submitted_count"), knownvalue.Int64Exact(0)),
+			statecheck.ExpectKnownOutputValue("install_waves", knownvalue.Int64Exact(3)),
+			statecheck.ExpectKnownValue("koophone_instance_command.start_game", at("task_ids"), knownvalue.ListSizeExact(3)),
+			statecheck.ExpectKnownOutputValue("rollout", knownvalue.StringExact("120 of 120 phones started the game")),
 		},
+		Check: e.expectWaves("koophone_instance_app_install.game",
+			[]string{"phone-gt-001"}, idRange("phone-gt-%03d", 2, 102), idRange("phone-gt-%03d", 102, 121)),
 	})
-	// Two install waves, then two command waves, each submitted once, and
-	// the commands only after every install had finished.
-	if err := e.expectCounts(4, 4+len(seed.Tasks))(nil); err != nil {
+	// Three install waves, then three command waves, each submitted once,
+	// and the commands only after every install had finished.
+	if err := e.expectCounts(6, 6+len(seed.Tasks))(nil); err != nil {
 		t.Error(err)
 	}
 	var lastInstallRead, firstCommand time.Time

@@ -67,10 +67,13 @@ func (e *accEnv) expectWaves(addr string, waves ...[]string) resource.TestCheckF
 }
 
 // phoneRange is phone-from to phone-(to-1), as pool names them.
-func phoneRange(from, to int) []string {
+func phoneRange(from, to int) []string { return idRange("phone-%03d", from, to) }
+
+// idRange formats the numbers from to to-1 as instance ids.
+func idRange(format string, from, to int) []string {
 	ids := make([]string, 0, to-from)
 	for i := from; i < to; i++ {
-		ids = append(ids, fmt.Sprintf("phone-%03d", i))
+		ids = append(ids, fmt.Sprintf(format, i))
 	}
 	return ids
 }
@@ -98,8 +101,8 @@ func TestAccInstanceCommand_sequentialWaves(t *testing.T) {
 	})
 }
 
-// A failed canary stops the rollout: no other wave is submitted, and every
-// other phone is recorded as not submitted.
+// A failed canary stops the rollout, whatever the budget: no other wave is
+// submitted, and every other phone is recorded as not submitted.
 func TestAccInstanceCommand_failedCanaryStopsTheRollout(t *testing.T) {
 	e := newAccEnv(t)
 	if err := e.emu.AddRules(emulator.Rule{Kind: "command", Phones: []string{"phone-000"}, Status: statusPtr(emulator.StatusFailed)}); err != nil {
@@ -107,8 +110,8 @@ func TestAccInstanceCommand_failedCanaryStopsTheRollout(t *testing.T) {
 	}
 	e.parallelTest(
 		resource.TestStep{
-			Config: rolloutConfig(e, "reboot", pool(250), "canary_size = 1"),
-			ExpectError: errRE("adb command failed on 1 phone", "failed on 1 of 250 phones", "phone-000: failed (status -1)",
+			Config: rolloutConfig(e, "reboot", pool(250), "canary_size = 1", "max_failed_phones = 2"),
+			ExpectError: errRE("adb command failed on 1 phone", "failed on 1 of 250 phones, in the canary (wave 1)", "phone-000: failed (status -1)",
 				"The rollout stopped: waves 2 to 4 of 4 (249 phones) were not submitted", "tainted"),
 		},
 		resource.TestStep{
@@ -217,7 +220,7 @@ func TestAccInstanceCommand_unknownOutcomeWave(t *testing.T) {
 		resource.TestStep{
 			Config: rolloutConfig(e, "reboot", pool(250)),
 			ExpectError: errRE("Outcome of the KooPhone adb command unknown", "Wave 2 of 3 of the adb command (100 phones)",
-				"does not send it again", "submit_unknown", "request id", "wave 3 of 3 (50 phones) were not submitted", "tainted"),
+				"does not send it again", "submit_unknown", "request id", "wave 3 of 3 (50 phones) was not submitted", "tainted"),
 		},
 		resource.TestStep{
 			RefreshState:       true,
@@ -290,7 +293,7 @@ func TestAccInstanceCommand_rolloutTimeout(t *testing.T) {
 	e.parallelTest(resource.TestStep{
 		Config: rolloutConfig(e, "reboot", pool(150), `timeouts = { create = "3s" }`),
 		ExpectError: errRE("Timed out waiting for KooPhone adb command", "Timeouts.create (3s) ran out while waiting for task",
-			"Not finished:", "phone-000: running (status 1)", "wave 2 of 2 (50 phones) were not submitted", "Raise timeouts.create"),
+			"Not finished:", "phone-000: running (status 1)", "wave 2 of 2 (50 phones) was not submitted", "Raise timeouts.create"),
 	})
 }
 

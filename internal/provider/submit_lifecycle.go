@@ -137,8 +137,9 @@ func (r *submitResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 		},
 		"canary_size": schema.Int64Attribute{
 			MarkdownDescription: fmt.Sprintf("When above 0, the first wave has this many phones (the first ones in sorted order) and runs alone: "+
-				"no other wave is submitted before it has finished, even with `parallel_waves`, and its failures count against "+
-				"`max_failed_phones`. 0 to %d. Defaults to `0`, no canary.", rollout.MaxWaveSize),
+				"no other wave is submitted before it has finished, even with `parallel_waves`. A failure on any canary phone stops "+
+				"the rollout, whatever `max_failed_phones` allows (and fails the apply with `fail_on_job_failure`); its failures "+
+				"count against the budget too. 0 to %d. Defaults to `0`, no canary.", rollout.MaxWaveSize),
 			Optional:   true,
 			Computed:   true,
 			Default:    int64default.StaticInt64(0),
@@ -654,7 +655,7 @@ func (r *submitResource) Update(ctx context.Context, req resource.UpdateRequest,
 		}
 	}
 	if judge && ws.FailOnJobFailure && !resp.Diagnostics.HasError() && results.tally().Failed > budget {
-		resp.Diagnostics.Append(failedPhonesDiagnostic(r.noun, results, budget, "", false))
+		resp.Diagnostics.Append(failedPhonesDiagnostic(r.noun, results, overBudgetNote(budget), "", false))
 	}
 }
 

@@ -8,7 +8,8 @@
 // submitted and then waited on (package taskwait). Once more phones than
 // the failure budget have failed, or a submit fails, or a wait fails, no
 // further wave is submitted; the waves already submitted are still waited
-// on, since their work runs on the phones whatever happens. Without
+// on, since their work runs on the phones whatever happens. A canary that
+// fails on any phone stops the rollout too, whatever the budget. Without
 // waiting there is nothing to gate on, and every wave is submitted at once.
 //
 // A submit is never sent twice: a wave whose submit failed keeps its
@@ -119,14 +120,23 @@ func (w *Wave) jobIDs() []string {
 	return ids
 }
 
-// BudgetError stops a rollout whose failed phones exceed the budget.
+// BudgetError stops a rollout whose failed phones exceed the budget, or
+// whose canary failed on any phone.
 type BudgetError struct {
 	Failed, MaxFailed int
-	After             int // the number of the wave whose wait went over it
+	After             int  // the number of the wave whose wait went over it
+	Canary            bool // the canary failed, within the budget or not
 }
 
 func (e *BudgetError) Error() string {
-	return fmt.Sprintf("%d phones failed, more than max_failed_phones (%d), after wave %d", e.Failed, e.MaxFailed, e.After)
+	phones := "phones"
+	if e.Failed == 1 {
+		phones = "phone"
+	}
+	if e.Canary {
+		return fmt.Sprintf("the canary (wave 1) failed on %d %s", e.Failed, phones)
+	}
+	return fmt.Sprintf("%d %s failed, more than max_failed_phones (%d), after wave %d", e.Failed, phones, e.MaxFailed, e.After)
 }
 
 // Result is the outcome of a rollout.
@@ -263,6 +273,9 @@ func (ro *run) wave(ctx context.Context, w *Wave) {
 		}
 	case ro.res.Failed > ro.opts.MaxFailed:
 		ro.stop(&BudgetError{Failed: ro.res.Failed, MaxFailed: ro.opts.MaxFailed, After: w.Number})
+	case w.Number == 1 && ro.opts.CanarySize > 0 && ro.res.Failed > 0:
+		// A canary is a test of the rollout, not a part of its budget.
+		ro.stop(&BudgetError{Failed: ro.res.Failed, MaxFailed: ro.opts.MaxFailed, After: 1, Canary: true})
 	}
 }
 
