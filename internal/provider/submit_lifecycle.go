@@ -480,9 +480,10 @@ func (r *submitResource) rollOut(ctx context.Context, m submitter, instanceIDs [
 		WaveSize: int(s.WaveSize.ValueInt64()), CanarySize: int(s.CanarySize.ValueInt64()),
 		MaxFailed: int(s.MaxFailedPhones.ValueInt64()), ParallelWaves: int(s.ParallelWaves.ValueInt64()),
 		Wait: ws.Wait, PollInterval: ws.PollInterval, Observer: tflogObserver{},
+		WaveContext: func(ctx context.Context, wave int) context.Context { return tflog.SetField(ctx, "wave", wave) },
 		Submitted: func(ctx context.Context, w *rollout.Wave) {
 			tflog.Info(ctx, "Submitted KooPhone "+r.noun, map[string]any{
-				"wave": w.Number, "task_id": w.Submission.TaskID, "request_id": w.Submission.RequestID,
+				"task_id": w.Submission.TaskID, "request_id": w.Submission.RequestID,
 				"phones": len(w.InstanceIDs), "jobs": len(w.Submission.Jobs),
 			})
 		},
@@ -561,7 +562,7 @@ func (r *submitResource) wait(ctx context.Context, results phones, ws waitSettin
 		return true
 	}
 	start := time.Now()
-	reads := taskwait.Read(ctx, r.data.client, targets, taskwait.Options{Wait: true, PollInterval: ws.PollInterval, Observer: tflogObserver{}})
+	reads := taskwait.Read(ctx, r.data.client, targets, taskwait.Options{Wait: true, PollInterval: ws.PollInterval, Observer: tflogObserver{many: len(targets) > 1}})
 	failed := false
 	for _, res := range reads {
 		if res.Observed {
@@ -593,7 +594,7 @@ func (r *submitResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	ctx = withSecretsMasked(ctx, r.data.secrets)
-	for _, res := range taskwait.Read(ctx, r.data.client, targets, taskwait.Options{Observer: tflogObserver{}}) {
+	for _, res := range taskwait.Read(ctx, r.data.client, targets, taskwait.Options{Observer: tflogObserver{many: len(targets) > 1}}) {
 		if res.Observed {
 			results.apply(res.Task)
 		} else if res.Err != nil && !errors.Is(res.Err, taskwait.ErrAbandoned) {

@@ -46,6 +46,11 @@ type Options struct {
 	// Submitted, optional, is told of each wave whose task exists, one
 	// call at a time.
 	Submitted func(ctx context.Context, w *Wave)
+	// WaveContext, optional, derives from ctx the context of a wave's
+	// calls, as taskwait.Observer.TaskContext does for a task: waves run
+	// concurrently, and a logger that keeps per-context state, as tflog
+	// does, needs one context per goroutine.
+	WaveContext func(ctx context.Context, wave int) context.Context
 }
 
 // Submit sends the work to the phones of one wave.
@@ -182,6 +187,9 @@ func Split(instanceIDs []string, waveSize, canarySize int) [][]string {
 func Run(ctx context.Context, r taskwait.Reader, submit Submit, instanceIDs []string, opts Options) Result {
 	opts.WaveSize = min(max(opts.WaveSize, 1), MaxWaveSize)
 	opts.ParallelWaves = max(opts.ParallelWaves, 1)
+	if opts.WaveContext == nil {
+		opts.WaveContext = func(ctx context.Context, _ int) context.Context { return ctx }
+	}
 	ro := &run{reader: r, submit: submit, opts: opts}
 	for i, ids := range Split(instanceIDs, opts.WaveSize, opts.CanarySize) {
 		ro.res.Waves = append(ro.res.Waves, &Wave{Number: i + 1, InstanceIDs: ids})
@@ -238,6 +246,7 @@ func (ro *run) wave(ctx context.Context, w *Wave) {
 	if ro.stopped(ctx) {
 		return
 	}
+	ctx = ro.opts.WaveContext(ctx, w.Number)
 	sub, err := ro.submit(ctx, w.InstanceIDs)
 	ro.mu.Lock()
 	if err != nil {
