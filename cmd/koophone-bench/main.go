@@ -17,11 +17,14 @@
 //     one plural read;
 //  5. Go benchmarks of response decoding;
 //  6. Go benchmarks of large lists set in state, built by hand or through
-//     typed structs.
+//     typed structs;
+//  7. rollout: one koophone_instance_command applied to 10,000 phones in
+//     100 waves, at 50 ms latency and jobs of 1 s, one wave after another
+//     and ten at a time.
 //
 // Usage:
 //
-//	koophone-bench -terraform PATH [-out BENCHMARKS.md] [-only plan,wait,fleet,fanin,go] [-runs 21]
+//	koophone-bench -terraform PATH [-out BENCHMARKS.md] [-only plan,wait,fleet,fanin,go,rollout] [-runs 21]
 //
 // Targets are printed next to the measurements, and every verdict and
 // every number of the report is computed from the measurements; the
@@ -68,7 +71,7 @@ func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("koophone-bench", flag.ContinueOnError)
 	fs.StringVar(&o.terraform, "terraform", "terraform", "the terraform binary to drive")
 	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "where to write the report (- for stdout)")
-	fs.StringVar(&only, "only", "plan,wait,fleet,fanin,go", "comma-separated benchmarks to run")
+	fs.StringVar(&only, "only", "plan,wait,fleet,fanin,go,rollout", "comma-separated benchmarks to run")
 	fs.IntVar(&o.runs, "runs", 21, "timed runs of each plan in the plan-overhead benchmark")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory")
 	if err := fs.Parse(args); err != nil {
@@ -110,7 +113,7 @@ func run(ctx context.Context, args []string) error {
 	rep.commit = gitCommit(ctx, o.repo)
 
 	var tfr *tfRunner
-	needTF := o.only["plan"] || o.only["fleet"] || o.only["fanin"]
+	needTF := o.only["plan"] || o.only["fleet"] || o.only["fanin"] || o.only["rollout"]
 	if needTF {
 		logf("building the provider")
 		if tfr, err = newTFRunner(ctx, o.terraform, o.repo, work); err != nil {
@@ -118,36 +121,42 @@ func run(ctx context.Context, args []string) error {
 		}
 	}
 	if o.only["plan"] {
-		logf("1/6 plan overhead")
+		logf("1/7 plan overhead")
 		if rep.plan, err = benchPlanOverhead(ctx, tfr, work, o.runs); err != nil {
 			return fmt.Errorf("plan overhead: %w", err)
 		}
 	}
 	if o.only["wait"] {
-		logf("2/6 wait efficiency (virtual time)")
+		logf("2/7 wait efficiency (virtual time)")
 		if rep.wait, err = benchWaitEfficiency(ctx); err != nil {
 			return fmt.Errorf("wait efficiency: %w", err)
 		}
 	}
 	if o.only["fleet"] {
-		logf("3/6 fleet")
+		logf("3/7 fleet")
 		if rep.fleet, err = benchFleet(ctx, tfr, work); err != nil {
 			return fmt.Errorf("fleet: %w", err)
 		}
 	}
 	if o.only["fanin"] {
-		logf("4/6 fan-in")
+		logf("4/7 fan-in")
 		if rep.fanIn, err = benchFanIn(ctx, tfr, work); err != nil {
 			return fmt.Errorf("fan-in: %w", err)
 		}
 	}
 	if o.only["go"] {
-		logf("5-6/6 Go benchmarks")
+		logf("5-6/7 Go benchmarks")
 		if rep.goBench, err = benchGo(ctx, o.repo, decodeBenchPattern, decodeBenchPackage); err != nil {
 			return fmt.Errorf("go benchmarks: %w", err)
 		}
 		if rep.listBench, err = benchGo(ctx, o.repo, listsBenchPattern, listsBenchPackage); err != nil {
 			return fmt.Errorf("go benchmarks: %w", err)
+		}
+	}
+	if o.only["rollout"] {
+		logf("7/7 rollout")
+		if rep.rollout, err = benchRollout(ctx, tfr, work); err != nil {
+			return fmt.Errorf("rollout: %w", err)
 		}
 	}
 	rep.finished = time.Now().UTC()

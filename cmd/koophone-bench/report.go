@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -32,6 +33,7 @@ type report struct {
 	fanIn     *fanInResult
 	goBench   []goBenchResult
 	listBench []goBenchResult
+	rollout   []*rolloutResult
 }
 
 func describeMachine() string {
@@ -175,6 +177,9 @@ func (r *report) markdown() string {
 	}
 	if len(r.listBench) > 0 {
 		r.listsSection(w, r.listBench)
+	}
+	if len(r.rollout) > 0 {
+		r.rolloutSection(w, r.rollout)
 	}
 	return b.String()
 }
@@ -410,4 +415,118 @@ func (r *report) listsSection(w writer, lb []goBenchResult) {
 		w("- `%s`: typed structs take %.1fx the time and %.1fx the memory of the hand-built list.\n", list,
 			typed.NsPerOp/hand.NsPerOp, typed.BytesPerOp/hand.BytesPerOp)
 	}
+}
+
+// moduleVersion names a module this program was built with, and its version.
+func moduleVersion(path string) string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range bi.Deps {
+			if m.Path == path {
+				return fmt.Sprintf("`%s` %s", path, m.Version)
+			}
+		}
+	}
+	return "`" + path + "`"
+}
+
+func (r *report) rolloutSection(w writer, runs []*rolloutResult) {
+	waves, perWave := rolloutWaves(), rolloutPerWave()
+	w("\n## 7. Rollout\n\n")
+	w("One `terraform apply` of one `koophone_instance_command` (`command = \"reboot\"`) on %d phones, `wave_size = %d` "+
+		"(%d waves), `poll_interval = \"%v\"` (the shortest allowed), `wait_for_completion = true`, `timeouts = { create = \"30m\" }`, "+
+		"against the emulator with jobs of %v on every phone and %v of latency per request: once at the default "+
+		"`parallel_waves` (1, left out of the configuration), once with `parallel_waves = %d`, each in a new workspace and "+
+		"state. A wave takes at most its job (%v), one poll interval (the read that sees it finished comes at most %v after "+
+		"it did) and %d round trips of latency (the submit and up to three reads): %v. The wall-time targets allow %.0f%% "+
+		"more than that for each wave that runs after another: %.1f x %d x (%v + %v + %d x %v) = %s one wave after "+
+		"another, %.1f x %d x %v = %s with %d at a time. Times below are from the start of Terraform.\n\n",
+		rolloutPhones, rolloutWaveSize, waves, rolloutPoll, rolloutJob, rolloutLatency, rolloutParallel,
+		rolloutJob, rolloutPoll, rolloutLatencies, perWave, 100*(rolloutSlack-1),
+		rolloutSlack, rolloutRounds(1), rolloutJob, rolloutPoll, rolloutLatencies, rolloutLatency, secs(rolloutTarget(1)),
+		rolloutSlack, rolloutRounds(rolloutParallel), perWave, secs(rolloutTarget(rolloutParallel)), rolloutParallel)
+	w("| measure |")
+	for _, ro := range runs {
+		w(" `parallel_waves = %d` |", ro.Parallel)
+	}
+	w(" target |\n|---|")
+	for range runs {
+		w("---|")
+	}
+	w("---|\n")
+	cells := func(name, target string, cell func(ro *rolloutResult) string) {
+		w("| %s |", name)
+		for _, ro := range runs {
+			w(" %s |", cell(ro))
+		}
+		w(" %s |\n", target)
+	}
+	cells("wall time of the apply", fmt.Sprintf("at most %.1f x waves in a row x %v", rolloutSlack, perWave), func(ro *rolloutResult) string {
+		target := rolloutTarget(ro.Parallel)
+		return fmt.Sprintf("%s (target %s: %s)", secs(ro.Wall), secs(target), status(ro.Wall <= target))
+	})
+	cells("the waves alone: from the first submit to the read that saw the last wave finished", "the same", func(ro *rolloutResult) string {
+		target := rolloutTarget(ro.Parallel)
+		return fmt.Sprintf("%s (%s)", secs(ro.Span), status(ro.Span <= target))
+	})
+	cells("the waves alone, per wave in a row", fmt.Sprintf("job + poll_interval = %v, for the record", rolloutJob+rolloutPoll), func(ro *rolloutResult) string {
+		return fmt.Sprintf("%s (%d in a row)", secs(ro.Span/time.Duration(rolloutRounds(ro.Parallel))), rolloutRounds(ro.Parallel))
+	})
+	cells("outside the waves: before the first submit / after the last request", "", func(ro *rolloutResult) string {
+		return fmt.Sprintf("%s / %s", secs(ro.FirstSubmit), secs(ro.Tail))
+	})
+	cells("submits (`POST /v1/instances/async-command`)", "one per wave", func(ro *rolloutResult) string {
+		return fmt.Sprintf("%d (%s)", ro.Submits, status(ro.Submits == waves))
+	})
+	cells("task reads (`GET /v1/instances/tasks/{id}`)", fmt.Sprintf("at most %d per wave", rolloutMaxReads), func(ro *rolloutResult) string {
+		return fmt.Sprintf("%d: at most %d per wave, mean %.2f (%s)", ro.Reads, ro.MaxReads, ro.MeanReads, status(ro.MaxReads <= rolloutMaxReads))
+	})
+	cells("other requests", "none", func(ro *rolloutResult) string { return fmt.Sprintf("%d (%s)", ro.Others, status(ro.Others == 0)) })
+	cells("most waves in flight at once (from the submit to the read that saw the wave finished)", "at most parallel_waves", func(ro *rolloutResult) string {
+		return fmt.Sprintf("%d (%s)", ro.MaxInFlight, status(ro.MaxInFlight <= ro.Parallel))
+	})
+	cells("submits that came before the previous wave's jobs finished", "none, one wave after another", func(ro *rolloutResult) string {
+		if ro.Parallel != 1 {
+			return ""
+		}
+		return fmt.Sprintf("%d of %d (%s)", ro.Early, ro.Submits-1, status(ro.Early == 0))
+	})
+	cells("from a wave's jobs finishing to the next submit", "", func(ro *rolloutResult) string {
+		if ro.Parallel != 1 {
+			return ""
+		}
+		return fmt.Sprintf("min %s, mean %s, max %s", secs(ro.MinIdle), secs(ro.MeanIdle), secs(ro.MaxIdle))
+	})
+	cells("new TCP connections seen by the emulator", "", func(ro *rolloutResult) string { return fmt.Sprint(ro.Connections) })
+	cells("provider peak memory (VmHWM) / CPU", "", func(ro *rolloutResult) string {
+		return fmt.Sprintf("%.0f MiB / %s", mib(ro.ProviderPeakRSS), secs(ro.ProviderCPU))
+	})
+	cells("Terraform's own peak memory / CPU (with the provider's), for context", "", func(ro *rolloutResult) string {
+		return fmt.Sprintf("%.0f MiB / %s", mib(ro.TerraformPeakRSS), secs(ro.TotalCPU))
+	})
+	seq := runs[0]
+	if seq.Parallel != 1 {
+		return
+	}
+	estimate := time.Duration(waves) * (rolloutJob + rolloutPoll)
+	w("\nOne wave after another, the waves took %.2fx the %d x (job + poll_interval) = %s of the issue's estimate, and the "+
+		"apply %.2fx. Between a wave's jobs finishing and the next submit, the provider spent %s on average: the wait for "+
+		"the read that sees the wave finished (reads come 1 s apart, less a jitter of up to a tenth) and the round trips "+
+		"of that read and of the submit.", ratio(seq.Span, estimate), waves, secs(estimate), ratio(seq.Wall, estimate), secs(seq.MeanIdle))
+	if len(runs) > 1 {
+		par := runs[1]
+		w(" With `parallel_waves = %d` the waves took %s, %.1fx faster, and the apply %s.", par.Parallel, secs(par.Span),
+			ratio(seq.Span, par.Span), secs(par.Wall))
+	}
+	if outside := seq.FirstSubmit + seq.Tail; outside > seq.Span {
+		w("\n\nMost of the apply is outside the waves: %s before the first submit (validation and the plans) and %s after "+
+			"the last request (the framework reconciling the new state, Terraform checking and saving it), with the provider at "+
+			"%s of CPU and Terraform at %s. That is the cost of %d elements in the set `instance_ids` and %d entries in "+
+			"`results`, not of the API or the wave engine: %s compares the elements of a set pairwise when it validates a set "+
+			"and when it reconciles a planned or new state with the prior one "+
+			"([#1314](https://github.com/hashicorp/terraform-plugin-framework/issues/1314), "+
+			"[#1322](https://github.com/hashicorp/terraform-plugin-framework/issues/1322)).",
+			secs(seq.FirstSubmit), secs(seq.Tail), secs(seq.ProviderCPU), secs(seq.TotalCPU-seq.ProviderCPU),
+			rolloutPhones, rolloutPhones, moduleVersion("github.com/hashicorp/terraform-plugin-framework"))
+	}
+	w("\n")
 }

@@ -89,7 +89,19 @@ type runResult struct {
 // plan runs `terraform plan` in dir against endpoint and times it, sampling
 // the memory of the processes it starts.
 func (r *tfRunner) plan(ctx context.Context, dir, endpoint string) (runResult, error) {
-	cmd := exec.CommandContext(ctx, r.terraform, "plan", "-input=false", "-lock=false", "-no-color")
+	return r.timed(ctx, dir, endpoint, "plan", "-input=false", "-lock=false", "-no-color")
+}
+
+// apply runs `terraform apply` in dir against endpoint, with the state in
+// dir, and times it as plan does.
+func (r *tfRunner) apply(ctx context.Context, dir, endpoint string) (runResult, error) {
+	return r.timed(ctx, dir, endpoint, "apply", "-auto-approve", "-input=false", "-lock=false", "-no-color")
+}
+
+// timed runs one Terraform command in dir against endpoint and times it,
+// sampling the memory and CPU of the processes it starts.
+func (r *tfRunner) timed(ctx context.Context, dir, endpoint string, args ...string) (runResult, error) {
+	cmd := exec.CommandContext(ctx, r.terraform, args...)
 	cmd.Dir = dir
 	cmd.Env = append(append([]string(nil), r.env...), "KOOPHONE_ENDPOINT="+endpoint)
 	var out bytes.Buffer
@@ -108,7 +120,7 @@ func (r *tfRunner) plan(ctx context.Context, dir, endpoint string) (runResult, e
 		res.TotalCPU = ps.UserTime() + ps.SystemTime()
 	}
 	if err != nil {
-		return res, fmt.Errorf("terraform plan in %s: %w\n%s", dir, err, tail(out.String(), 40))
+		return res, fmt.Errorf("terraform %s in %s: %w\n%s", args[0], dir, err, tail(out.String(), 40))
 	}
 	return res, nil
 }
@@ -247,7 +259,12 @@ type emulatorServer struct {
 }
 
 func newEmulatorServer(latency time.Duration, wrap func(*emulator.Emulator) http.Handler) *emulatorServer {
-	emu := emulator.New(emulator.Options{Token: benchToken})
+	return serveEmulator(emulator.New(emulator.Options{Token: benchToken}), latency, wrap)
+}
+
+// serveEmulator serves emu as newEmulatorServer does, for an emulator with
+// options of its own.
+func serveEmulator(emu *emulator.Emulator, latency time.Duration, wrap func(*emulator.Emulator) http.Handler) *emulatorServer {
 	var h http.Handler = emu
 	if wrap != nil {
 		h = wrap(emu)
