@@ -171,7 +171,8 @@ func (r Result) Untried() []*Wave {
 func Split(instanceIDs []string, waveSize, canarySize int) [][]string {
 	ids := slices.Sorted(slices.Values(instanceIDs))
 	var waves [][]string
-	if canarySize > 0 {
+	waveSize = max(waveSize, 1)
+	if canarySize > 0 && len(ids) > 0 {
 		n := min(canarySize, len(ids))
 		waves, ids = append(waves, ids[:n]), ids[n:]
 	}
@@ -280,11 +281,11 @@ func (ro *run) wave(ctx context.Context, w *Wave) {
 		} else {
 			ro.stop(w.Wait.Err)
 		}
-	case ro.res.Failed > ro.opts.MaxFailed:
-		ro.stop(&BudgetError{Failed: ro.res.Failed, MaxFailed: ro.opts.MaxFailed, After: w.Number})
 	case w.Number == 1 && ro.opts.CanarySize > 0 && ro.res.Failed > 0:
 		// A canary is a test of the rollout, not a part of its budget.
 		ro.stop(&BudgetError{Failed: ro.res.Failed, MaxFailed: ro.opts.MaxFailed, After: 1, Canary: true})
+	case ro.res.Failed > ro.opts.MaxFailed:
+		ro.stop(&BudgetError{Failed: ro.res.Failed, MaxFailed: ro.opts.MaxFailed, After: w.Number})
 	}
 }
 

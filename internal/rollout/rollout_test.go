@@ -179,6 +179,13 @@ func TestRun_stops(t *testing.T) {
 			submits: 1, failed: 1, wantStop: BudgetError{Failed: 1, MaxFailed: 2, After: 1, Canary: true}, untriedOf: []int{100, 100, 49},
 		},
 		{
+			// With no budget the canary's failure is over it: the budget's
+			// error, which stops the rollout just the same.
+			name: "failed canary, no budget", f: &fakeAPI{fail: map[string]bool{"phone-0000": true}}, n: 250,
+			opts:    Options{WaveSize: 100, CanarySize: 1},
+			submits: 1, failed: 1, wantStop: BudgetError{Failed: 1, After: 1, Canary: true}, untriedOf: []int{100, 100, 49},
+		},
+		{
 			name: "budget of 2", f: &fakeAPI{fail: map[string]bool{"phone-0003": true, "phone-0013": true, "phone-0025": true, "phone-0045": true}}, n: 50,
 			opts:    Options{WaveSize: 10, MaxFailed: 2},
 			submits: 3, failed: 3, wantStop: BudgetError{Failed: 3, MaxFailed: 2, After: 3}, untriedOf: []int{10, 10},
@@ -301,6 +308,118 @@ func TestRun_submittedHook(t *testing.T) {
 		slices.Sort(calls)
 		if !slices.Equal(calls, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}) {
 			t.Errorf("Submitted was told of waves %v, want 1 to 10", calls)
+		}
+	})
+}
+
+// Without a canary, parallel_waves waves start together; with fewer
+// workers than waves, no more than parallel_waves are ever in flight.
+func TestRun_parallelWavesBound(t *testing.T) {
+	for _, c := range []struct{ parallel, atStart, rounds int }{{10, 10, 1}, {3, 3, 4}} {
+		synctest.Test(t, func(t *testing.T) {
+			f := &fakeAPI{}
+			start := time.Now()
+			res := f.run(t.Context(), phones(1000), Options{WaveSize: 100, ParallelWaves: c.parallel, Wait: true, PollInterval: time.Second})
+			elapsed := time.Since(start)
+			if res.Stop != nil || res.Failed != 0 || len(f.submits) != 10 {
+				t.Fatalf("parallel %d: Stop %v, Failed %d, %d submits; want nil, 0, 10", c.parallel, res.Stop, res.Failed, len(f.submits))
+			}
+			atStart := 0
+			for i, s := range f.submits {
+				if s.at.Equal(start) {
+					atStart++
+				}
+				inFlight := 0 // the waves whose jobs had not finished when s was sent, s included
+				for _, o := range f.submits[:i+1] {
+					if o.at.Add(jobDuration).After(s.at) {
+						inFlight++
+					}
+				}
+				if inFlight > c.parallel {
+					t.Errorf("parallel %d: submit %d was sent with %d waves in flight", c.parallel, i+1, inFlight)
+				}
+			}
+			lo, hi := time.Duration(c.rounds)*jobDuration, time.Duration(c.rounds)*(jobDuration+time.Second)
+			if atStart != c.atStart || elapsed < lo || elapsed > hi {
+				t.Errorf("parallel %d: %d waves at the start, took %s; want %d, %s to %s", c.parallel, atStart, elapsed, c.atStart, lo, hi)
+			}
+		})
+	}
+}
+
+// A phone the submit's answer leaves out is Missing and counts as failed;
+// a wave with no job at all is not read, and all its phones count.
+func TestRun_missingPhones(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		omit := map[string]bool{"phone-0001": true}
+		for i := 10; i < 20; i++ {
+			omit[fmt.Sprintf("phone-%04d", i)] = true // all of wave 2
+		}
+		f := &fakeAPI{omit: omit}
+		res := f.run(t.Context(), phones(30), Options{WaveSize: 10, MaxFailed: 100, Wait: true, PollInterval: time.Second})
+		if res.Stop != nil || res.Failed != 11 || len(f.submits) != 3 {
+			t.Fatalf("Stop %v, Failed %d, %d submits; want nil, 11, 3", res.Stop, res.Failed, len(f.submits))
+		}
+		w1, w2 := res.Waves[0], res.Waves[1]
+		if p := w1.Phones()[:2]; p[0].State != koophone.Successful || p[0].Job == nil ||
+			p[1] != (Phone{InstanceID: "phone-0001", State: koophone.Missing}) {
+			t.Errorf("wave 1's first phones = %+v, want phone-0000 successful, phone-0001 missing with no job", p)
+		}
+		if got, want := w1.Tally(), (koophone.Tally{Total: 10, Successful: 9, Failed: 1}); got != want {
+			t.Errorf("wave 1's tally = %+v, want %+v", got, want)
+		}
+		if got, want := w2.Tally(), (koophone.Tally{Total: 10, Failed: 10}); got != want || w2.Wait.Polls != 0 {
+			t.Errorf("wave 2's tally = %+v after %d polls, want %+v after none", got, w2.Wait.Polls, want)
+		}
+	})
+}
+
+// With parallel waves, a failed submit stops the waves not yet handed out,
+// while those already submitted are still waited on; Submitted is told
+// only of the waves whose task exists.
+func TestRun_submitErrorInParallel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		refused := &koophone.APIError{HTTPStatus: 400, Code: "KOOPHONE.API.1001", Message: "No permission."}
+		f := &fakeAPI{submitErr: map[int]error{2: refused}}
+		var told []int
+		res := f.run(t.Context(), phones(1000), Options{
+			WaveSize: 100, ParallelWaves: 3, Wait: true, PollInterval: time.Second,
+			Submitted: func(_ context.Context, w *Wave) { told = append(told, w.Number) },
+		})
+		// Which wave is refused, and whether the third worker submits
+		// before the refusal, is up to the scheduler.
+		if res.Stop != refused || len(f.submits) < 2 || len(f.submits) > 3 {
+			t.Fatalf("Stop %v, %d submits; want the refusal, 2 or 3 submits (one per worker)", res.Stop, len(f.submits))
+		}
+		var submitted, refusals []int
+		for _, w := range res.Waves {
+			switch {
+			case w.SubmitErr == refused:
+				refusals = append(refusals, w.Number)
+			case w.Submitted:
+				submitted = append(submitted, w.Number)
+				if w.Wait.Err != nil || w.Tally().Successful != 100 {
+					t.Errorf("wave %d: wait %v, %+v; want it waited on until every phone succeeded", w.Number, w.Wait.Err, w.Tally())
+				}
+			}
+		}
+		slices.Sort(told)
+		if len(refusals) != 1 || len(submitted)+1 != len(f.submits) || !slices.Equal(told, submitted) || len(res.Untried()) != 10-len(f.submits) {
+			t.Errorf("refused %v, submitted %v, Submitted told of %v, %d untried, after %d submits", refusals, submitted, told, len(res.Untried()), len(f.submits))
+		}
+	})
+}
+
+// No phones, no waves: not even an empty canary is submitted.
+func TestRun_noPhones(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		if waves := Split(nil, 100, 1); len(waves) != 0 {
+			t.Errorf("Split(no phones, 100, canary 1) = %q, want no wave", waves)
+		}
+		f := &fakeAPI{}
+		res := f.run(t.Context(), nil, Options{WaveSize: 100, CanarySize: 1, Wait: true})
+		if res.Stop != nil || len(res.Waves) != 0 || len(f.submits) != 0 {
+			t.Errorf("Stop %v, %d waves, %d submits; want nil, none, none", res.Stop, len(res.Waves), len(f.submits))
 		}
 	})
 }
