@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -26,6 +25,7 @@ type report struct {
 	goVersion          string
 	terraformVersion   string
 	commit             string
+	framework          string // the terraform-plugin-framework module and version, for the rollout section
 
 	plan      *planResult
 	wait      *waitResult
@@ -417,14 +417,15 @@ func (r *report) listsSection(w writer, lb []goBenchResult) {
 	}
 }
 
-// moduleVersion names a module this program was built with, and its version.
-func moduleVersion(path string) string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, m := range bi.Deps {
-			if m.Path == path {
-				return fmt.Sprintf("`%s` %s", path, m.Version)
-			}
-		}
+// moduleVersion names a module of the repository's build, with the version
+// go.mod requires (the provider's, not this program's: it does not link the
+// framework).
+func moduleVersion(ctx context.Context, repo, path string) string {
+	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Version}}", path)
+	cmd.Dir = repo
+	out, err := cmd.Output()
+	if v := strings.TrimSpace(string(out)); err == nil && v != "" {
+		return fmt.Sprintf("`%s` %s", path, v)
 	}
 	return "`" + path + "`"
 }
@@ -526,7 +527,7 @@ func (r *report) rolloutSection(w writer, runs []*rolloutResult) {
 			"([#1314](https://github.com/hashicorp/terraform-plugin-framework/issues/1314), "+
 			"[#1322](https://github.com/hashicorp/terraform-plugin-framework/issues/1322)).",
 			secs(seq.FirstSubmit), secs(seq.Tail), secs(seq.ProviderCPU), secs(seq.TotalCPU-seq.ProviderCPU),
-			rolloutPhones, rolloutPhones, moduleVersion("github.com/hashicorp/terraform-plugin-framework"))
+			rolloutPhones, rolloutPhones, r.framework)
 	}
 	w("\n")
 }
