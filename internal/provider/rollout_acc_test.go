@@ -241,7 +241,9 @@ func TestAccInstanceCommand_unknownOutcomeWave(t *testing.T) {
 // Without waiting there is nothing to gate on: every wave goes at once. A
 // refresh reads each task once while it runs, and never after.
 func TestAccInstanceCommand_wavesWithoutWaiting(t *testing.T) {
-	e := newAccEnv(t)
+	// The jobs finish at once: nothing reads them during the apply, and
+	// the refreshes after it find them finished without waiting.
+	e := newAccEnvWith(t, emulator.Options{Token: accToken, JobDuration: -1})
 	var reads int
 	e.parallelTest(
 		resource.TestStep{
@@ -259,10 +261,8 @@ func TestAccInstanceCommand_wavesWithoutWaiting(t *testing.T) {
 			}),
 		},
 		resource.TestStep{
-			// The refresh after the apply may have found the jobs still
-			// running; this one, after they have finished, reads each task
-			// once more at most.
-			PreConfig:    func() { time.Sleep(accJobDuration) },
+			// The refresh after the apply read each task once; this one
+			// reads each at most once more.
 			RefreshState: true,
 			Check: resource.ComposeTestCheckFunc(
 				resource.TestCheckResourceAttr(commandAddr, "state", "successful"),

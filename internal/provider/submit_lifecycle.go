@@ -289,11 +289,11 @@ type phones map[string]phoneModel
 func (p phones) addWave(w *rollout.Wave) {
 	if w.Submitted {
 		for _, ph := range w.Phones() {
-			r := phoneModel{TaskID: w.Submission.TaskID, JobID: ph.JobID, State: string(ph.State)}
-			if j := ph.Job; j != nil {
-				r.Status, r.ErrorCode, r.ErrorMsg, r.ExecuteMsg = &j.Status, j.ErrorCode, j.ErrorMsg, j.ExecuteMsg
+			if ph.Job != nil {
+				p[ph.InstanceID] = jobResult(w.Submission.TaskID, *ph.Job)
+			} else {
+				p[ph.InstanceID] = phoneModel{TaskID: w.Submission.TaskID, JobID: ph.JobID, State: string(ph.State)}
 			}
-			p[ph.InstanceID] = r
 		}
 		return
 	}
@@ -319,10 +319,15 @@ func (p phones) apply(task koophone.Task) {
 	read := task.JobsByID()
 	for id, r := range p {
 		if j, ok := read[r.JobID]; ok && r.TaskID == task.ID {
-			p[id] = phoneModel{TaskID: r.TaskID, JobID: j.JobID, Status: &j.Status, State: string(j.State()),
-				ErrorCode: j.ErrorCode, ErrorMsg: j.ErrorMsg, ExecuteMsg: j.ExecuteMsg}
+			p[id] = jobResult(task.ID, j)
 		}
 	}
+}
+
+// jobResult is a phone's result from a read of its job.
+func jobResult(taskID string, j koophone.Job) phoneModel {
+	return phoneModel{TaskID: taskID, JobID: j.JobID, Status: &j.Status, State: string(j.State()),
+		ErrorCode: j.ErrorCode, ErrorMsg: j.ErrorMsg, ExecuteMsg: j.ExecuteMsg}
 }
 
 func (p phones) tally() koophone.Tally {
