@@ -155,7 +155,6 @@ func run(ctx context.Context, args []string) error {
 	}
 	if o.only["rollout"] {
 		logf("7/7 rollout")
-		rep.framework = moduleVersion(ctx, o.repo, "github.com/hashicorp/terraform-plugin-framework")
 		if rep.rollout, err = benchRollout(ctx, tfr, work); err != nil {
 			return fmt.Errorf("rollout: %w", err)
 		}

@@ -25,7 +25,6 @@ type report struct {
 	goVersion          string
 	terraformVersion   string
 	commit             string
-	framework          string // the terraform-plugin-framework module and version, for the rollout section
 
 	plan      *planResult
 	wait      *waitResult
@@ -417,19 +416,6 @@ func (r *report) listsSection(w writer, lb []goBenchResult) {
 	}
 }
 
-// moduleVersion names a module of the repository's build, with the version
-// go.mod requires (the provider's, not this program's: it does not link the
-// framework).
-func moduleVersion(ctx context.Context, repo, path string) string {
-	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Version}}", path)
-	cmd.Dir = repo
-	out, err := cmd.Output()
-	if v := strings.TrimSpace(string(out)); err == nil && v != "" {
-		return fmt.Sprintf("`%s` %s", path, v)
-	}
-	return "`" + path + "`"
-}
-
 func (r *report) rolloutSection(w writer, runs []*rolloutResult) {
 	waves, perWave := rolloutWaves(), rolloutPerWave()
 	w("\n## 7. Rollout\n\n")
@@ -518,16 +504,9 @@ func (r *report) rolloutSection(w writer, runs []*rolloutResult) {
 		w(" With `parallel_waves = %d` the waves took %s, %.1fx faster, and the apply %s.", par.Parallel, secs(par.Span),
 			ratio(seq.Span, par.Span), secs(par.Wall))
 	}
-	if outside := seq.FirstSubmit + seq.Tail; outside > seq.Span {
-		w("\n\nMost of the apply is outside the waves: %s before the first submit (validation and the plans) and %s after "+
-			"the last request (the framework reconciling the new state, Terraform checking and saving it), with the provider at "+
-			"%s of CPU and Terraform at %s. That is the cost of %d elements in the set `instance_ids` and %d entries in "+
-			"`results`, not of the API or the wave engine: %s compares the elements of a set pairwise when it validates a set "+
-			"and when it reconciles a planned or new state with the prior one "+
-			"([#1314](https://github.com/hashicorp/terraform-plugin-framework/issues/1314), "+
-			"[#1322](https://github.com/hashicorp/terraform-plugin-framework/issues/1322)).",
-			secs(seq.FirstSubmit), secs(seq.Tail), secs(seq.ProviderCPU), secs(seq.TotalCPU-seq.ProviderCPU),
-			rolloutPhones, rolloutPhones, r.framework)
-	}
+	w("\n\nOutside the waves, one wave after another: %s before the first submit (validation and the plans of %d phones) "+
+		"and %s after the last request (the provider writing the state of %d phones, Terraform checking and saving it), "+
+		"with the provider at %s of CPU and Terraform at %s over the whole apply.",
+		secs(seq.FirstSubmit), rolloutPhones, secs(seq.Tail), rolloutPhones, secs(seq.ProviderCPU), secs(seq.TotalCPU-seq.ProviderCPU))
 	w("\n")
 }

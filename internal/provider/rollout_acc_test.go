@@ -191,7 +191,22 @@ func TestAccInstanceCommand_poolChanges(t *testing.T) {
 				resource.TestCheckNoResourceAttr(commandAddr, "results.phone-000.state")),
 		},
 		resource.TestStep{
-			Config: rolloutConfig(e, "getprop ro.build.version.release", `["phone-001", "phone-002", "phone-004"]`, "wave_size = 2"),
+			// The same phones in another order, one of them twice: an
+			// update that sends nothing (instance_ids is a list used as a
+			// set).
+			Config: rolloutConfig(e, "reboot", `["phone-004", "phone-002", "phone-001", "phone-002"]`, "wave_size = 2"),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(commandAddr, plancheck.ResourceActionUpdate),
+				plancheck.ExpectKnownValue(commandAddr, at("job_count"), knownvalue.Int64Exact(3)),
+				plancheck.ExpectKnownValue(commandAddr, phone("phone-004", "state"), knownvalue.StringExact("successful")),
+			}},
+			ConfigStateChecks: expectStateOf(commandAddr, "successful", 3, 0, 0, 3, 0, 0),
+			Check:             e.expectCounts(3, 3),
+		},
+		resource.TestStep{
+			// A new command runs everywhere, once per phone: the
+			// emulator refuses a submit that lists a phone twice.
+			Config: rolloutConfig(e, "getprop ro.build.version.release", `["phone-004", "phone-002", "phone-001", "phone-002"]`, "wave_size = 2"),
 			ConfigPlanChecks: resource.ConfigPlanChecks{
 				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(commandAddr, plancheck.ResourceActionDestroyBeforeCreate)},
 			},

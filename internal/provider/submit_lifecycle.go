@@ -11,7 +11,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -48,7 +48,7 @@ const defaultApplyTimeout = 20 * time.Minute
 
 // submitModel is what both resources hold besides their own arguments.
 type submitModel struct {
-	InstanceIDs       types.Set      `tfsdk:"instance_ids"`
+	InstanceIDs       types.List     `tfsdk:"instance_ids"`
 	Triggers          types.Map      `tfsdk:"triggers"`
 	WaveSize          types.Int64    `tfsdk:"wave_size"`
 	CanarySize        types.Int64    `tfsdk:"canary_size"`
@@ -115,16 +115,22 @@ func (r *submitResource) Configure(_ context.Context, req resource.ConfigureRequ
 func (r *submitResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	attrs := map[string]schema.Attribute{
-		"instance_ids": schema.SetAttribute{
+		// A list used as a set: Terraform compares the elements of a set
+		// pairwise when it checks a plan and an applied state, which at
+		// 10,000 phones took minutes of an apply (BENCHMARKS.md, section
+		// 7); a list is compared element by element.
+		"instance_ids": schema.ListAttribute{
 			MarkdownDescription: "The cloud phones (instance ids) to " + r.onPhones + ": one or more ids of 1 to 32 characters, any number of them. " +
-				"Order does not matter: the phones are sorted, and submitted to in that order, in waves (see `wave_size`). " +
-				"Changing the set updates the resource in place: phones added are submitted to in the update, in waves with the same " +
-				"failure budget; phones removed leave `results`, and nothing is undone on them; phones that stay are not touched.",
+				"It is a list used as a set: an id listed twice counts once, and the order does not matter to the work: the phones are " +
+				"sorted, and submitted to in that order, in waves (see `wave_size`). A set (`toset(...)`) works as well. " +
+				"Changing the phones updates the resource in place: phones added are submitted to in the update, in waves with the same " +
+				"failure budget; phones removed leave `results`, and nothing is undone on them; phones that stay are not touched. " +
+				"A change of order alone shows as an update that sends nothing; `sort()` a list whose order may change.",
 			ElementType: types.StringType,
 			Required:    true,
-			Validators: []validator.Set{
-				setvalidator.SizeAtLeast(1),
-				setvalidator.ValueStringsAre(stringvalidator.UTF8LengthBetween(1, 32)),
+			Validators: []validator.List{
+				listvalidator.SizeAtLeast(1),
+				listvalidator.ValueStringsAre(stringvalidator.UTF8LengthBetween(1, 32)),
 			},
 		},
 		"wave_size": schema.Int64Attribute{
@@ -423,8 +429,8 @@ func (r *submitResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		return
 	}
 	results, diags := was.phones(ctx)
-	var instanceIDs []string
-	diags.Append(s.InstanceIDs.ElementsAs(ctx, &instanceIDs, false)...)
+	instanceIDs, moreDiags := s.phoneIDs(ctx)
+	diags.Append(moreDiags...)
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
 	}
@@ -456,6 +462,19 @@ func (r *submitResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 }
 
 // waitSettings resolves the wait arguments of a create or an update.
+// phoneIDs is instance_ids as the set it stands for: each id once, in
+// the order first listed.
+func (s *submitModel) phoneIDs(ctx context.Context) ([]string, diag.Diagnostics) {
+	var ids []string
+	diags := s.InstanceIDs.ElementsAs(ctx, &ids, false)
+	seen := make(map[string]bool, len(ids))
+	return slices.DeleteFunc(ids, func(id string) bool {
+		dup := seen[id]
+		seen[id] = true
+		return dup
+	}), diags
+}
+
 func (s *submitModel) settings(ctx context.Context, creating bool) (waitSettings, diag.Diagnostics) {
 	ws := waitSettings{
 		Wait: s.WaitForCompletion.ValueBool(), FailOnJobFailure: s.FailOnJobFailure.ValueBool(),
@@ -536,8 +555,8 @@ func (r *submitResource) Create(ctx context.Context, req resource.CreateRequest,
 	s := m.shared()
 	ws, diags := s.settings(ctx, true)
 	resp.Diagnostics.Append(diags...)
-	var instanceIDs []string
-	if resp.Diagnostics.Append(s.InstanceIDs.ElementsAs(ctx, &instanceIDs, false)...); resp.Diagnostics.HasError() {
+	instanceIDs, diags := s.phoneIDs(ctx)
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
 	ctx = withSecretsMasked(ctx, r.data.secrets)
@@ -625,9 +644,8 @@ func (r *submitResource) Update(ctx context.Context, req resource.UpdateRequest,
 	resp.Diagnostics.Append(diags...)
 	results, diags := was.phones(ctx)
 	resp.Diagnostics.Append(diags...)
-	var instanceIDs []string
-	resp.Diagnostics.Append(s.InstanceIDs.ElementsAs(ctx, &instanceIDs, false)...)
-	if resp.Diagnostics.HasError() {
+	instanceIDs, diags := s.phoneIDs(ctx)
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
 	s.ID, s.TaskID, s.RequestID, s.TaskIDs = was.ID, was.TaskID, was.RequestID, was.TaskIDs

@@ -128,8 +128,9 @@ func (e *accEnv) expectTaskID(addr string, n int) resource.TestCheckFunc {
 	}
 }
 
-// One submit per run: apply submits once and waits; reordering the phones,
-// refreshing a finished task and changing how to wait send nothing;
+// One submit per run: apply submits once and waits; reordering the phones
+// (an update of the list), refreshing a finished task and changing how to
+// wait send nothing;
 // triggers submit again; destroy calls nothing.
 func TestAccInstanceCommand_lifecycle(t *testing.T) {
 	e := newAccEnv(t)
@@ -164,11 +165,16 @@ func TestAccInstanceCommand_lifecycle(t *testing.T) {
 			},
 			{
 				// Same phones in another order, and a refresh of a finished
-				// task: no change, no request at all.
+				// task: an update of the list, with the results known at
+				// plan, and no request at all.
 				PreConfig: func() { requestsBeforeDestroy = len(e.emu.Requests()) },
 				Config:    commandConfig(e, body(`"phone-1", "phone-2"`, "")),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(commandAddr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectKnownValue(commandAddr, phone("phone-2", "state"), knownvalue.StringExact("successful")),
+						plancheck.ExpectKnownValue(commandAddr, at("task_ids"), knownvalue.ListSizeExact(1)),
+					},
 				},
 				Check: func(*terraform.State) error {
 					if n := len(e.emu.Requests()); n != requestsBeforeDestroy {
