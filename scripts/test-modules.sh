@@ -17,6 +17,7 @@
 # (KOOPHONE_ENDPOINT and KOOPHONE_TOKEN, from the emulator's -env-file), runs a
 # plain `CLI init` and `CLI test` there, and stops the emulator with SIGTERM.
 # No CLI configuration is used, and nothing is installed from a registry.
+# (scripts/test-guides.sh runs the guide's own text.)
 set -euo pipefail
 
 script_dir=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
