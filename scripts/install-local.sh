@@ -102,5 +102,5 @@ gobin=${gobin:-${gopath%%:*}/bin}
 log "installed $gobin/koophone-emulator"
 case ":$PATH:" in
 *":$gobin:"*) ;;
-*) log "note: $gobin is not on your PATH; add it: export PATH=\"\$PATH:$gobin\"" ;;
+*) log "note: $gobin is not on your PATH; add it: export PATH=\"$gobin:\$PATH\"" ;;
 esac
