@@ -6,14 +6,18 @@
 #   scripts/test-modules.sh            the Terraform of scripts/ensure-terraform.sh
 #   scripts/test-modules.sh CLI...     each of these CLIs (terraform or tofu)
 #
-# For every module under examples/modules/ that has a tests/ directory, and
-# for every CLI, it starts a fresh emulator seeded from the module's
+# It takes the path the guide "Testing your modules offline" gives users:
+# scripts/install-local.sh (make install-local) installs this build of the
+# provider into Terraform's implied local mirror, under a temporary HOME, and
+# the emulator into a temporary GOBIN; then, for every module under
+# examples/modules/ that has a tests/ directory, and for every CLI, it copies
+# the module to a scratch directory (so that no .terraform or lock file lands
+# in the repository), starts a fresh emulator seeded from the module's
 # tests/emulator-seed.json on a free loopback port, points the provider at it
-# (KOOPHONE_ENDPOINT and KOOPHONE_TOKEN, from the emulator's -env-file), runs
-# `CLI test` in the module, and stops the emulator with SIGTERM. This build of
-# the provider is used through dev_overrides, so nothing is installed from a
-# registry. It is what the guide "Testing your modules offline" tells users to
-# do in their CI.
+# (KOOPHONE_ENDPOINT and KOOPHONE_TOKEN, from the emulator's -env-file), runs a
+# plain `CLI init` and `CLI test` there, and stops the emulator with SIGTERM.
+# No CLI configuration is used, and nothing is installed from a registry.
+# (scripts/test-guides.sh runs the guide's own text.)
 set -euo pipefail
 
 script_dir=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -43,17 +47,17 @@ if [ "${#clis[@]}" -eq 0 ]; then
 	clis=("$("$script_dir/ensure-terraform.sh")")
 fi
 
-go build -o "$tmp/plugins/terraform-provider-koophone" .
-go build -o "$tmp/koophone-emulator" ./cmd/koophone-emulator
-cat >"$tmp/cli.rc" <<CONFIG
-provider_installation {
-  dev_overrides {
-    "koophone/koophone" = "$tmp/plugins"
-  }
-  direct {}
+# The Go caches and settings stay the user's when HOME changes.
+GOPATH=$(go env GOPATH) GOMODCACHE=$(go env GOMODCACHE) GOCACHE=$(go env GOCACHE) GOENV=$(go env GOENV)
+export GOPATH GOMODCACHE GOCACHE GOENV
+export HOME="$tmp/home" GOBIN="$tmp/gobin"
+mkdir -p "$HOME"
+"$script_dir/install-local.sh" 2>"$tmp/install.log" || {
+	cat "$tmp/install.log" >&2
+	log "install-local failed"
+	exit 1
 }
-CONFIG
-export TF_CLI_CONFIG_FILE="$tmp/cli.rc"
+emulator_bin="$GOBIN/koophone-emulator"
 
 failures=0 runs=0
 for cli in "${clis[@]}"; do
@@ -63,7 +67,7 @@ for cli in "${clis[@]}"; do
 		seed="$tests/emulator-seed.json"
 		runs=$((runs + 1))
 		rm -f "$tmp/env" "$tmp/emulator.log"
-		"$tmp/koophone-emulator" -listen 127.0.0.1:0 -seed "$seed" -job-duration 2s -env-file "$tmp/env" \
+		"$emulator_bin" -listen 127.0.0.1:0 -seed "$seed" -job-duration 2s -env-file "$tmp/env" \
 			>/dev/null 2>"$tmp/emulator.log" &
 		emulator_pid=$!
 		for _ in $(seq 1 100); do
@@ -76,13 +80,22 @@ for cli in "${clis[@]}"; do
 			log "$module: the emulator did not start"
 			exit 1
 		fi
-		printf '==> %s: %s test (emulator seeded from %s)\n' "$module" "$id" "$seed"
+		printf '==> %s: %s init, test (emulator seeded from %s)\n' "$module" "$id" "$seed"
+		work="$tmp/work/$runs"
+		mkdir -p "$work"
+		cp -R "$module/." "$work/"
+		rm -rf "$work/.terraform" "$work/.terraform.lock.hcl"
 		rc=0
-		(
+		if ! "$cli" -chdir="$work" init -input=false -no-color >"$tmp/init.log" 2>&1; then
+			cat "$tmp/init.log" >&2
+			log "$module: $id init failed"
+			rc=1
+		fi
+		[ "$rc" -ne 0 ] || (
 			set -a
 			# shellcheck disable=SC1091
 			. "$tmp/env"
-			exec "$cli" -chdir="$module" test -no-color
+			exec "$cli" -chdir="$work" test -no-color
 		) || rc=$?
 		stop_emulator
 		if [ "$rc" -eq 0 ] && grep -q '"faults"' "$seed" && ! grep -q ' fault=[a-z]' "$tmp/emulator.log"; then

@@ -12,6 +12,13 @@
 // nothing), else 0.
 //
 // Used by scripts/test-compat.sh: go run scripts/testsummary.go -label X < log.json
+//
+// And by scripts/test.sh, reading `go test -json` as it runs:
+//
+//	-echo results   print each package's result line as it comes ("ok  pkg 12.3s")
+//	-echo all       print all the output, as `go test -v` would
+//	-ran            say how many tests ran: "LABEL: N tests ran: N passed, ..."
+//	-time           end the line with the time since the program started
 package main
 
 import (
@@ -23,6 +30,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 )
 
 // event is one line of `go test -json` (cmd/test2json).
@@ -35,13 +43,38 @@ type event struct {
 
 type key struct{ pkg, test string }
 
-func main() {
-	label := flag.String("label", "tests", "what to call the run in the summary line")
-	flag.Parse()
-	os.Exit(summarize(os.Stdin, os.Stdout, *label))
+// options are the flags besides -label.
+type options struct {
+	echo  string // "", "results" or "all"
+	ran   bool
+	start time.Time // zero: no time in the summary line
 }
 
-func summarize(in io.Reader, out io.Writer, label string) int {
+func main() {
+	started := time.Now()
+	label := flag.String("label", "tests", "what to call the run in the summary line")
+	echo := flag.String("echo", "", `print output as it comes: "results" (each package's result line) or "all"`)
+	ran := flag.Bool("ran", false, "say how many tests ran in the summary line")
+	withTime := flag.Bool("time", false, "end the summary line with the time since the start")
+	flag.Parse()
+	opts := options{echo: *echo, ran: *ran}
+	if opts.echo != "" && opts.echo != "results" && opts.echo != "all" {
+		fmt.Fprintf(os.Stderr, "testsummary: -echo %q: want results or all\n", opts.echo)
+		os.Exit(2)
+	}
+	if *withTime {
+		opts.start = started
+	}
+	os.Exit(summarize(os.Stdin, os.Stdout, *label, opts))
+}
+
+// isResultLine reports whether a package's output line is its result, as
+// go test prints it without -json: "ok  ", "FAIL" or "?   " and the package.
+func isResultLine(s string) bool {
+	return strings.HasPrefix(s, "ok  \t") || strings.HasPrefix(s, "FAIL\t") || strings.HasPrefix(s, "?   \t")
+}
+
+func summarize(in io.Reader, out io.Writer, label string, opts options) int {
 	output := map[key]*strings.Builder{}
 	result := map[key]string{}
 	var order []key
@@ -69,6 +102,9 @@ func summarize(in io.Reader, out io.Writer, label string) int {
 			buildOutput.WriteString(ev.Output)
 		case "output":
 			output[k].WriteString(ev.Output)
+			if opts.echo == "all" || (opts.echo == "results" && ev.Test == "" && isResultLine(ev.Output)) {
+				fmt.Fprint(out, ev.Output)
+			}
 		case "pass", "fail", "skip":
 			result[k] = ev.Action
 		}
@@ -130,7 +166,14 @@ func summarize(in io.Reader, out io.Writer, label string) int {
 		}
 	}
 
-	fmt.Fprintf(out, "%s: %d passed, %d failed, %d skipped\n", label, passed, failed, skipped)
+	line := fmt.Sprintf("%s: %d passed, %d failed, %d skipped", label, passed, failed, skipped)
+	if opts.ran {
+		line = fmt.Sprintf("%s: %d tests ran: %d passed, %d failed, %d skipped", label, passed+failed+skipped, passed, failed, skipped)
+	}
+	if !opts.start.IsZero() {
+		line += fmt.Sprintf(" (%s)", time.Since(opts.start).Round(time.Second))
+	}
+	fmt.Fprintln(out, line)
 	if failed > 0 || packageFailure || passed == 0 {
 		return 1
 	}

@@ -291,7 +291,7 @@ func start(cfg config, stdout, stderr io.Writer) (*server, error) {
 	for _, id := range ids {
 		fmt.Fprintln(stdout, id)
 	}
-	if n := len(seed.Phones); n > 0 {
+	if n := len(emu.Phones()); n > 0 { // the seed's ranges expanded
 		fmt.Fprintf(stderr, "koophone-emulator lists %d phones from the seed; jobs for other phone ids fail with CPS0005 unless a rule decides\n", n)
 	}
 	if n := len(seed.Rules); n > 0 {

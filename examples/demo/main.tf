@@ -4,7 +4,10 @@
 #
 # The whole loop: Terraform installs an app on the phones and waits, a gate
 # stops the deployment unless every phone has the app, a command runs after
-# it, and a phone that fails is reported by a check block as a warning.
+# it, and a phone that fails is reported by a check block as a warning. And
+# the first use of all: a task that something else submitted (make demo
+# submits it with a script, outside Terraform) is read, waiting until every
+# phone has finished.
 
 terraform {
   required_providers {
@@ -68,6 +71,21 @@ check "inventory" {
   }
 }
 
+# 5. A task submitted outside Terraform: make demo submits an adb command
+#    to the emulator the way a script would and passes its task id here.
+#    The data source waits until every phone has finished.
+variable "outside_task_id" {
+  type        = string
+  description = "The task_id of a task submitted outside Terraform (default: a task of the demo's seed)."
+  default     = "d3m0c0ffee5a4b1e9f00a1b2c3d4e5f6"
+}
+
+data "koophone_instance_task" "outside" {
+  task_id             = var.outside_task_id
+  wait_for_completion = true
+  poll_interval       = "2s"
+}
+
 # Stands for the next step of a deployment.
 resource "terraform_data" "next_step" {
   input = "the game runs on ${koophone_instance_command.start_game.successful_count} phones"
@@ -94,4 +112,14 @@ output "inventory" {
 
 output "next_step" {
   value = terraform_data.next_step.output
+}
+
+output "outside_task" {
+  value = {
+    state = data.koophone_instance_task.outside.state
+    jobs = [
+      for j in data.koophone_instance_task.outside.jobs :
+      "${j.job_id}: ${j.state}: ${trimspace(j.execute_msg)}"
+    ]
+  }
 }

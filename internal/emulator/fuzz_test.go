@@ -73,6 +73,7 @@ func FuzzParseSeed(f *testing.F) {
 	f.Add(ref)
 	f.Add([]byte(`{"tasks":[{},{"jobs":[{},{"stat":1}]}],"rules":[{"kind":"command","after":"5"}]}`))
 	f.Add([]byte(`{"phones":[{"instance_id":1}],"faults":[{"kind":"delay","delay":"soon"}]}`))
+	f.Add([]byte(`{"phones":[{"instance_id":"p-{01..3}","instance_name":"n {01..3}"},{"instance_id":"p-{9..2}"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		seed, err := ParseSeed(data)
 		if err != nil {

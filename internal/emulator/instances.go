@@ -116,14 +116,16 @@ func (p Phone) wire() wirePhone {
 // are the phones that exist for submitted jobs: a job for any other id
 // fails with CPS0005. Reset keeps the phones.
 func (e *Emulator) AddPhones(phones ...Phone) error {
-	if err := e.addPhones(phones); err != nil {
+	if err := e.addPhones(phones, nil); err != nil {
 		return fmt.Errorf("emulator: %w", err)
 	}
 	return nil
 }
 
-// addPhones is AddPhones with errors that name the field (see fieldError).
-func (e *Emulator) addPhones(phones []Phone) error {
+// addPhones is AddPhones with errors that name the field (see fieldError):
+// phones[entries[i]] for phones[i] (entries nil: phones[i]), so that the
+// phones of a seed's range are named by the entry they come from.
+func (e *Emulator) addPhones(phones []Phone, entries []int) error {
 	if len(phones) == 0 {
 		return nil
 	}
@@ -133,9 +135,15 @@ func (e *Emulator) addPhones(phones []Phone) error {
 	for i, p := range e.phones {
 		known[p.InstanceID] = i
 	}
+	entry := func(i int) int {
+		if entries == nil {
+			return i
+		}
+		return entries[i]
+	}
 	added := make(map[string]int, len(phones))
 	for i, p := range phones {
-		field := fmt.Sprintf("phones[%d].instance_id", i)
+		field := fmt.Sprintf("phones[%d].instance_id", entry(i))
 		if n := utf8.RuneCountInString(p.InstanceID); n == 0 || n > maxInstanceID || !utf8.ValidString(p.InstanceID) {
 			if n == 0 {
 				return fieldErr(field, "required, 1 to %d characters", maxInstanceID)
@@ -148,7 +156,7 @@ func (e *Emulator) addPhones(phones []Phone) error {
 		if _, dup := known[p.InstanceID]; dup {
 			return fieldErr(field, "%q: the emulator already has a phone with this id", p.InstanceID)
 		}
-		added[p.InstanceID] = i
+		added[p.InstanceID] = entry(i)
 	}
 	e.phones = append(e.phones, phones...)
 	// Submits read e.instances under e.mu, which the caller holds.

@@ -33,6 +33,14 @@ func TestSeedErrorsNameTheField(t *testing.T) {
 		{"secret key alone", `{"credentials":{"token":"t","secret_key":"s"}}`, `credentials.access_key: required with secret_key`},
 		{"security token alone", `{"credentials":{"token":"t","security_token":"s"}}`, `credentials.access_key: required with security_token`},
 		{"invalid phone", `{"phones":[{"instance_id":"a"},{}]}`, `phones[1].instance_id: required, 1 to 32 characters`},
+		{"two ranges", `{"phones":[{"instance_id":"p-{1..2}-{1..2}"}]}`, `phones[0].instance_id: "p-{1..2}-{1..2}": at most one range {A..B}, got 2`},
+		{"reversed range", `{"phones":[{"instance_id":"a"},{"instance_id":"p-{5..1}"}]}`, `phones[1].instance_id: range {5..1}: the first number must not be greater than the second`},
+		{"huge range", `{"phones":[{"instance_id":"p-{1..1000000}"}]}`, `phones[0].instance_id: range {1..1000000}: 1000000 phones, more than the 100000 one range may stand for`},
+		{"long number", `{"phones":[{"instance_id":"p-{1..12345678901}"}]}`, `phones[0].instance_id: range {1..12345678901}: numbers of at most 9 digits`},
+		{"other range in the name", `{"phones":[{"instance_id":"p-{1..3}","instance_name":"p {1..4}"}]}`, `phones[0].instance_name: range {1..4} differs from instance_id's {1..3}`},
+		{"range in the name only", `{"phones":[{"instance_id":"p","instance_name":"p {1..4}"}]}`, `phones[0].instance_name: "p {1..4}" has the range {1..4}, but instance_id "p" has none`},
+		{"range over a phone", `{"phones":[{"instance_id":"p-2"},{"instance_id":"p-{1..3}"}]}`, `phones[1].instance_id: "p-2" duplicates phones[0]`},
+		{"range too long an id", `{"phones":[{"instance_id":"a-very-long-phone-id-of-pool-x-{8..10}"}]}`, `phones[0].instance_id: "a-very-long-phone-id-of-pool-x-10": must be 1 to 32 characters of valid UTF-8, got 33`},
 		{"duplicate task", `{"tasks":[{"task_id":"a"},{"task_id":"a"}]}`, `tasks[1].task_id: a task "a" already exists`},
 		{"invalid task id", `{"tasks":[{"task_id":"a/b"}]}`, `tasks[0].task_id: "a/b": character '/' at byte 1 is not allowed`},
 		{"duplicate job", `{"tasks":[{"jobs":[{"job_id":"j"},{"job_id":"j"}]}]}`, `tasks[0].jobs[1].job_id: "j" duplicates jobs[0]`},
@@ -56,6 +64,53 @@ func TestSeedErrorsNameTheField(t *testing.T) {
 				t.Fatalf("err %v\nwant it to start with %s", err, c.want)
 			}
 		})
+	}
+}
+
+// A phone with a number range in its instance_id stands for one phone per
+// number, in order, zero-padded as a shell's brace expansion pads; the
+// same range in its name takes the same number, and every other field is
+// copied.
+func TestSeedPhoneRanges(t *testing.T) {
+	seed, err := ParseSeed([]byte(`{"phones": [
+		{"instance_id": "phone-{008..011}", "instance_name": "game {008..011} of {008..011}", "pool_name": "game", "running_status": 2},
+		{"instance_id": "phone-x"},
+		{"instance_id": "p{9..10}-b", "pool_name": "b"},
+		{"instance_id": "q-{01..3}"},
+		{"instance_id": "one-{7..7}"}
+	]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(Options{Token: testToken})
+	if _, err := e.ApplySeed(seed); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, p := range e.Phones() {
+		ids = append(ids, p.InstanceID)
+	}
+	want := []string{"phone-008", "phone-009", "phone-010", "phone-011", "phone-x", "p9-b", "p10-b", "q-01", "q-02", "q-03", "one-7"}
+	if !slices.Equal(ids, want) {
+		t.Fatalf("phones %v\nwant %v", ids, want)
+	}
+	p := e.Phones()[2]
+	if p.InstanceName != "game 010 of 010" || p.PoolName != "game" || p.RunningStatus != 2 {
+		t.Errorf("phone-010: %+v", p)
+	}
+	if p := e.Phones()[6]; p.PoolName != "b" || p.InstanceName != "" {
+		t.Errorf("p10-b: %+v", p)
+	}
+	// The expanded phones exist for submitted jobs; others do not.
+	e.mu.Lock()
+	exists, missing := e.instances["phone-010"], e.instances["phone-012"]
+	e.mu.Unlock()
+	if !exists || missing {
+		t.Errorf("instances: phone-010 %v, phone-012 %v", exists, missing)
+	}
+	// The entries as written stay in the Seed, for whoever reads it again.
+	if len(seed.Phones) != 5 || seed.Phones[0].InstanceID != "phone-{008..011}" {
+		t.Errorf("seed.Phones changed: %+v", seed.Phones)
 	}
 }
 
