@@ -3,8 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"slices"
-	"sort"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -122,13 +120,10 @@ func (d *instanceTasksDataSource) Read(ctx context.Context, req datasource.ReadR
 	}
 	ws, diags := m.settings(ctx)
 	resp.Diagnostics.Append(diags...)
-	var ids []string
-	resp.Diagnostics.Append(m.TaskIDs.ElementsAs(ctx, &ids, false)...)
-	if resp.Diagnostics.HasError() {
+	ids, diags := idSet(ctx, m.TaskIDs)
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
-	sort.Strings(ids)
-	ids = slices.Compact(ids)
 	if m.IncludeJobs.IsNull() {
 		m.IncludeJobs = types.StringValue(includeFailedJobs)
 	}

@@ -115,10 +115,7 @@ func (r *submitResource) Configure(_ context.Context, req resource.ConfigureRequ
 func (r *submitResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	attrs := map[string]schema.Attribute{
-		// A list used as a set: Terraform compares the elements of a set
-		// pairwise when it checks a plan and an applied state, which at
-		// 10,000 phones took minutes of an apply (BENCHMARKS.md, section
-		// 7); a list is compared element by element.
+		// A list used as a set, read with idSet, which says why.
 		"instance_ids": schema.ListAttribute{
 			MarkdownDescription: "The cloud phones (instance ids) to " + r.onPhones + ": one or more ids of 1 to 32 characters, any number of them. " +
 				"It is a list used as a set: an id listed twice counts once, and the order does not matter to the work: the phones are " +
@@ -429,7 +426,7 @@ func (r *submitResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		return
 	}
 	results, diags := was.phones(ctx)
-	instanceIDs, moreDiags := s.phoneIDs(ctx)
+	instanceIDs, moreDiags := idSet(ctx, s.InstanceIDs)
 	diags.Append(moreDiags...)
 	if resp.Diagnostics.Append(diags...); diags.HasError() {
 		return
@@ -462,19 +459,6 @@ func (r *submitResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 }
 
 // waitSettings resolves the wait arguments of a create or an update.
-// phoneIDs is instance_ids as the set it stands for: each id once, in
-// the order first listed.
-func (s *submitModel) phoneIDs(ctx context.Context) ([]string, diag.Diagnostics) {
-	var ids []string
-	diags := s.InstanceIDs.ElementsAs(ctx, &ids, false)
-	seen := make(map[string]bool, len(ids))
-	return slices.DeleteFunc(ids, func(id string) bool {
-		dup := seen[id]
-		seen[id] = true
-		return dup
-	}), diags
-}
-
 func (s *submitModel) settings(ctx context.Context, creating bool) (waitSettings, diag.Diagnostics) {
 	ws := waitSettings{
 		Wait: s.WaitForCompletion.ValueBool(), FailOnJobFailure: s.FailOnJobFailure.ValueBool(),
@@ -555,7 +539,7 @@ func (r *submitResource) Create(ctx context.Context, req resource.CreateRequest,
 	s := m.shared()
 	ws, diags := s.settings(ctx, true)
 	resp.Diagnostics.Append(diags...)
-	instanceIDs, diags := s.phoneIDs(ctx)
+	instanceIDs, diags := idSet(ctx, s.InstanceIDs)
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
@@ -644,7 +628,7 @@ func (r *submitResource) Update(ctx context.Context, req resource.UpdateRequest,
 	resp.Diagnostics.Append(diags...)
 	results, diags := was.phones(ctx)
 	resp.Diagnostics.Append(diags...)
-	instanceIDs, diags := s.phoneIDs(ctx)
+	instanceIDs, diags := idSet(ctx, s.InstanceIDs)
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -12,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
@@ -165,4 +167,14 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// idSet is a list of ids used as a set (task_ids, instance_ids): each id
+// once, sorted. The attributes are lists, not sets, because Terraform and
+// the framework compare a set's elements pairwise, which costs minutes at
+// thousands of ids (BENCHMARKS.md, section 7).
+func idSet(ctx context.Context, l types.List) ([]string, diag.Diagnostics) {
+	var ids []string
+	diags := l.ElementsAs(ctx, &ids, false)
+	return slices.Compact(slices.Sorted(slices.Values(ids))), diags
 }
