@@ -365,14 +365,22 @@ func refreshDiagnostic(noun, taskID, state string, err error, pd *providerData) 
 	return taskReadDiagnostic(taskwait.Result{TaskID: taskID, Err: err}, waitSettings{}, pd)
 }
 
-// keptNote says what became of a resource whose apply failed after a
-// task was created.
-func keptNote(creating bool) string {
+// epilogue is how an error about a rollout ends: what was kept of it (a
+// resource's state, an action's tasks) and how to let failures pass.
+type epilogue struct{ kept, accept string }
+
+// resourceEpilogue is a submit resource's: state keeps what happened.
+func resourceEpilogue(creating bool) epilogue {
+	e := epilogue{
+		kept: "The task ids and the results so far are saved in state.",
+		accept: "To record failures without failing the apply, set fail_on_job_failure = false and gate on state or failed_count; " +
+			"to let a few phones fail, raise max_failed_phones.",
+	}
 	if creating {
-		return "The task ids and the results so far are saved in state, and Terraform marks the resource tainted: the next apply " +
+		e.kept = "The task ids and the results so far are saved in state, and Terraform marks the resource tainted: the next apply " +
 			"rolls out again to every phone. To accept this outcome instead, run terraform untaint on the resource."
 	}
-	return "The task ids and the results so far are saved in state."
+	return e
 }
 
 // untriedNote says which waves of a rollout were never submitted.
@@ -389,8 +397,8 @@ func untriedNote(out rollout.Result) string {
 	if n := len(untried); n > 1 {
 		waves = fmt.Sprintf("waves %d to %d", untried[0].Number, untried[n-1].Number)
 	}
-	return fmt.Sprintf("The rollout stopped: %s of %d (%s) %s not submitted, and %s recorded in results with state not_submitted.",
-		waves, len(out.Waves), nPhones(phones), plural(len(untried), "was", "were"), plural(phones, "is", "are"))
+	return fmt.Sprintf("The rollout stopped: %s of %d (%s) %s not submitted; %s state is not_submitted.",
+		waves, len(out.Waves), nPhones(phones), plural(len(untried), "was", "were"), plural(phones, "its", "their"))
 }
 
 // nPhones is "1 phone", "2 phones".
@@ -407,7 +415,7 @@ func plural(n int, one, many string) string {
 // that failed, a wait that failed or was stopped, more failed phones than
 // the budget (an error with fail_on_job_failure, else a warning when it
 // stopped the rollout).
-func rolloutDiagnostics(noun string, out rollout.Result, results phones, ws waitSettings, budget int, creating bool,
+func rolloutDiagnostics(noun string, out rollout.Result, results phones, ws waitSettings, budget int, end epilogue,
 	elapsed time.Duration, pd *providerData,
 ) diag.Diagnostics {
 	var diags diag.Diagnostics
@@ -420,7 +428,7 @@ func rolloutDiagnostics(noun string, out rollout.Result, results phones, ws wait
 			if out.Failed <= budget {
 				why = ", in the canary (wave 1),"
 			}
-			diags.Append(failedPhonesDiagnostic(noun, results, why, untried, creating))
+			diags.Append(failedPhonesDiagnostic(noun, results, why, untried, end))
 		} else if overBudget && untried != "" {
 			diags.AddWarning("KooPhone rollout stopped by its failures", fmt.Sprintf(
 				"%s. %s fail_on_job_failure is false, so the apply goes on: gate on state, failed_count or not_submitted_count.",
@@ -431,7 +439,7 @@ func rolloutDiagnostics(noun string, out rollout.Result, results phones, ws wait
 	for _, w := range out.Waves {
 		if w.SubmitErr != nil && w.SubmitErr == out.Stop {
 			what := fmt.Sprintf("Wave %d of %d of the %s (%s)", w.Number, len(out.Waves), noun, nPhones(len(w.InstanceIDs)))
-			diags.Append(submitDiagnostic(noun, w.SubmitErr, what, strings.TrimSpace(untried+" "+keptNote(creating)), pd))
+			diags.Append(submitDiagnostic(noun, w.SubmitErr, what, strings.TrimSpace(untried+" "+end.kept), pd))
 			return diags
 		}
 	}
@@ -441,14 +449,14 @@ func rolloutDiagnostics(noun string, out rollout.Result, results phones, ws wait
 			reads = append(reads, w.Wait)
 		}
 	}
-	diags.Append(waitDiagnostic(noun, out.Stop, reads, results, ws, creating, elapsed, untried, pd))
+	diags.Append(waitDiagnostic(noun, out.Stop, reads, results, ws, end.kept, elapsed, untried, pd))
 	return diags
 }
 
 // waitDiagnostic explains a wait for a resource's phones that ended
 // before each had finished: one read failed for good, or cause (the
 // timeout, Ctrl-C) stopped them.
-func waitDiagnostic(noun string, cause error, reads []taskwait.Result, results phones, ws waitSettings, creating bool,
+func waitDiagnostic(noun string, cause error, reads []taskwait.Result, results phones, ws waitSettings, kept string,
 	elapsed time.Duration, untried string, pd *providerData,
 ) diag.Diagnostic {
 	var stoppedTasks []string
@@ -461,7 +469,7 @@ func waitDiagnostic(noun string, cause error, reads []taskwait.Result, results p
 			continue
 		case !isStop:
 			summary, detail := describeReadFailure(res, waitSettings{Wait: true}, pd)
-			return diag.NewErrorDiagnostic(summary, detail+"\n\n"+strings.TrimSpace(untried+" "+keptNote(creating)))
+			return diag.NewErrorDiagnostic(summary, detail+"\n\n"+strings.TrimSpace(untried+" "+kept))
 		case errors.Is(stop.Cause, taskwait.ErrAbandoned):
 			continue
 		}
@@ -500,9 +508,9 @@ func waitDiagnostic(noun string, cause error, reads []taskwait.Result, results p
 	}
 	_, timedOut := errors.AsType[timeoutExpired](cause)
 	if !timedOut && !errors.Is(cause, context.DeadlineExceeded) {
-		return diag.NewErrorDiagnostic("Wait for KooPhone "+noun+" interrupted", b.String()+"\n"+keptNote(creating))
+		return diag.NewErrorDiagnostic("Wait for KooPhone "+noun+" interrupted", b.String()+"\n"+kept)
 	}
-	fmt.Fprintf(&b, "\n%s Raise %s if the %s needs longer.", keptNote(creating), ws.TimeoutName, noun)
+	fmt.Fprintf(&b, "\n%s Raise %s if the %s needs longer.", kept, ws.TimeoutName, noun)
 	return diag.NewErrorDiagnostic("Timed out waiting for KooPhone "+noun, b.String())
 }
 
@@ -517,7 +525,7 @@ func overBudgetNote(budget int) string {
 
 // failedPhonesDiagnostic is a resource's error of fail_on_job_failure; why
 // says what made the failures too many (see overBudgetNote).
-func failedPhonesDiagnostic(noun string, results phones, why, untried string, creating bool) diag.Diagnostic {
+func failedPhonesDiagnostic(noun string, results phones, why, untried string, end epilogue) diag.Diagnostic {
 	t := results.tally()
 	var b strings.Builder
 	fmt.Fprintf(&b, "The %s failed on %d of %d phones%s and fail_on_job_failure is true.\n", noun, t.Failed, t.Total, why)
@@ -527,8 +535,7 @@ func failedPhonesDiagnostic(noun string, results phones, why, untried string, cr
 	if untried != "" {
 		fmt.Fprintf(&b, "\n%s\n", untried)
 	}
-	fmt.Fprintf(&b, "\n%s To record failures without failing the apply, set fail_on_job_failure = false and gate on state or failed_count; "+
-		"to let a few phones fail, raise max_failed_phones.", keptNote(creating))
+	fmt.Fprintf(&b, "\n%s %s", end.kept, end.accept)
 	return diag.NewErrorDiagnostic(fmt.Sprintf("KooPhone %s failed on %d phone(s)", noun, t.Failed), b.String())
 }
 

@@ -25,7 +25,9 @@ import (
 // objectSizePattern is the package size in whole megabytes.
 var objectSizePattern = regexp.MustCompile(`^[0-9]{1,10}$`)
 
-type instanceAppInstallModel struct {
+// installArgs are the install's arguments, which the resource and the
+// action share.
+type installArgs struct {
 	ObjectName        types.String `tfsdk:"object_name"`
 	FileName          types.String `tfsdk:"file_name"`
 	ObjectVersion     types.String `tfsdk:"object_version"`
@@ -35,25 +37,46 @@ type instanceAppInstallModel struct {
 	FastInstall       types.Bool   `tfsdk:"fast_install"`
 	BizType           types.String `tfsdk:"biz_type"`
 	ContentType       types.String `tfsdk:"content_type"`
+}
+
+// The defaults of the optional install arguments: the resource's schema
+// sets them, an action's (which has no defaults) gets them here.
+const (
+	defaultBizType     = "apk"
+	defaultContentType = "application/octet-stream"
+)
+
+// submit sends the install: POST /v1/instances/app/install.
+func (a *installArgs) submit(ctx context.Context, client *koophone.Client, instanceIDs []string) (koophone.Submission, error) {
+	orDefault := func(v types.String, def string) string {
+		if v.IsNull() {
+			return def
+		}
+		return v.ValueString()
+	}
+	return client.InstallApp(ctx, koophone.InstallAppRequest{
+		ObjectName:        a.ObjectName.ValueString(),
+		FileName:          a.FileName.ValueString(),
+		ObjectVersion:     a.ObjectVersion.ValueString(),
+		ObjectSize:        a.ObjectSize.ValueString(),
+		BizType:           orDefault(a.BizType, defaultBizType),
+		ContentType:       orDefault(a.ContentType, defaultContentType),
+		ContentMD5:        a.ContentMD5.ValueString(),
+		InstallPackageURL: a.InstallPackageURL.ValueString(),
+		FastInstall:       a.FastInstall.ValueBool(),
+		InstanceIDs:       instanceIDs,
+	})
+}
+
+type instanceAppInstallModel struct {
+	installArgs
 	submitModel
 }
 
 func (m *instanceAppInstallModel) shared() *submitModel { return &m.submitModel }
 
-// submit sends the install: POST /v1/instances/app/install.
 func (m *instanceAppInstallModel) submit(ctx context.Context, client *koophone.Client, instanceIDs []string) (koophone.Submission, error) {
-	return client.InstallApp(ctx, koophone.InstallAppRequest{
-		ObjectName:        m.ObjectName.ValueString(),
-		FileName:          m.FileName.ValueString(),
-		ObjectVersion:     m.ObjectVersion.ValueString(),
-		ObjectSize:        m.ObjectSize.ValueString(),
-		BizType:           m.BizType.ValueString(),
-		ContentType:       m.ContentType.ValueString(),
-		ContentMD5:        m.ContentMD5.ValueString(),
-		InstallPackageURL: m.InstallPackageURL.ValueString(),
-		FastInstall:       m.FastInstall.ValueBool(),
-		InstanceIDs:       instanceIDs,
-	})
+	return m.installArgs.submit(ctx, client, instanceIDs)
 }
 
 func newInstanceAppInstallResource() resource.Resource {
@@ -119,7 +142,7 @@ func installArguments() map[string]schema.Attribute {
 			MarkdownDescription: "The package type; the API accepts only `\"apk\"`. Defaults to `\"apk\"`.",
 			Optional:            true,
 			Computed:            true,
-			Default:             stringdefault.StaticString("apk"),
+			Default:             stringdefault.StaticString(defaultBizType),
 			PlanModifiers:       replace,
 			Validators:          []validator.String{stringvalidator.OneOf("apk")},
 		},
@@ -128,7 +151,7 @@ func installArguments() map[string]schema.Attribute {
 				"Defaults to `\"application/octet-stream\"`.",
 			Optional:      true,
 			Computed:      true,
-			Default:       stringdefault.StaticString("application/octet-stream"),
+			Default:       stringdefault.StaticString(defaultContentType),
 			PlanModifiers: replace,
 			Validators:    []validator.String{stringvalidator.UTF8LengthBetween(1, 64)},
 		},

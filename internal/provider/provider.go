@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -39,7 +40,10 @@ import (
 	"github.com/koophone/terraform-provider-koophone/internal/ratelimit"
 )
 
-var _ provider.ProviderWithValidateConfig = (*koophoneProvider)(nil)
+var (
+	_ provider.ProviderWithValidateConfig = (*koophoneProvider)(nil)
+	_ provider.ProviderWithActions        = (*koophoneProvider)(nil)
+)
 
 // Environment variables read when an argument is not set.
 const (
@@ -253,7 +257,7 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 		sort.Strings(unknown)
 		tflog.Info(ctx, "KooPhone provider configuration is not fully known yet; reads are deferred", map[string]any{"unknown": unknown})
 		resp.DataSourceData = &providerData{unknown: unknown}
-		resp.ResourceData = resp.DataSourceData
+		resp.ResourceData, resp.ActionData = resp.DataSourceData, resp.DataSourceData
 		return
 	}
 
@@ -299,11 +303,16 @@ func (p *koophoneProvider) Configure(ctx context.Context, req provider.Configure
 		"pacing":          pacing,
 	})
 	resp.DataSourceData = &providerData{client: client, endpoint: client.Endpoint(), secrets: creds.Secrets(), auth: s.Auth.authSummary}
-	resp.ResourceData = resp.DataSourceData
+	resp.ResourceData, resp.ActionData = resp.DataSourceData, resp.DataSourceData
 }
 
 func (p *koophoneProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{newInstanceCommandResource, newInstanceAppInstallResource}
+}
+
+// Actions need Terraform 1.14 or later; older CLIs never ask for them.
+func (p *koophoneProvider) Actions(context.Context) []func() action.Action {
+	return []func() action.Action{newInstanceCommandAction, newInstanceAppInstallAction, newInstanceRebootAction, newInstanceResetAction}
 }
 
 func (p *koophoneProvider) DataSources(context.Context) []func() datasource.DataSource {

@@ -46,6 +46,21 @@ import (
 
 const defaultApplyTimeout = 20 * time.Minute
 
+// The rules of the rollout arguments, which the submit resources and the
+// actions share, so that both refuse the same values at plan time.
+var (
+	// instance_ids is a list used as a set, read with idSet, which says why.
+	instanceIDsRules = []validator.List{
+		listvalidator.SizeAtLeast(1),
+		listvalidator.ValueStringsAre(stringvalidator.UTF8LengthBetween(1, 32)),
+	}
+	waveSizeRules        = []validator.Int64{int64validator.Between(1, rollout.MaxWaveSize)}
+	canarySizeRules      = []validator.Int64{int64validator.Between(0, rollout.MaxWaveSize)}
+	maxFailedPhonesRules = []validator.Int64{int64validator.AtLeast(0)}
+	parallelWavesRules   = []validator.Int64{int64validator.Between(1, maxParallelWaves)}
+	pollIntervalRules    = []validator.String{durationAtLeast(taskwait.MinPollInterval)}
+)
+
 // submitModel is what both resources hold besides their own arguments.
 type submitModel struct {
 	InstanceIDs       types.List     `tfsdk:"instance_ids"`
@@ -125,10 +140,7 @@ func (r *submitResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				"A change of order alone shows as an update that sends nothing; `sort()` a list whose order may change.",
 			ElementType: types.StringType,
 			Required:    true,
-			Validators: []validator.List{
-				listvalidator.SizeAtLeast(1),
-				listvalidator.ValueStringsAre(stringvalidator.UTF8LengthBetween(1, 32)),
-			},
+			Validators:  instanceIDsRules,
 		},
 		"wave_size": schema.Int64Attribute{
 			MarkdownDescription: fmt.Sprintf("How many phones one submit (one task) takes: 1 to %d, the API's limit. Defaults to `%d`.",
@@ -136,7 +148,7 @@ func (r *submitResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			Optional:   true,
 			Computed:   true,
 			Default:    int64default.StaticInt64(rollout.MaxWaveSize),
-			Validators: []validator.Int64{int64validator.Between(1, rollout.MaxWaveSize)},
+			Validators: waveSizeRules,
 		},
 		"canary_size": schema.Int64Attribute{
 			MarkdownDescription: fmt.Sprintf("When above 0, the first wave has this many phones (the first ones in sorted order) and runs alone: "+
@@ -146,7 +158,7 @@ func (r *submitResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			Optional:   true,
 			Computed:   true,
 			Default:    int64default.StaticInt64(0),
-			Validators: []validator.Int64{int64validator.Between(0, rollout.MaxWaveSize)},
+			Validators: canarySizeRules,
 		},
 		"max_failed_phones": schema.Int64Attribute{
 			MarkdownDescription: "The failure budget of a rollout (a create, or the phones an update adds): once more phones than this " +
@@ -157,7 +169,7 @@ func (r *submitResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			Optional:   true,
 			Computed:   true,
 			Default:    int64default.StaticInt64(0),
-			Validators: []validator.Int64{int64validator.AtLeast(0)},
+			Validators: maxFailedPhonesRules,
 		},
 		"parallel_waves": schema.Int64Attribute{
 			MarkdownDescription: fmt.Sprintf("How many waves run at once, after the canary: 1 to %d. With `1`, a wave is submitted only once "+
@@ -166,7 +178,7 @@ func (r *submitResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			Optional:   true,
 			Computed:   true,
 			Default:    int64default.StaticInt64(1),
-			Validators: []validator.Int64{int64validator.Between(1, maxParallelWaves)},
+			Validators: parallelWavesRules,
 		},
 		"triggers": schema.MapAttribute{
 			MarkdownDescription: "Arbitrary strings; changing any of them replaces the resource, which submits the " + r.noun +
@@ -192,7 +204,7 @@ func (r *submitResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			Optional:   true,
 			Computed:   true,
 			Default:    stringdefault.StaticString(taskwait.DefaultPollInterval.String()),
-			Validators: []validator.String{durationAtLeast(taskwait.MinPollInterval)},
+			Validators: pollIntervalRules,
 		},
 		"fail_on_job_failure": schema.BoolAttribute{
 			MarkdownDescription: "When `true`, a phone on which the " + r.noun + " failed fails the apply, with an error that lists " +
@@ -518,7 +530,7 @@ func (r *submitResource) rollOut(ctx context.Context, m submitter, instanceIDs [
 		diags.Append(submitDiagnostic(r.noun, err, fmt.Sprintf("The %s to %d phone(s)", r.noun, len(instanceIDs)), "", r.data))
 		return false
 	}
-	diags.Append(rolloutDiagnostics(r.noun, out, results, ws, int(s.MaxFailedPhones.ValueInt64()), creating, time.Since(start), r.data)...)
+	diags.Append(rolloutDiagnostics(r.noun, out, results, ws, int(s.MaxFailedPhones.ValueInt64()), resourceEpilogue(creating), time.Since(start), r.data)...)
 	return submitted
 }
 
@@ -579,7 +591,7 @@ func (r *submitResource) wait(ctx context.Context, results phones, ws waitSettin
 		failed = failed || res.Err != nil
 	}
 	if failed {
-		diags.Append(waitDiagnostic(r.noun, context.Cause(ctx), reads, results, ws, false, time.Since(start), "", r.data))
+		diags.Append(waitDiagnostic(r.noun, context.Cause(ctx), reads, results, ws, resourceEpilogue(false).kept, time.Since(start), "", r.data))
 	}
 	return !failed
 }
@@ -663,7 +675,7 @@ func (r *submitResource) Update(ctx context.Context, req resource.UpdateRequest,
 		}
 	}
 	if judge && ws.FailOnJobFailure && !resp.Diagnostics.HasError() && results.tally().Failed > budget {
-		resp.Diagnostics.Append(failedPhonesDiagnostic(r.noun, results, overBudgetNote(budget), "", false))
+		resp.Diagnostics.Append(failedPhonesDiagnostic(r.noun, results, overBudgetNote(budget), "", resourceEpilogue(false)))
 	}
 }
 
