@@ -8,13 +8,13 @@
 #                              `tfplugindocs validate` on it (make docs-check)
 #   scripts/docs.sh validate   run `tfplugindocs validate` on docs/ as it is
 #
-# How this stays offline: tfplugindocs (pinned in tools/go.mod) compiles the
-# provider with `go build`, puts it in a local plugin directory and runs
-# `terraform init -get=false -plugin-dir=...` then `terraform providers schema
-# -json` in a temporary directory. None of that touches the network PROVIDED a
-# terraform binary is on PATH: when none is, tfplugindocs would download the
-# latest release. So we always put the terraform from ensure-terraform.sh first
-# on PATH, and we never pass --tf-version (it downloads too).
+# The schemas come from scripts/providerschema, which serves the provider
+# in-process and prints them as `terraform providers schema -json` does, with
+# the actions' schemas (only Terraform 1.14 and later print those, and the
+# Terraform this repository builds offline is older). tfplugindocs gets them
+# with --providers-schema, so it neither builds the provider nor runs
+# Terraform, and nothing touches the network; we never pass --tf-version
+# (it downloads).
 set -euo pipefail
 
 PROVIDER_NAME="koophone"
@@ -48,23 +48,15 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/koophone-docs.XXXXXX")
 cleanup() { rm -rf -- "$work"; }
 trap cleanup EXIT
 
-# Terraform: the one ensure-terraform.sh picks, first on PATH (tfplugindocs looks
-# it up there), through a private directory holding only a symlink to it.
-tf=$("$script_dir/ensure-terraform.sh")
-mkdir -p "$work/path"
-ln -s "$tf" "$work/path/terraform"
-export PATH="$work/path:$PATH"
-# An empty CLI configuration: a developer's ~/.terraformrc (dev_overrides,
-# mirrors, ...) must not change what is generated.
-: >"$work/terraformrc"
-export TF_CLI_CONFIG_FILE="$work/terraformrc"
-unset TF_PLUGIN_CACHE_DIR
+# The provider's schemas, actions included (see above).
+log "printing the provider's schemas (scripts/providerschema)"
+(cd "$repo_root" && go run ./scripts/providerschema >"$work/schema.json")
 
 # Build tfplugindocs once from the tools module (cached by Go after the first time).
 log "building tfplugindocs (tools/go.mod)"
 (cd "$repo_root/tools" && go build -o "$work/tfplugindocs" "$TFPLUGINDOCS_PKG")
 tfplugindocs_version=$(cd "$repo_root/tools" && go list -m -f '{{.Version}}' github.com/hashicorp/terraform-plugin-docs)
-log "using tfplugindocs $tfplugindocs_version and terraform $tf"
+log "using tfplugindocs $tfplugindocs_version"
 
 tfplugindocs() {
 	"$work/tfplugindocs" "$@"
@@ -73,12 +65,12 @@ tfplugindocs() {
 case "$mode" in
 generate)
 	log "generating docs/ in $repo_root"
-	tfplugindocs generate --provider-dir "$repo_root" --provider-name "$PROVIDER_NAME"
+	tfplugindocs generate --provider-dir "$repo_root" --provider-name "$PROVIDER_NAME" --providers-schema "$work/schema.json"
 	log "docs/ regenerated; review with: git status docs/ && git diff docs/"
 	;;
 
 validate)
-	tfplugindocs validate --provider-dir "$repo_root" --provider-name "$PROVIDER_NAME"
+	tfplugindocs validate --provider-dir "$repo_root" --provider-name "$PROVIDER_NAME" --providers-schema "$work/schema.json"
 	log "docs/ is valid"
 	;;
 
@@ -92,7 +84,7 @@ check)
 		--exclude=.terraform --exclude='*.tfstate' --exclude='*.tfstate.*' \
 		-cf - . | tar -C "$copy" -xf -
 	log "regenerating docs/ into a temporary copy"
-	if ! tfplugindocs generate --provider-dir "$copy" --provider-name "$PROVIDER_NAME" >"$work/generate.log" 2>&1; then
+	if ! tfplugindocs generate --provider-dir "$copy" --provider-name "$PROVIDER_NAME" --providers-schema "$work/schema.json" >"$work/generate.log" 2>&1; then
 		cat "$work/generate.log" >&2
 		log "tfplugindocs generate failed"
 		exit 1
@@ -135,7 +127,7 @@ check)
 	fi
 	log "docs/ matches the generated documentation"
 	log "validating docs/"
-	if ! tfplugindocs validate --provider-dir "$copy" --provider-name "$PROVIDER_NAME" >"$work/validate.log" 2>&1; then
+	if ! tfplugindocs validate --provider-dir "$copy" --provider-name "$PROVIDER_NAME" --providers-schema "$work/schema.json" >"$work/validate.log" 2>&1; then
 		grep -v '\[DEBUG\]' "$work/validate.log" >&2 || true
 		log "tfplugindocs validate failed"
 		exit 1

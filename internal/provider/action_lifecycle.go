@@ -145,11 +145,7 @@ func (a *phoneAction) Schema(_ context.Context, _ action.SchemaRequest, resp *ac
 }
 
 // shortDuration writes 20m0s as 20m.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	return strings.TrimSuffix(s, "0m")
-}
+func shortDuration(d time.Duration) string { return strings.TrimSuffix(d.String(), "0s") }
 
 // actionSettings are the arguments of an invocation with their defaults.
 type actionSettings struct {

@@ -12,6 +12,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/go-version"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 )
 
 // `terraform validate` on every example directory, with the provider's real
@@ -95,6 +98,27 @@ func acceptanceCLI(t *testing.T) string {
 		t.Skip("no TF_ACC_TERRAFORM_PATH and no terraform on PATH (make test finds or builds one)")
 	}
 	return p
+}
+
+// cliRunsActions reports whether cli is a Terraform of 1.14 or later, the
+// first with actions. OpenTofu has none.
+func cliRunsActions(t *testing.T, cli string) bool {
+	t.Helper()
+	out, err := exec.Command(cli, "version", "-json").Output()
+	if err != nil {
+		t.Fatalf("%s version: %v", cli, err)
+	}
+	var v struct {
+		Version string `json:"terraform_version"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatalf("%s version -json: %v: %s", cli, err, out)
+	}
+	parsed, err := version.NewVersion(v.Version)
+	if err != nil {
+		t.Fatalf("%s version %q: %v", cli, v.Version, err)
+	}
+	return !strings.Contains(filepath.Base(cli), "tofu") && parsed.GreaterThanOrEqual(tfversion.Version1_14_0)
 }
 
 // validateCLIEnv builds the provider and writes a CLI configuration that
@@ -199,8 +223,12 @@ func TestAccExamples_validate(t *testing.T) {
 			t.Errorf("example directory %s not found (found %v)", want, dirs)
 		}
 	}
+	actions := cliRunsActions(t, cli)
 	for _, dir := range dirs {
 		t.Run(dir, func(t *testing.T) {
+			if strings.HasPrefix(dir, "actions/") && !actions {
+				t.Skipf("%s has no actions (Terraform 1.14 or later has)", cli)
+			}
 			out := runValidate(t, cli, env, exampleFiles(t, dir))
 			for _, d := range out.Diagnostics {
 				if d.Severity == "warning" && d.Summary == devOverridesWarning {
