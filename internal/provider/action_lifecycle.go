@@ -29,8 +29,12 @@ import (
 // never calls the API: the framework validates the configuration, and
 // there is nothing else to plan.
 
-// defaultActionTimeout is the one deadline of an invocation.
-const defaultActionTimeout = 20 * time.Minute
+// defaultActionTimeout is the one deadline of an invocation; a shorter
+// one than minActionTimeout could not see a single wave through.
+const (
+	defaultActionTimeout = 20 * time.Minute
+	minActionTimeout     = 10 * time.Second
+)
 
 // progressEvery is how often a waiting action repeats its progress when
 // nothing changed, so that a long invocation never looks hung.
@@ -133,9 +137,9 @@ func (a *phoneAction) Schema(_ context.Context, _ action.SchemaRequest, resp *ac
 		},
 		"timeout": schema.StringAttribute{
 			MarkdownDescription: fmt.Sprintf("The one deadline of the whole invocation, every wave's request and wait included, as a Go "+
-				"duration such as `\"45m\"`. At least `1s`. Defaults to `%s`.", shortDuration(defaultActionTimeout)),
+				"duration such as `\"45m\"`. At least `%s`. Defaults to `%s`.", minActionTimeout, shortDuration(defaultActionTimeout)),
 			Optional:   true,
-			Validators: []validator.String{durationAtLeast(time.Second)},
+			Validators: []validator.String{durationAtLeast(minActionTimeout)},
 		},
 	}
 	for name, attr := range a.arguments {
@@ -233,9 +237,12 @@ func (a *phoneAction) Invoke(ctx context.Context, req action.InvokeRequest, resp
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if t := results.tally(); t.Failed > 0 || t.NotSubmitted > 0 {
-		d := failedPhonesDiagnostic(a.noun, results, overBudgetNote(s.rollout.MaxFailed), untriedNote(out), end)
-		resp.Diagnostics.AddWarning(d.Summary(), strings.Replace(d.Detail(), "and fail_on_job_failure is true", "within what the invocation allows", 1))
+	if t := results.tally(); t.Failed > 0 {
+		why := fmt.Sprintf(", within max_failed_phones (%d)", s.rollout.MaxFailed)
+		if !s.wait.FailOnJobFailure {
+			why = " (fail_on_job_failure is false)"
+		}
+		resp.Diagnostics.AddWarning(failedPhones(a.noun, results, why, untriedNote(out), end.kept))
 	}
 	if !s.rollout.Wait {
 		progress.send(fmt.Sprintf("Sent the %s to %s in %d %s; not waited for (wait_for_completion = false)%s.",
@@ -270,6 +277,7 @@ func actionEpilogue(taskIDs []string) epilogue {
 		kept: "An action keeps nothing in state.",
 		accept: "To report failures without failing the invocation, set fail_on_job_failure = false; to let a few phones fail, " +
 			"raise max_failed_phones.",
+		passing: "so the invocation goes on; the failed phones are listed in the next warning.",
 	}
 	if len(taskIDs) > 0 {
 		e.kept += fmt.Sprintf(" Read its tasks with the koophone_instance_tasks data source: task_ids = [%s].", quoteAll(taskIDs))
@@ -306,11 +314,11 @@ func newProgressReport(total int, send func(action.InvokeProgressEvent)) *progre
 	return &progressReport{sendEvent: send, tflogObserver: tflogObserver{many: true}, total: total, tallies: map[string]koophone.Tally{}}
 }
 
-// submitted records a wave that was sent; real says it has a task.
-func (p *progressReport) submitted(w *rollout.Wave, real bool) {
+// submitted records a wave that was sent, and its task if it has one.
+func (p *progressReport) submitted(w *rollout.Wave, hasTask bool) {
 	p.mu.Lock()
 	p.sent += len(w.InstanceIDs)
-	if real {
+	if hasTask {
 		p.tasks = append(p.tasks, w.Submission.TaskID)
 	}
 	p.mu.Unlock()

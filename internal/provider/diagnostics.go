@@ -366,8 +366,9 @@ func refreshDiagnostic(noun, taskID, state string, err error, pd *providerData) 
 }
 
 // epilogue is how an error about a rollout ends: what was kept of it (a
-// resource's state, an action's tasks) and how to let failures pass.
-type epilogue struct{ kept, accept string }
+// resource's state, an action's tasks) and how to let failures pass; and
+// how a warning about failures that pass ends.
+type epilogue struct{ kept, accept, passing string }
 
 // resourceEpilogue is a submit resource's: state keeps what happened.
 func resourceEpilogue(creating bool) epilogue {
@@ -375,6 +376,7 @@ func resourceEpilogue(creating bool) epilogue {
 		kept: "The task ids and the results so far are saved in state.",
 		accept: "To record failures without failing the apply, set fail_on_job_failure = false and gate on state or failed_count; " +
 			"to let a few phones fail, raise max_failed_phones.",
+		passing: "so the apply goes on: gate on state, failed_count or not_submitted_count.",
 	}
 	if creating {
 		e.kept = "The task ids and the results so far are saved in state, and Terraform marks the resource tainted: the next apply " +
@@ -428,11 +430,10 @@ func rolloutDiagnostics(noun string, out rollout.Result, results phones, ws wait
 			if out.Failed <= budget {
 				why = ", in the canary (wave 1),"
 			}
-			diags.Append(failedPhonesDiagnostic(noun, results, why, untried, end))
+			diags.AddError(failedPhones(noun, results, why+" and fail_on_job_failure is true", untried, end.kept+" "+end.accept))
 		} else if overBudget && untried != "" {
-			diags.AddWarning("KooPhone rollout stopped by its failures", fmt.Sprintf(
-				"%s. %s fail_on_job_failure is false, so the apply goes on: gate on state, failed_count or not_submitted_count.",
-				capitalize(out.Stop.Error()), untried))
+			diags.AddWarning("KooPhone rollout stopped by its failures", fmt.Sprintf("%s. %s fail_on_job_failure is false, %s",
+				capitalize(out.Stop.Error()), untried, end.passing))
 		}
 		return diags
 	}
@@ -523,20 +524,21 @@ func overBudgetNote(budget int) string {
 	return fmt.Sprintf(", more than max_failed_phones (%d),", budget)
 }
 
-// failedPhonesDiagnostic is a resource's error of fail_on_job_failure; why
-// says what made the failures too many (see overBudgetNote).
-func failedPhonesDiagnostic(noun string, results phones, why, untried string, end epilogue) diag.Diagnostic {
+// failedPhones explains failed phones, as an error's or a warning's
+// summary and detail: why says what made them matter (see
+// overBudgetNote), tail ends the text.
+func failedPhones(noun string, results phones, why, untried, tail string) (summary, detail string) {
 	t := results.tally()
 	var b strings.Builder
-	fmt.Fprintf(&b, "The %s failed on %d of %d phones%s and fail_on_job_failure is true.\n", noun, t.Failed, t.Total, why)
+	fmt.Fprintf(&b, "The %s failed on %d of %d phones%s.\n", noun, t.Failed, t.Total, why)
 	writePhones(&b, results, func(p phoneModel) bool {
 		return p.State == string(koophone.Failed) || p.State == string(koophone.Missing)
 	}, nil, "Failed")
 	if untried != "" {
 		fmt.Fprintf(&b, "\n%s\n", untried)
 	}
-	fmt.Fprintf(&b, "\n%s %s", end.kept, end.accept)
-	return diag.NewErrorDiagnostic(fmt.Sprintf("KooPhone %s failed on %d phone(s)", noun, t.Failed), b.String())
+	b.WriteString("\n" + tail)
+	return fmt.Sprintf("KooPhone %s failed on %d phone(s)", noun, t.Failed), b.String()
 }
 
 // writePhones lists the phones that match; unlisted are the job ids the

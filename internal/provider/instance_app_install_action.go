@@ -33,7 +33,7 @@ func newInstanceAppInstallAction() action.Action {
 			"carries a signature: the provider never shows it, and an action keeps nothing in state, but an action's schema cannot mark an " +
 			"argument sensitive, so pass it from a sensitive variable or through `sensitive()` for Terraform to hide it in plans.",
 		Required:   true,
-		Validators: installArguments()["install_package_url"].(resourceschema.StringAttribute).Validators,
+		Validators: packageURLRules,
 	}
 	return &phoneAction{
 		newModel:   func() operation { return &instanceAppInstallActionModel{} },

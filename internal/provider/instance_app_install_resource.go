@@ -95,6 +95,10 @@ func newInstanceAppInstallResource() resource.Resource {
 	}
 }
 
+// packageURLRules check install_package_url, of the resource and the
+// action alike.
+var packageURLRules = []validator.String{stringvalidator.UTF8LengthBetween(1, 2000), httpsURLRule}
+
 func installArguments() map[string]schema.Attribute {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	text := func(desc string, maxLen int) schema.StringAttribute {
@@ -123,7 +127,7 @@ func installArguments() map[string]schema.Attribute {
 			Required:      true,
 			Sensitive:     true,
 			PlanModifiers: replace,
-			Validators:    []validator.String{stringvalidator.UTF8LengthBetween(1, 2000), httpsURLRule},
+			Validators:    packageURLRules,
 		},
 		"content_md5": schema.StringAttribute{
 			MarkdownDescription: "The package's MD5 digest, 1 to 200 characters; left out of the request when not set.",

@@ -675,7 +675,8 @@ func (r *submitResource) Update(ctx context.Context, req resource.UpdateRequest,
 		}
 	}
 	if judge && ws.FailOnJobFailure && !resp.Diagnostics.HasError() && results.tally().Failed > budget {
-		resp.Diagnostics.Append(failedPhonesDiagnostic(r.noun, results, overBudgetNote(budget), "", resourceEpilogue(false)))
+		end := resourceEpilogue(false)
+		resp.Diagnostics.AddError(failedPhones(r.noun, results, overBudgetNote(budget)+" and fail_on_job_failure is true", "", end.kept+" "+end.accept))
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/koophone/terraform-provider-koophone/internal/provider"
 )
@@ -87,16 +88,16 @@ type (
 		MaxItems    int64      `json:"max_items,omitempty"`
 	}
 	attributeJSON struct {
-		Type            json.RawMessage `json:"type,omitempty"`
-		NestedType      *nestedJSON     `json:"nested_type,omitempty"`
-		Description     string          `json:"description,omitempty"`
-		DescriptionKind string          `json:"description_kind"`
-		Deprecated      bool            `json:"deprecated,omitempty"`
-		Required        bool            `json:"required,omitempty"`
-		Optional        bool            `json:"optional,omitempty"`
-		Computed        bool            `json:"computed,omitempty"`
-		Sensitive       bool            `json:"sensitive,omitempty"`
-		WriteOnly       bool            `json:"write_only,omitempty"`
+		Type            any         `json:"type,omitempty"`
+		NestedType      *nestedJSON `json:"nested_type,omitempty"`
+		Description     string      `json:"description,omitempty"`
+		DescriptionKind string      `json:"description_kind"`
+		Deprecated      bool        `json:"deprecated,omitempty"`
+		Required        bool        `json:"required,omitempty"`
+		Optional        bool        `json:"optional,omitempty"`
+		Computed        bool        `json:"computed,omitempty"`
+		Sensitive       bool        `json:"sensitive,omitempty"`
+		WriteOnly       bool        `json:"write_only,omitempty"`
 	}
 	nestedJSON struct {
 		Attributes  map[string]*attributeJSON `json:"attributes"`
@@ -142,15 +143,47 @@ func attributesOf(attrs []*tfprotov6.SchemaAttribute) map[string]*attributeJSON 
 		if a.NestedType != nil {
 			j.NestedType = &nestedJSON{Attributes: attributesOf(a.NestedType.Attributes), NestingMode: nestingWords[int(a.NestedType.Nesting)]}
 		} else {
-			typ, err := a.Type.MarshalJSON()
-			if err != nil {
-				panic(fmt.Sprintf("attribute %s: %v", a.Name, err))
-			}
-			j.Type = typ
+			j.Type = typeJSON(a.Type)
 		}
 		out[a.Name] = j
 	}
 	return out
+}
+
+// typeJSON is an attribute's type as Terraform writes it: "string",
+// ["list", "string"], ["object", {"a": "number"}], ...
+func typeJSON(t tftypes.Type) any {
+	switch t := t.(type) {
+	case tftypes.List:
+		return []any{"list", typeJSON(t.ElementType)}
+	case tftypes.Set:
+		return []any{"set", typeJSON(t.ElementType)}
+	case tftypes.Map:
+		return []any{"map", typeJSON(t.ElementType)}
+	case tftypes.Object:
+		attrs := make(map[string]any, len(t.AttributeTypes))
+		for name, at := range t.AttributeTypes {
+			attrs[name] = typeJSON(at)
+		}
+		return []any{"object", attrs}
+	case tftypes.Tuple:
+		elems := make([]any, len(t.ElementTypes))
+		for i, et := range t.ElementTypes {
+			elems[i] = typeJSON(et)
+		}
+		return []any{"tuple", elems}
+	}
+	switch {
+	case t.Is(tftypes.String):
+		return "string"
+	case t.Is(tftypes.Number):
+		return "number"
+	case t.Is(tftypes.Bool):
+		return "bool"
+	case t.Is(tftypes.DynamicPseudoType):
+		return "dynamic"
+	}
+	panic(fmt.Sprintf("providerschema: type %s not handled", t))
 }
 
 func kind(k tfprotov6.StringKind) string {
