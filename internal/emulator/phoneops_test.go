@@ -65,6 +65,20 @@ func (v *env) listedStatus(id string) int {
 	return env.Data.Result[0].RunningStatus
 }
 
+// resetData returns the data of a successful reset answer with a task.
+func resetData(t *testing.T, r resp) wireSubmitData {
+	t.Helper()
+	var env struct {
+		ErrorCode string          `json:"error_code"`
+		ErrorMsg  string          `json:"error_msg"`
+		Data      *wireSubmitData `json:"data"`
+	}
+	if err := json.Unmarshal(r.body, &env); err != nil || r.status != http.StatusOK || env.ErrorCode != "0" || env.ErrorMsg != "OK" || env.Data == nil {
+		t.Fatalf("reset answer %d %s, want a task", r.status, r.body)
+	}
+	return *env.Data
+}
+
 // wantOK asserts the answer {"error_code":"0","error_msg":"OK"}, without data.
 func wantOK(t *testing.T, r resp) {
 	t.Helper()
@@ -259,20 +273,12 @@ func TestResetWithTask(t *testing.T) {
 		if err := v.emu.AddRules(Rule{Kind: RuleReset, Phones: []string{"bad"}, Status: ip(StatusFailed), ErrorCode: sp("KPAPI.2209")}); err != nil {
 			t.Fatal(err)
 		}
-		r := v.do(http.MethodPost, pathReset, phoneIDs("b", "ghost", "a", "bad"))
-		var env struct {
-			ErrorCode string         `json:"error_code"`
-			ErrorMsg  string         `json:"error_msg"`
-			Data      wireSubmitData `json:"data"`
-		}
-		if err := json.Unmarshal(r.body, &env); err != nil || r.status != http.StatusOK || env.ErrorCode != "0" {
-			t.Fatalf("answer %d %s", r.status, r.body)
-		}
-		if !resetTaskRe.MatchString(env.Data.TaskID) || !slices.Equal(v.emu.TaskIDs(), []string{env.Data.TaskID}) {
-			t.Errorf("task_id %q, tasks %v", env.Data.TaskID, v.emu.TaskIDs())
+		data := resetData(t, v.do(http.MethodPost, pathReset, phoneIDs("b", "ghost", "a", "bad")))
+		if !resetTaskRe.MatchString(data.TaskID) || !slices.Equal(v.emu.TaskIDs(), []string{data.TaskID}) {
+			t.Errorf("task_id %q, tasks %v", data.TaskID, v.emu.TaskIDs())
 		}
 		var jobIDs []string
-		for i, j := range env.Data.CmdJobs {
+		for i, j := range data.CmdJobs {
 			if j.InstanceID != []string{"b", "ghost", "a", "bad"}[i] || !hex32Re.MatchString(j.JobID) {
 				t.Errorf("cmd_jobs[%d] = %+v", i, j)
 			}
@@ -281,11 +287,11 @@ func TestResetWithTask(t *testing.T) {
 		if got := v.statuses("a", "b", "bad"); !maps.Equal(got, map[string]int{"a": 4, "b": 4, "bad": 4}) {
 			t.Errorf("at once: %v, want all starting", got)
 		}
-		if got, want := listedJobs(t, v.getTask(env.Data.TaskID)), strings.Join(jobIDs, ":1 ")+":1"; got != want {
+		if got, want := listedJobs(t, v.getTask(data.TaskID)), strings.Join(jobIDs, ":1 ")+":1"; got != want {
 			t.Errorf("at once, jobs %s, want %s", got, want)
 		}
 		time.Sleep(20 * time.Second)
-		jobs := jobsOf(t, v.getTask(env.Data.TaskID))
+		jobs := jobsOf(t, v.getTask(data.TaskID))
 		for i, want := range []struct {
 			status int
 			code   string
