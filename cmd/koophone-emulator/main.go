@@ -8,7 +8,7 @@
 //	koophone-emulator [-listen 127.0.0.1:8765] [-token T]
 //	                  [-access-key AK -secret-key SK [-security-token ST]]
 //	                  [-seed FILE] [-job-duration 5s] [-instances a,b,c]
-//	                  [-install-response flat|nested]
+//	                  [-install-response flat|nested] [-reset-response task|none]
 //	                  [-url-file FILE] [-env-file FILE] [-quiet] [-allow-remote]
 //	koophone-emulator -version
 //
@@ -40,7 +40,13 @@
 // non-loopback listen address needs -allow-remote. -install-response picks
 // the shape of the app-install answer: flat data {task_id, cmd_jobs} (the
 // default, as the API answers since Huawei SDK 3.1.207) or nested data
-// {data: {task_id, cmd_jobs}} (earlier versions).
+// {data: {task_id, cmd_jobs}} (earlier versions). -reset-response picks the
+// answer to a phone reset (POST /v1/instances/batch-reset): a task, data
+// {task_id: "RM_...", cmd_jobs} (the default, as the API answers since SDK
+// 3.1.198), or none, no data (earlier versions); the phones reset on the
+// same schedule either way. Reboots and status queries (POST
+// /v1/instances/reboot and batch-query-status) need no flag: seed phones
+// with "running_status": 2 to reboot them.
 package main
 
 import (
@@ -114,6 +120,9 @@ type config struct {
 	// installResponse is emulator.InstallResponseFlat or
 	// emulator.InstallResponseNested.
 	installResponse string
+	// resetResponse is emulator.ResetResponseTask or
+	// emulator.ResetResponseNone.
+	resetResponse string
 }
 
 // parseFlags parses the command line; getenv supplies the credentials'
@@ -132,6 +141,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&instances, "instances", "", "comma-separated known phone ids, besides the seed's phones (default: every id is known, unless the seed has phones)")
 	fs.StringVar(&c.installResponse, "install-response", emulator.InstallResponseFlat,
 		`shape of the app-install answer: "flat" data {task_id, cmd_jobs} (SDK >= 3.1.207) or "nested" data {data: {...}} (earlier)`)
+	fs.StringVar(&c.resetResponse, "reset-response", emulator.ResetResponseTask,
+		`answer to a phone reset: "task" data {task_id, cmd_jobs} (SDK >= 3.1.198) or "none" without data (earlier); the phones reset either way`)
 	fs.StringVar(&c.urlFile, "url-file", "", "once listening, atomically write the base URL to this file; removed on exit")
 	fs.StringVar(&c.envFile, "env-file", "", "once listening, atomically write KOOPHONE_ENDPOINT=... and the credentials (KOOPHONE_TOKEN=..., else KOOPHONE_ACCESS_KEY=... and KOOPHONE_SECRET_KEY=...) to this file, for a shell or $GITHUB_ENV; removed on exit")
 	fs.BoolVar(&c.quiet, "quiet", false, "do not log each request")
@@ -152,6 +163,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	// Checked here, as a usage error, because emulator.New panics on it.
 	if c.installResponse != emulator.InstallResponseFlat && c.installResponse != emulator.InstallResponseNested {
 		return c, usageError{fmt.Sprintf("-install-response %q: want %q or %q", c.installResponse, emulator.InstallResponseFlat, emulator.InstallResponseNested)}
+	}
+	if c.resetResponse != emulator.ResetResponseTask && c.resetResponse != emulator.ResetResponseNone {
+		return c, usageError{fmt.Sprintf("-reset-response %q: want %q or %q", c.resetResponse, emulator.ResetResponseTask, emulator.ResetResponseNone)}
 	}
 	switch {
 	case c.token != "":
@@ -278,7 +292,8 @@ func start(cfg config, stdout, stderr io.Writer) (*server, error) {
 	if err != nil && cfg.envFile != "" {
 		return nil, err
 	}
-	opts := emulator.Options{Token: cfg.token, JobDuration: cfg.jobDuration, Instances: cfg.instances, InstallResponse: cfg.installResponse}
+	opts := emulator.Options{Token: cfg.token, JobDuration: cfg.jobDuration, Instances: cfg.instances, InstallResponse: cfg.installResponse,
+		ResetResponse: cfg.resetResponse}
 	cfg.credentials.apply(&opts)
 	if !cfg.quiet {
 		opts.Logf = log.New(stderr, "", log.LstdFlags|log.Lmicroseconds).Printf

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -45,7 +46,7 @@ func TestParseFlags(t *testing.T) {
 		{"defaults with token flag", []string{"-token", "t"}, nil, func(c config) bool {
 			return c.listen == "127.0.0.1:8765" && c.token == "t" && c.jobDuration == 5*time.Second &&
 				c.instances == nil && !c.quiet && !c.allowRemote && c.seed == "" && c.urlFile == "" &&
-				c.envFile == "" && !c.showVersion && c.installResponse == "flat"
+				c.envFile == "" && !c.showVersion && c.installResponse == "flat" && c.resetResponse == "task"
 		}, ""},
 		{"token from env", nil, map[string]string{"KOOPHONE_TOKEN": "e"}, func(c config) bool { return c.token == "e" && c.tokenSource == "KOOPHONE_TOKEN" }, ""},
 		{"flag beats env", []string{"-token", "f"}, map[string]string{"KOOPHONE_TOKEN": "e"}, func(c config) bool { return c.token == "f" && c.tokenSource == "-token" }, ""},
@@ -87,6 +88,10 @@ func TestParseFlags(t *testing.T) {
 		{"install response unknown", []string{"-token", "t", "-install-response", "deep"}, nil, nil, `-install-response "deep": want "flat" or "nested"`},
 		{"install response is case-sensitive", []string{"-token", "t", "-install-response", "Nested"}, nil, nil, `-install-response "Nested"`},
 		{"install response empty", []string{"-token", "t", "-install-response", ""}, nil, nil, `-install-response ""`},
+		{"reset response task", []string{"-token", "t", "-reset-response", "task"}, nil, func(c config) bool { return c.resetResponse == "task" }, ""},
+		{"reset response none", []string{"-token", "t", "-reset-response", "none"}, nil, func(c config) bool { return c.resetResponse == "none" }, ""},
+		{"reset response unknown", []string{"-token", "t", "-reset-response", "nested"}, nil, nil, `-reset-response "nested": want "task" or "none"`},
+		{"reset response empty", []string{"-token", "t", "-reset-response", ""}, nil, nil, `-reset-response ""`},
 		{"localhost", []string{"-token", "t", "-listen", "localhost:0"}, nil, nil, ""},
 		{"127.0.0.2", []string{"-token", "t", "-listen", "127.0.0.2:0"}, nil, nil, ""},
 		{"all interfaces refused", []string{"-token", "t", "-listen", ":8765"}, nil, nil, "all interfaces, not loopback"},
@@ -468,6 +473,37 @@ func TestRunInstallResponse(t *testing.T) {
 			res.Body.Close()
 			if res.StatusCode != 200 || !strings.HasPrefix(string(b), c.prefix) {
 				t.Errorf("answer %d %s, want a prefix %s", res.StatusCode, b, c.prefix)
+			}
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// -reset-response reaches the emulator: the reset answer has a task, or no
+// data.
+func TestRunResetResponse(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want *regexp.Regexp
+	}{
+		{nil, regexp.MustCompile(`^\{"error_code":"0","error_msg":"OK","data":\{"task_id":"RM_[0-9a-f]{32}","cmd_jobs":\[\{"instance_id":"p1","job_id":"[0-9a-f]{32}"\}\]\}\}$`)},
+		{[]string{"-reset-response", "none"}, regexp.MustCompile(`^\{"error_code":"0","error_msg":"OK"\}$`)},
+	} {
+		t.Run(strings.Join(append([]string{"args"}, c.args...), " "), func(t *testing.T) {
+			url, _, _, stop := startRun(t, append([]string{"-quiet"}, c.args...))
+			req, _ := http.NewRequest(http.MethodPost, url+"/v1/instances/batch-reset", strings.NewReader(`{"instance_ids":["p1"]}`))
+			req.Header.Set("X-Auth-Token", token)
+			req.Header.Set("X-Request-Id", "reset-1")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !c.want.Match(b) {
+				t.Errorf("answer %d %s, want %s", res.StatusCode, b, c.want)
 			}
 			if err := stop(); err != nil {
 				t.Fatal(err)

@@ -49,7 +49,7 @@ func TestRunReferenceSeed(t *testing.T) {
 	log := stderr.String()
 	for _, want := range []string{
 		"koophone-emulator lists 4 phones from the seed",
-		"koophone-emulator decides the jobs of submitted work with the seed's rules (8)",
+		"koophone-emulator decides the jobs of submitted work with the seed's rules (10)",
 		"koophone-emulator accepts X-Auth-Token (from the seed file) and temporary AK/SK signatures with X-Security-Token (from the seed file)",
 	} {
 		if !strings.Contains(log, want) {

@@ -1,5 +1,6 @@
 // Package emulator is a fake of the KooPhone REST API (the parts the
-// provider uses: task query, async command, app install, phone list). It
+// provider uses: task query, async command, app install, phone list, and
+// the phone operations reboot, reset and status query, see phoneops.go). It
 // exists so the provider's tests, `make demo` and users testing their own
 // modules (through cmd/koophone-emulator) can exercise the real HTTP
 // client against a server that speaks the documented wire format,
@@ -109,6 +110,11 @@ type Options struct {
 	// InstallResponseFlat ("" means flat) or InstallResponseNested. New
 	// panics on any other value. The async-command answer is always flat.
 	InstallResponse string
+	// ResetResponse selects the answer to POST /v1/instances/batch-reset,
+	// because Huawei added a task to it and a client must handle both:
+	// ResetResponseTask ("" means task) or ResetResponseNone. The phones
+	// reset on the same schedule either way. New panics on any other value.
+	ResetResponse string
 }
 
 // The values of Options.InstallResponse.
@@ -119,6 +125,17 @@ const (
 	// InstallResponseNested answers data: {data: {task_id, cmd_jobs}},
 	// as SDK 3.1.164 to 3.1.206 describe it (RmInstallAppResp).
 	InstallResponseNested = "nested"
+)
+
+// The values of Options.ResetResponse.
+const (
+	// ResetResponseTask answers data: {task_id: "RM_...", cmd_jobs}, as
+	// the API does since Huawei SDK 3.1.198; the task is served by GET
+	// /v1/instances/tasks/{task_id}.
+	ResetResponseTask = "task"
+	// ResetResponseNone answers without data, as older versions of the
+	// API do: there is no task, only the phones' status shows the reset.
+	ResetResponseNone = "none"
 )
 
 // Emulator is an http.Handler serving the fake KooPhone API plus the admin
@@ -136,6 +153,8 @@ type Emulator struct {
 
 	// nestedInstall: answer app installs in the older nested shape.
 	nestedInstall bool
+	// resetNoTask: answer resets without data, as the older API does.
+	resetNoTask bool
 
 	mu    sync.Mutex
 	tasks map[string]*task
@@ -146,6 +165,10 @@ type Emulator struct {
 	requests  []Request
 	phones    []Phone // see instances.go
 	rules     []rule  // see rules.go
+	// phoneAt indexes phones by instance id; phoneOps holds the last
+	// reboot or reset of each phone (see phoneops.go).
+	phoneAt  map[string]int
+	phoneOps map[string]phoneOp
 
 	conns atomic.Int64
 }
@@ -153,13 +176,18 @@ type Emulator struct {
 // New returns an emulator configured by opts. It panics if opts accepts no
 // credential, or has an access key without its secret key (or the
 // reverse), or a security token without an access key, or an unknown
-// InstallResponse: those are programming errors in a test or in the
+// InstallResponse or ResetResponse: those are programming errors in a test or in the
 // program's flag handling, which validates its flags first.
 func New(opts Options) *Emulator {
 	switch opts.InstallResponse {
 	case "", InstallResponseFlat, InstallResponseNested:
 	default:
 		panic(fmt.Sprintf("emulator: Options.InstallResponse %q: want %q or %q", opts.InstallResponse, InstallResponseFlat, InstallResponseNested))
+	}
+	switch opts.ResetResponse {
+	case "", ResetResponseTask, ResetResponseNone:
+	default:
+		panic(fmt.Sprintf("emulator: Options.ResetResponse %q: want %q or %q", opts.ResetResponse, ResetResponseTask, ResetResponseNone))
 	}
 	switch {
 	case opts.Token == "" && opts.AccessKey == "" && opts.SecretKey == "":
@@ -175,9 +203,12 @@ func New(opts Options) *Emulator {
 		jobDuration: opts.JobDuration,
 		logf:        opts.Logf,
 		tasks:       make(map[string]*task),
+		phoneAt:     make(map[string]int),
+		phoneOps:    make(map[string]phoneOp),
 	}
 	e.accessKey, e.secretKey, e.securityToken = opts.AccessKey, opts.SecretKey, opts.SecurityToken
 	e.nestedInstall = opts.InstallResponse == InstallResponseNested
+	e.resetNoTask = opts.ResetResponse == ResetResponseNone
 	if e.jobDuration == 0 {
 		e.jobDuration = defaultJobDuration
 	} else if e.jobDuration < 0 {
@@ -245,11 +276,13 @@ func (e *Emulator) Requests() []Request {
 // Reset forgets all tasks, pending faults and recorded requests, so one
 // long-lived emulator (e.g. the program behind `make demo`) can be reused
 // between scenarios. The phones, the rules and the connection count are
-// kept.
+// kept; the reboots and resets are forgotten, so each phone is back at its
+// status as added.
 func (e *Emulator) Reset() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.tasks = make(map[string]*task)
+	e.phoneOps = make(map[string]phoneOp)
 	e.taskOrder = nil
 	e.faults = nil
 	e.requests = nil
@@ -396,6 +429,9 @@ const (
 	routeAsyncCommand
 	routeInstallApp
 	routeListInstances
+	routeReboot
+	routeReset
+	routeQueryStatus
 )
 
 const (
@@ -403,6 +439,9 @@ const (
 	pathAsyncCommand  = "/v1/instances/async-command"
 	pathInstallApp    = "/v1/instances/app/install"
 	pathListInstances = "/v1/instances/batch-query"
+	pathReboot        = "/v1/instances/reboot"
+	pathReset         = "/v1/instances/batch-reset"
+	pathQueryStatus   = "/v1/instances/batch-query-status"
 )
 
 // matchRoute maps method+path to a route; routeNone for anything else
@@ -421,6 +460,12 @@ func matchRoute(method, path string) (route, string) {
 		return routeInstallApp, ""
 	case path == pathListInstances && method == http.MethodGet:
 		return routeListInstances, ""
+	case path == pathReboot && method == http.MethodPost:
+		return routeReboot, ""
+	case path == pathReset && method == http.MethodPost:
+		return routeReset, ""
+	case path == pathQueryStatus && method == http.MethodPost:
+		return routeQueryStatus, ""
 	}
 	return routeNone, ""
 }
@@ -475,6 +520,12 @@ func (e *Emulator) answer(w http.ResponseWriter, r *http.Request, rt route, task
 		e.handleInstallApp(w, r, respID)
 	case routeListInstances:
 		e.handleListInstances(w, r)
+	case routeReboot:
+		e.handleReboot(w, r, respID)
+	case routeReset:
+		e.handleReset(w, r, respID)
+	case routeQueryStatus:
+		e.handleQueryStatus(w, r, respID)
 	default:
 		panic(fmt.Sprintf("emulator: unhandled route %d", rt))
 	}

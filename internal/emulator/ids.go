@@ -19,3 +19,7 @@ func newJobID() string { return randomHex(16) }
 
 // newInstallTaskID returns an InstallApp task id: "ZGCA" + 28 lowercase hex.
 func newInstallTaskID() string { return "ZGCA" + randomHex(14) }
+
+// newResetTaskID returns a batch-reset task id: "RM_" + 32 lowercase hex, as
+// in the API's example.
+func newResetTaskID() string { return "RM_" + randomHex(16) }

@@ -20,7 +20,9 @@ const maxPageSize = 100
 // lists. Its fields are the documented fields of one listed phone (JSON
 // names as on the wire, so a seed file reads like an answer), plus
 // PoolName and PoolSceneTag, which the listing filters on. Fields left out
-// of a seed file are "" or 0 in the answer.
+// of a seed file are "" or 0 in the answer. RunningStatus is the status
+// the phone starts at: a reboot or reset changes what the API reports, not
+// the field (see phoneops.go).
 type Phone struct {
 	// InstanceID identifies the phone: 1 to 32 characters, unique.
 	InstanceID   string `json:"instance_id"`
@@ -158,6 +160,9 @@ func (e *Emulator) addPhones(phones []Phone, entries []int) error {
 		}
 		added[p.InstanceID] = entry(i)
 	}
+	for i, p := range phones {
+		e.phoneAt[p.InstanceID] = len(e.phones) + i
+	}
 	e.phones = append(e.phones, phones...)
 	// Submits read e.instances under e.mu, which the caller holds.
 	instances := make(map[string]bool, len(e.instances)+len(phones))
@@ -210,7 +215,7 @@ func (e *Emulator) writePhonePage(w http.ResponseWriter, q url.Values, pageNo, s
 	for _, p := range e.phones {
 		if (id == "" || p.InstanceID == id) && (name == "" || strings.Contains(p.InstanceName, name)) &&
 			(pool == "" || p.PoolName == pool) && (tag == "" || p.PoolSceneTag == tag) {
-			matched = append(matched, p.wire())
+			matched = append(matched, e.listed(p))
 		}
 	}
 	e.mu.Unlock()

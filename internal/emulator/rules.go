@@ -15,7 +15,17 @@ const (
 	RuleCommand = "command"
 	// RuleAppInstall rules match app installs (POST /v1/instances/app/install).
 	RuleAppInstall = "app_install"
+	// RuleReboot rules match phone reboots (POST /v1/instances/reboot): they
+	// decide how long a phone stays starting and the status it ends in.
+	RuleReboot = "reboot"
+	// RuleReset rules match phone resets (POST /v1/instances/batch-reset):
+	// they decide the reset task's jobs, as command rules do, and the
+	// status each phone ends in.
+	RuleReset = "reset"
 )
+
+// ruleKinds lists the kinds for errors, in the order the docs give them.
+const ruleKinds = `"command", "app_install", "reboot" or "reset"`
 
 // The error_code a failing Rule's jobs report unless the rule sets one.
 const ruleErrorCode = "EMULATOR.0001"
@@ -26,9 +36,16 @@ const ruleErrorCode = "EMULATOR.0001"
 // decides; without one, the job succeeds, or fails with CPS0005 "Phone not
 // found." for a phone that does not exist (see Options.Instances). A rule
 // decides for any phone id it matches, listed among the phones or not.
+//
+// Rules of kind reboot and reset also decide a phone's status (see
+// phoneops.go): it reports 4 (starting) from the request until After has
+// passed, then 2 (running) when Status is 2, 1 (stopped) when it is -1, or
+// PhoneStatus when set; with Status 1 it stays starting. A reboot has no
+// task, so its rules take no job fields (error_code, error_msg,
+// execute_msg, listed_after, listed_after_polls).
 type Rule struct {
-	// Kind is what the rule matches: RuleCommand or RuleAppInstall.
-	// Required.
+	// Kind is what the rule matches: RuleCommand, RuleAppInstall,
+	// RuleReboot or RuleReset. Required.
 	Kind string `json:"kind"`
 	// Command, for kind command only, is a Go regular expression (RE2
 	// syntax) that the submitted command must match; it matches anywhere
@@ -43,8 +60,9 @@ type Rule struct {
 	// matches any of them. nil matches every phone; an empty list is
 	// refused, as it would match none.
 	Phones []string `json:"phones,omitempty"`
-	// Status is the status the matching jobs end with. Required. Commands:
-	// StatusSucceeded (2) or StatusFailed (-1); app installs:
+	// Status is the status the matching jobs end with. Required. Commands,
+	// reboots and resets: StatusSucceeded (2) or StatusFailed (-1); app
+	// installs:
 	// StatusSucceeded (2) or StatusInstallFailed (3). Also StatusRunning
 	// (1): the job never finishes; and, for installs, StatusPending (0):
 	// the job never starts.
@@ -73,6 +91,11 @@ type Rule struct {
 	// (both) lists it at once. Allowed with every status.
 	ListedAfter      Duration `json:"listed_after"`
 	ListedAfterPolls int      `json:"listed_after_polls"`
+	// PhoneStatus, for kinds reboot and reset only, is the status the
+	// phone reports once the reboot or reset has ended (After), such as 5
+	// (shut down); nil means 2 (running) after success and 1 (stopped)
+	// after failure. Not allowed with status 1, which never ends.
+	PhoneStatus *int `json:"phone_status,omitempty"`
 }
 
 // rule is a validated Rule, its regular expression compiled.
@@ -112,17 +135,20 @@ func (e *Emulator) addRules(rules []Rule) error {
 func compileRule(r Rule) (rule, error) {
 	c := rule{Rule: r}
 	install := r.Kind == RuleAppInstall
+	phoneOp := r.Kind == RuleReboot || r.Kind == RuleReset
 	switch {
 	case r.Kind == "":
-		return c, fieldErr("kind", "required: %q or %q", RuleCommand, RuleAppInstall)
-	case r.Kind != RuleCommand && !install:
-		return c, fieldErr("kind", "%q: want %q or %q", r.Kind, RuleCommand, RuleAppInstall)
-	case install && r.Command != "":
-		return c, fieldErr("command", "applies only to rules of kind %q (match an app by object_name)", RuleCommand)
+		return c, fieldErr("kind", "required: %s", ruleKinds)
+	case r.Kind != RuleCommand && !install && !phoneOp:
+		return c, fieldErr("kind", "%q: want %s", r.Kind, ruleKinds)
+	case r.Kind != RuleCommand && r.Command != "":
+		return c, fieldErr("command", "applies only to rules of kind %q (match an app by object_name, a reboot or reset by phones)", RuleCommand)
 	case !install && r.ObjectName != "":
 		return c, fieldErr("object_name", "applies only to rules of kind %q (match a command by command)", RuleAppInstall)
 	case !install && r.StartAfter != nil:
-		return c, fieldErr("start_after", "applies only to rules of kind %q: command jobs report 1 (running) at once", RuleAppInstall)
+		return c, fieldErr("start_after", "applies only to rules of kind %q: command, reboot and reset jobs report 1 (running) at once", RuleAppInstall)
+	case !phoneOp && r.PhoneStatus != nil:
+		return c, fieldErr("phone_status", "applies only to rules of kind %q or %q, which change a phone's status", RuleReboot, RuleReset)
 	case r.Phones != nil && len(r.Phones) == 0:
 		return c, fieldErr("phones", "an empty list matches no phone; leave phones out to match every phone")
 	}
@@ -147,6 +173,11 @@ func compileRule(r Rule) (rule, error) {
 			return c, fieldErr(field, "invalid glob pattern %q: %v (want an instance id, or a pattern of one with * ? [a-z] \\ as path.Match has them)", p, err)
 		}
 	}
+	if r.Kind == RuleReboot {
+		if err := checkRebootRule(r); err != nil {
+			return c, err
+		}
+	}
 	if err := checkRuleOutcome(r, install); err != nil {
 		return c, err
 	}
@@ -154,7 +185,23 @@ func compileRule(r Rule) (rule, error) {
 	c.Phones = slices.Clone(r.Phones)
 	c.Status, c.After, c.StartAfter = clone(r.Status), clone(r.After), clone(r.StartAfter)
 	c.ErrorCode, c.ErrorMsg, c.ExecuteMsg = clone(r.ErrorCode), clone(r.ErrorMsg), clone(r.ExecuteMsg)
+	c.PhoneStatus = clone(r.PhoneStatus)
 	return c, nil
+}
+
+// checkRebootRule refuses the job fields in a reboot rule: a reboot's
+// answer has no task, so they would never show.
+func checkRebootRule(r Rule) error {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"error_code", r.ErrorCode != nil}, {"error_msg", r.ErrorMsg != nil}, {"execute_msg", r.ExecuteMsg != nil},
+		{"listed_after", r.ListedAfter != 0}, {"listed_after_polls", r.ListedAfterPolls != 0}} {
+		if f.set {
+			return fieldErr(f.name, "a reboot has no task, so no job to report it: leave %s out", f.name)
+		}
+	}
+	return nil
 }
 
 func clone[T any](p *T) *T {
@@ -185,7 +232,7 @@ func checkRuleOutcome(r Rule, install bool) error {
 			name string
 			set  bool
 		}{{"error_code", r.ErrorCode != nil}, {"error_msg", r.ErrorMsg != nil}, {"execute_msg", r.ExecuteMsg != nil}, {"after", r.After != nil},
-			{"start_after", r.StartAfter != nil && *r.Status == StatusPending}} {
+			{"start_after", r.StartAfter != nil && *r.Status == StatusPending}, {"phone_status", r.PhoneStatus != nil}} {
 			if f.set {
 				return fieldErr(f.name, "a job with status %d %s, so this never applies: leave %s out", *r.Status, never, f.name)
 			}
@@ -206,19 +253,26 @@ func checkRuleOutcome(r Rule, install bool) error {
 	return nil
 }
 
-// submission is one submit as rules see it: an adb command, or an app
-// install of a package.
+// submission is one submit as rules see it: an adb command, an app install
+// of a package, a reboot or a reset.
 type submission struct {
-	install    bool
+	kind       string // a Rule kind
 	command    string // commands only
 	objectName string // app installs only
 }
 
+// install reports whether the submission is an app install, whose jobs
+// report the install statuses.
+func (s submission) install() bool { return s.kind == RuleAppInstall }
+
 // output is what a successful job of the submission reports as its
-// execute_msg on a phone.
+// execute_msg on a phone: a reset prints nothing.
 func (s submission) output(instance string) string {
-	if s.install {
+	switch s.kind {
+	case RuleAppInstall:
 		return "Success"
+	case RuleReset:
+		return ""
 	}
 	return commandOutput(s.command, instance)
 }
@@ -226,7 +280,7 @@ func (s submission) output(instance string) string {
 // matches reports whether the rule decides the job of the submission on
 // the phone instance.
 func (r *rule) matches(s submission, instance string) bool {
-	if (r.Kind == RuleAppInstall) != s.install ||
+	if r.Kind != s.kind ||
 		(r.command != nil && !r.command.MatchString(s.command)) ||
 		(r.ObjectName != "" && r.ObjectName != s.objectName) {
 		return false
@@ -250,7 +304,7 @@ func (r *rule) decide(j *JobSpec, index int, s submission) {
 	j.ListedAfter, j.ListedAfterPolls = r.ListedAfter, r.ListedAfterPolls
 	if r.After != nil {
 		j.After = *r.After
-		if s.install {
+		if s.install() {
 			j.StartAfter = j.After / 2
 		}
 	}

@@ -226,8 +226,8 @@ func TestRuleValidation(t *testing.T) {
 		rule string // the JSON of rules[1]
 		want string // "" means valid
 	}{
-		{"kind missing", `{"status":2}`, `rules[1].kind: required: "command" or "app_install"`},
-		{"kind unknown", `{"kind":"shell","status":2}`, `rules[1].kind: "shell": want "command" or "app_install"`},
+		{"kind missing", `{"status":2}`, `rules[1].kind: required: "command", "app_install", "reboot" or "reset"`},
+		{"kind unknown", `{"kind":"shell","status":2}`, `rules[1].kind: "shell": want "command", "app_install", "reboot" or "reset"`},
 		{"command for an install", `{"kind":"app_install","command":"x","status":2}`, `rules[1].command: applies only to rules of kind "command"`},
 		{"object_name for a command", `{"kind":"command","object_name":"x","status":2}`, `rules[1].object_name: applies only to rules of kind "app_install"`},
 		{"start_after for a command", `{"kind":"command","start_after":"1s","status":2}`, `rules[1].start_after: applies only to rules of kind "app_install"`},

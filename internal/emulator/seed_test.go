@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -138,7 +139,7 @@ func testReferenceSeed(t *testing.T, seed Seed) {
 		t.Fatal(err)
 	}
 	want := []string{"command-task-succeeds-after-3s", "install-task-starts-late", "task-never-finishes"}
-	if !slices.Equal(ids, want) || len(v.emu.Phones()) != 4 || len(v.emu.rules) != 8 || len(v.emu.PendingFaults()) != 6 {
+	if !slices.Equal(ids, want) || len(v.emu.Phones()) != 4 || len(v.emu.rules) != 10 || len(v.emu.PendingFaults()) != 6 {
 		t.Fatalf("task ids %v, %d phones, %d rules, %d faults", ids, len(v.emu.Phones()), len(v.emu.rules), len(v.emu.PendingFaults()))
 	}
 	check := func(what string, got []string, want ...string) {
@@ -221,4 +222,27 @@ func testReferenceSeed(t *testing.T, seed Seed) {
 	check("pm at 2s, read 1", at(id, 2*time.Second, start), runningJob)
 	check("pm at 2s, read 2", at(id, 2*time.Second, start), runningJob, runningJob)
 	check("pm at 5s", at(id, 5*time.Second, start), pmOut("phone-canary-001"), pmOut("phone-offline-001"))
+
+	// A reboot of the broken phone fails after 10s and leaves it shut down
+	// (rules[8]); elsewhere it takes -job-duration. The offline phone is
+	// stopped: it cannot be rebooted.
+	wantErr(t, v.do(http.MethodPost, pathReboot, phoneIDs("phone-canary-002", "phone-offline-001")), http.StatusBadRequest, "KOOPHONE.API.5005")
+	wantOK(t, v.do(http.MethodPost, pathReboot, phoneIDs("phone-canary-002", "phone-broken-001")))
+	time.Sleep(5 * time.Second)
+	if got, want := v.statuses("phone-canary-002", "phone-broken-001"), map[string]int{"phone-canary-002": 2, "phone-broken-001": 4}; !maps.Equal(got, want) {
+		t.Errorf("reboot at 5s: %v, want %v", got, want)
+	}
+	time.Sleep(5 * time.Second)
+	if got, want := v.statuses("phone-canary-002", "phone-broken-001"), map[string]int{"phone-canary-002": 2, "phone-broken-001": 5}; !maps.Equal(got, want) {
+		t.Errorf("reboot at 10s: %v, want %v", got, want)
+	}
+
+	// A reset of the broken phone fails after 3s with KPAPI.2209 and leaves
+	// it stopped (rules[9]).
+	id = resetData(t, v.do(http.MethodPost, pathReset, phoneIDs("phone-broken-001"))).TaskID
+	time.Sleep(3 * time.Second)
+	check("reset at 3s", jobStates(t, v.getTask(id)), doneJob(StatusFailed, "KPAPI.2209", "No device can be assigned.", nil))
+	if got, _ := v.emu.PhoneStatus("phone-broken-001"); got != PhoneStatusStopped {
+		t.Errorf("after the reset: %d, want 1", got)
+	}
 }

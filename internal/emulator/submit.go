@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -156,7 +157,7 @@ func (e *Emulator) handleAsyncCommand(w http.ResponseWriter, r *http.Request, re
 		writeParamError(w, err.Error())
 		return
 	}
-	data := e.submit(newTaskID, submission{command: req.Command}, req.InstanceIDs)
+	data := e.submit(newTaskID, submission{kind: RuleCommand, command: req.Command}, req.InstanceIDs)
 	writeJSON(w, http.StatusOK, envelope{ErrorCode: "0", ErrorMsg: "ok", Data: data})
 }
 
@@ -177,7 +178,7 @@ func (e *Emulator) handleInstallApp(w http.ResponseWriter, r *http.Request, resp
 		})
 		return
 	}
-	data := e.submit(newInstallTaskID, submission{install: true, objectName: req.ObjectName}, req.InstanceIDList)
+	data := e.submit(newInstallTaskID, submission{kind: RuleAppInstall, objectName: req.ObjectName}, req.InstanceIDList)
 	if e.nestedInstall {
 		writeJSON(w, http.StatusOK, envelope{ErrorCode: "0", ErrorMsg: "ok", Data: wireNestedSubmitData{Data: data}})
 		return
@@ -237,14 +238,31 @@ func validatePackageURL(s string) error {
 // submit creates the task for a successful POST, with an id from newID
 // that is not in use yet: one job per instance, as jobFor says.
 func (e *Emulator) submit(newID func() string, s submission, instances []string) wireSubmitData {
-	spec := TaskSpec{Jobs: make([]JobSpec, len(instances))}
-	data := wireSubmitData{CmdJobs: make([]wireCmdJob, len(instances))}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	spec, data, _ := e.jobsFor(s, instances)
+	e.storeSubmitted(newID, &spec, &data, e.now())
+	return data
+}
+
+// jobsFor decides the jobs of a submit, one per instance, and returns them
+// with the answer's cmd_jobs and, for each instance, the rule that decided
+// (nil: none). The caller holds e.mu.
+func (e *Emulator) jobsFor(s submission, instances []string) (TaskSpec, wireSubmitData, []*rule) {
+	spec := TaskSpec{Jobs: make([]JobSpec, len(instances))}
+	data := wireSubmitData{CmdJobs: make([]wireCmdJob, len(instances))}
+	rules := make([]*rule, len(instances))
 	for i, inst := range instances {
-		spec.Jobs[i] = e.jobFor(s, inst)
+		spec.Jobs[i], rules[i] = e.jobFor(s, inst)
 		data.CmdJobs[i] = wireCmdJob{InstanceID: inst, JobID: spec.Jobs[i].JobID}
 	}
+	return spec, data, rules
+}
+
+// storeSubmitted stores the jobs of a submit as a new task created at now,
+// under an id from newID that is not in use yet, and sets that id in spec
+// and data. The caller holds e.mu.
+func (e *Emulator) storeSubmitted(newID func() string, spec *TaskSpec, data *wireSubmitData, now time.Time) {
 	taskID := newID()
 	for e.tasks[taskID] != nil {
 		// Practically impossible with random ids, but a reused id
@@ -252,38 +270,46 @@ func (e *Emulator) submit(newID func() string, s submission, instances []string)
 		taskID = newID()
 	}
 	spec.TaskID, data.TaskID = taskID, taskID
-	e.storeTask(taskID, &task{spec: spec, created: e.now()})
-	return data
+	e.storeTask(taskID, &task{spec: *spec, created: now})
 }
 
 // jobFor decides how the job of a submit on one phone goes: as the first
-// rule that matches says; without one, it succeeds after JobDuration, or,
-// for a phone that does not exist, fails with CPS0005. App-install jobs
-// report the install statuses: 0 (not started) for the first half of
-// their time, then 1, then 2 or 3; command jobs 1, then 2 or -1. The
-// caller holds e.mu.
-func (e *Emulator) jobFor(s submission, instance string) JobSpec {
+// rule that matches says (returned with the job; nil for none); without
+// one, it succeeds after JobDuration, or, for a phone that does not exist,
+// fails with CPS0005. App-install jobs report the install statuses: 0 (not
+// started) for the first half of their time, then 1, then 2 or 3; command
+// and reset jobs 1, then 2 or -1. The caller holds e.mu.
+func (e *Emulator) jobFor(s submission, instance string) (JobSpec, *rule) {
 	j := JobSpec{JobID: newJobID(), InstanceID: instance, After: Duration(e.jobDuration)}
-	if s.install {
+	if s.install() {
 		j.StartAfter = j.After / 2
 	}
-	for i := range e.rules {
-		if r := &e.rules[i]; r.matches(s, instance) {
-			r.decide(&j, i, s)
-			return j
-		}
+	if r, i := e.ruleFor(s, instance); r != nil {
+		r.decide(&j, i, s)
+		return j, r
 	}
 	if e.instances == nil || e.instances[instance] {
 		j.Status = StatusSucceeded
 		j.ErrorCode, j.ErrorMsg, j.ExecuteMsg = strPtr(""), strPtr(""), strPtr(s.output(instance))
-		return j
+		return j, nil
 	}
 	j.Status = StatusFailed
-	if s.install {
+	if s.install() {
 		j.Status = StatusInstallFailed
 	}
 	j.ErrorCode, j.ErrorMsg = strPtr("CPS0005"), strPtr("Phone not found.")
-	return j
+	return j, nil
+}
+
+// ruleFor returns the first rule that matches the submission on the phone
+// instance, with its index; nil when none does. The caller holds e.mu.
+func (e *Emulator) ruleFor(s submission, instance string) (*rule, int) {
+	for i := range e.rules {
+		if r := &e.rules[i]; r.matches(s, instance) {
+			return r, i
+		}
+	}
+	return nil, -1
 }
 
 // commandOutput fakes deterministic, plausible output of an ADB shell
