@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -49,12 +50,22 @@ type actionRig struct {
 
 func newActionRig(t *testing.T) *actionRig {
 	t.Helper()
-	r := newProtoRig(t)
-	actions, ok := r.server.(tfprotov6.ActionServer)
+	return newActionRigFor(t, emulator.New(emulator.Options{Token: accToken}))
+}
+
+// newActionRigFor serves emu in memory to a configured provider server.
+func newActionRigFor(t *testing.T, emu *emulator.Emulator) *actionRig {
+	t.Helper()
+	srv := emulator.ServeInMemory(emu)
+	t.Cleanup(srv.Close)
+	server := providerserver.NewProtocol6(New("test", WithDialContext(srv.DialContext))())()
+	t.Cleanup(func() { _, _ = server.StopProvider(context.Background(), &tfprotov6.StopProviderRequest{}) })
+	actions, ok := server.(tfprotov6.ActionServer)
 	if !ok {
 		t.Fatal("the provider server does not serve actions")
 	}
-	return &actionRig{protoRig: r, actions: actions, schemas: configureServer(t, r.server, emulator.InMemoryURL, 0)}
+	r := &protoRig{emu: emu, server: server}
+	return &actionRig{protoRig: r, actions: actions, schemas: configureServer(t, server, emulator.InMemoryURL, 0)}
 }
 
 // config is the configuration of an action: args set, the rest null.
@@ -382,5 +393,120 @@ func TestActionAppInstall_installs(t *testing.T) {
 				t.Errorf("progress shows the package URL: %q", p)
 			}
 		}
+	})
+}
+
+// A reboot of 120 phones goes out in waves of 100 and 20, each followed
+// through the phones' status (a reboot has no task): a phone that was
+// starting and then reports stopped has failed, and is named; the others
+// are done once they report running again.
+func TestActionReboot_followsPhoneStatus(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newActionRig(t)
+		fail, ok := emulator.StatusFailed, emulator.StatusSucceeded
+		slow := emulator.Duration(2 * time.Minute)
+		if err := r.emu.AddRules(
+			emulator.Rule{Kind: emulator.RuleReboot, Phones: []string{"phone-007"}, Status: &fail},
+			emulator.Rule{Kind: emulator.RuleReboot, Phones: []string{"phone-1*"}, Status: &ok, After: &slow},
+		); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		inv := r.invoke(t.Context(), t, "koophone_instance_reboot", map[string]tftypes.Value{
+			"instance_ids": stringList(phoneIDs(120)), "max_failed_phones": numVal(1),
+		})
+		if errs := inv.errors(); len(errs) > 0 {
+			t.Fatalf("errors: %v", errs)
+		}
+		if n := countRequests(r.emu, "POST", "/v1/instances/reboot"); n != 2 {
+			t.Errorf("%d reboot requests, want 2 waves", n)
+		}
+		if n := countRequests(r.emu, "GET", ""); n != 0 {
+			t.Errorf("%d GET requests: a reboot has no task to read", n)
+		}
+		mustMatch(t, "warnings", inv.warnings(), `reboot failed on 1 of 120 phones`,
+			`phone-007: failed \(status -1\), error_code "", error_msg "The phone was starting, then reported stopped \(1\): it did not come back\."`)
+		mustMatch(t, "progress", inv.progress, `(?m)^Done: 120/120 phones finished \(119 successful, 1 failed\), 0 running$`)
+		if took := time.Since(start); took < 2*time.Minute {
+			t.Errorf("the invocation ended after %s, before the slow phones were back (2m)", took)
+		}
+		for _, id := range phoneIDs(120) {
+			if status, _ := r.emu.PhoneStatus(id); status != 2 && id != "phone-007" {
+				t.Errorf("%s has status %d after the invocation, want 2 (running)", id, status)
+			}
+		}
+	})
+}
+
+// A reboot refused because a phone is not running (KOOPHONE.API.5005)
+// stops the invocation, named, and nothing further is sent.
+func TestActionReboot_refusedWhenAPhoneIsNotRunning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newActionRig(t)
+		if err := r.emu.AddPhones(emulator.Phone{InstanceID: "phone-001", RunningStatus: 2}, emulator.Phone{InstanceID: "phone-002", RunningStatus: 1}); err != nil {
+			t.Fatal(err)
+		}
+		inv := r.invoke(t.Context(), t, "koophone_instance_reboot", map[string]tftypes.Value{"instance_ids": stringList(phoneIDs(2))})
+		mustMatch(t, "errors", inv.errors(), `KOOPHONE\.API\.5005`, `Nothing was submitted`)
+		if n := countRequests(r.emu, "POST", "/v1/instances/reboot"); n != 1 {
+			t.Errorf("%d reboot requests, want 1", n)
+		}
+	})
+}
+
+// A reset follows its task when the API answers with one, and its phones'
+// status when it answers without (older API versions); a failed phone
+// fails the invocation, named, with the task to read.
+func TestActionReset_withAndWithoutTask(t *testing.T) {
+	for _, shape := range []string{emulator.ResetResponseTask, emulator.ResetResponseNone} {
+		t.Run(shape, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				emu := emulator.New(emulator.Options{Token: accToken, ResetResponse: shape})
+				r := newActionRigFor(t, emu)
+				fail := emulator.StatusFailed
+				if err := r.emu.AddRules(emulator.Rule{Kind: emulator.RuleReset, Phones: []string{"phone-003"}, Status: &fail}); err != nil {
+					t.Fatal(err)
+				}
+				inv := r.invoke(t.Context(), t, "koophone_instance_reset", map[string]tftypes.Value{"instance_ids": stringList(phoneIDs(3))})
+				reads := countRequests(r.emu, "POST", "/v1/instances/batch-query-status")
+				tasks := r.emu.TaskIDs()
+				if shape == emulator.ResetResponseTask {
+					if len(tasks) != 1 || !strings.HasPrefix(tasks[0], "RM_") || reads != 0 {
+						t.Fatalf("tasks %v, %d status reads: want one RM_ task followed through the task query", tasks, reads)
+					}
+					mustMatch(t, "errors", inv.errors(), `reset failed on 1 phone`, `phone-003: failed`, regexp.QuoteMeta(tasks[0]))
+					return
+				}
+				if len(tasks) != 0 || reads == 0 {
+					t.Fatalf("tasks %v, %d status reads: want no task, and the phones' status read", tasks, reads)
+				}
+				mustMatch(t, "errors", inv.errors(), `reset failed on 1 phone`, `phone-003: failed`, `did not come back`)
+			})
+		})
+	}
+}
+
+// When the task query does not know a reset's task, the invocation follows
+// the phones' status instead.
+func TestActionReset_taskNotFoundFallsBackOnPhoneStatus(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newActionRig(t)
+		go func() {
+			for len(r.emu.TaskIDs()) == 0 {
+				time.Sleep(100 * time.Millisecond)
+			}
+			if err := r.emu.AddFault(emulator.Fault{Match: r.emu.TaskIDs()[0], Count: -1, Kind: emulator.FaultError, Status: 400,
+				Code: "KOOPHONE.API.1323"}); err != nil {
+				t.Error(err)
+			}
+		}()
+		inv := r.invoke(t.Context(), t, "koophone_instance_reset", map[string]tftypes.Value{"instance_ids": stringList(phoneIDs(3))})
+		if errs := inv.errors(); len(errs) > 0 {
+			t.Fatalf("errors: %v", errs)
+		}
+		if n := countRequests(r.emu, "POST", "/v1/instances/batch-query-status"); n == 0 {
+			t.Error("the phones' status was never read")
+		}
+		mustMatch(t, "progress", inv.progress, `(?m)^Done: 3/3 phones finished \(3 successful, 0 failed\), 0 running; tasks: RM_`)
 	})
 }
