@@ -225,12 +225,8 @@ func (a *phoneAction) Invoke(ctx context.Context, req action.InvokeRequest, resp
 		results.addWave(w)
 	}
 	end := actionEpilogue(progress.taskIDs())
-	if !anySubmitted(out) {
-		err := firstSubmitErr(out)
-		if err == nil {
-			err = context.Cause(ctx)
-		}
-		resp.Diagnostics.Append(submitDiagnostic(a.noun, err, fmt.Sprintf("The %s of %s", a.noun, nPhones(len(instanceIDs))), "", a.data))
+	if !out.Waves[0].Tried() { // stopped before the first request
+		resp.Diagnostics.Append(submitDiagnostic(a.noun, context.Cause(ctx), fmt.Sprintf("The %s of %s", a.noun, nPhones(len(instanceIDs))), "", a.data))
 		return
 	}
 	resp.Diagnostics.Append(rolloutDiagnostics(a.noun, out, results, s.wait, s.rollout.MaxFailed, end, time.Since(start), a.data)...)
@@ -250,24 +246,6 @@ func (a *phoneAction) Invoke(ctx context.Context, req action.InvokeRequest, resp
 		return
 	}
 	progress.send("Done: " + progress.line())
-}
-
-func anySubmitted(out rollout.Result) bool {
-	for _, w := range out.Waves {
-		if w.Submitted {
-			return true
-		}
-	}
-	return false
-}
-
-func firstSubmitErr(out rollout.Result) error {
-	for _, w := range out.Waves {
-		if w.SubmitErr != nil {
-			return w.SubmitErr
-		}
-	}
-	return nil
 }
 
 // actionEpilogue ends an action's errors: an action keeps nothing, so the

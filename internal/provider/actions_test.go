@@ -338,7 +338,8 @@ func TestActionCommand_neverSubmitsTwice(t *testing.T) {
 			t.Errorf("%d submits, want 1: a submit that may have been accepted is never sent again, nor the next wave", n)
 		}
 		reqID := r.emu.Requests()[0].RequestID
-		mustMatch(t, "errors", inv.errors(), `Outcome of the KooPhone adb command unknown`, regexp.QuoteMeta(reqID))
+		mustMatch(t, "errors", inv.errors(), `Outcome of the KooPhone adb command unknown`, regexp.QuoteMeta(reqID),
+			`Wave 1 of 2 of the adb command \(60 phones\)`, `wave 2 of 2 \(60 phones\) was not submitted`)
 	})
 }
 

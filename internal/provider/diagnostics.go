@@ -329,7 +329,7 @@ func submitDiagnostic(noun string, err error, what, after string, pd *providerDa
 		next := "Nothing was saved in state. Look for the task in the KooPhone console, or ask KooPhone support about request id " +
 			unknown.RequestID + ". If it was created, follow it with the koophone_instance_task data source; if not, run terraform apply again."
 		if after != "" {
-			next = "Its phones are recorded in results with state submit_unknown; ask KooPhone support about request id " + unknown.RequestID +
+			next = "Its phones' state is submit_unknown: ask KooPhone support about request id " + unknown.RequestID +
 				" to learn whether the task exists. " + after
 		}
 		return diag.NewErrorDiagnostic("Outcome of the KooPhone "+noun+" unknown", fmt.Sprintf(
