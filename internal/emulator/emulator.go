@@ -145,7 +145,9 @@ type Emulator struct {
 	faults    []*Fault
 	requests  []Request
 	phones    []Phone // see instances.go
-	rules     []rule  // see rules.go
+	// phoneIndex maps an instance id to its index in phones.
+	phoneIndex map[string]int
+	rules      []rule // see rules.go
 
 	conns atomic.Int64
 }
@@ -396,6 +398,7 @@ const (
 	routeAsyncCommand
 	routeInstallApp
 	routeListInstances
+	routeAppList
 )
 
 const (
@@ -403,10 +406,14 @@ const (
 	pathAsyncCommand  = "/v1/instances/async-command"
 	pathInstallApp    = "/v1/instances/app/install"
 	pathListInstances = "/v1/instances/batch-query"
+	// An app list is pathInstancesPrefix + instance id + pathAppListSuffix.
+	pathInstancesPrefix = "/v1/instances/"
+	pathAppListSuffix   = "/app-list"
 )
 
-// matchRoute maps method+path to a route; routeNone for anything else
-// (including the right path with the wrong method, as the gateway does).
+// matchRoute maps method+path to a route and the id in its path (a task's
+// or a phone's); routeNone for anything else (including the right path
+// with the wrong method, as the gateway does).
 func matchRoute(method, path string) (route, string) {
 	switch {
 	case strings.HasPrefix(path, pathTasksPrefix):
@@ -421,6 +428,12 @@ func matchRoute(method, path string) (route, string) {
 		return routeInstallApp, ""
 	case path == pathListInstances && method == http.MethodGet:
 		return routeListInstances, ""
+	case strings.HasPrefix(path, pathInstancesPrefix) && strings.HasSuffix(path, pathAppListSuffix) && method == http.MethodGet:
+		id := strings.TrimSuffix(strings.TrimPrefix(path, pathInstancesPrefix), pathAppListSuffix)
+		if id == "" || strings.Contains(id, "/") {
+			return routeNone, ""
+		}
+		return routeAppList, id
 	}
 	return routeNone, ""
 }
@@ -429,7 +442,7 @@ func matchRoute(method, path string) (route, string) {
 // x-request-id, handler.
 func (e *Emulator) serveAPI(w *statusWriter, r *http.Request, x *exchange) {
 	w.Header().Set("X-Request-Id", x.respID)
-	rt, taskID := matchRoute(r.Method, r.URL.Path)
+	rt, pathID := matchRoute(r.Method, r.URL.Path)
 	if rt == routeNone {
 		writeJSON(w, http.StatusNotFound, envelope{
 			ErrorCode: "APIGW.0101",
@@ -446,17 +459,17 @@ func (e *Emulator) serveAPI(w *statusWriter, r *http.Request, x *exchange) {
 		writeJSON(w, f.status, envelope{ErrorCode: f.code, ErrorMsg: msg, RequestID: x.respID})
 		return
 	}
-	if f, ok := e.takeFault(r.URL.Path, rt, taskID); ok {
+	if f, ok := e.takeFault(r.URL.Path, rt, pathID); ok {
 		x.rec.Fault = f.Kind
-		e.applyFault(w, r, x, rt, taskID, f)
+		e.applyFault(w, r, x, rt, pathID, f)
 		return
 	}
-	e.answer(w, r, rt, taskID, x.respID)
+	e.answer(w, r, rt, pathID, x.respID)
 }
 
 // answer produces the normal (fault-free) response: the x-request-id check
 // and then the route's handler.
-func (e *Emulator) answer(w http.ResponseWriter, r *http.Request, rt route, taskID, respID string) {
+func (e *Emulator) answer(w http.ResponseWriter, r *http.Request, rt route, pathID, respID string) {
 	w.Header().Set("X-Request-Id", respID)
 	if r.Header.Get("X-Request-Id") == "" {
 		// The real service answers this with HTTP 200.
@@ -468,13 +481,15 @@ func (e *Emulator) answer(w http.ResponseWriter, r *http.Request, rt route, task
 	}
 	switch rt {
 	case routeGetTask:
-		e.handleGetTask(w, taskID)
+		e.handleGetTask(w, pathID)
 	case routeAsyncCommand:
 		e.handleAsyncCommand(w, r, respID)
 	case routeInstallApp:
 		e.handleInstallApp(w, r, respID)
 	case routeListInstances:
 		e.handleListInstances(w, r)
+	case routeAppList:
+		e.handleAppList(w, r, pathID)
 	default:
 		panic(fmt.Sprintf("emulator: unhandled route %d", rt))
 	}

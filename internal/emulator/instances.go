@@ -54,6 +54,10 @@ type Phone struct {
 	// PoolSceneTag is the pool's scene, such as "CLOUD_PHONE" or
 	// "CLOUD_APP", matched exactly by the pool_scene_tag filter.
 	PoolSceneTag string `json:"pool_scene_tag,omitempty"`
+	// Apps are the apps installed on the phone when it is added, listed by
+	// GET /v1/instances/{instance_id}/app-list in this order (see
+	// apps.go). nil (left out) means DefaultApps; an empty list, none.
+	Apps []App `json:"apps,omitempty"`
 }
 
 // wirePhone is one item of the answer's result: exactly the documented
@@ -157,6 +161,23 @@ func (e *Emulator) addPhones(phones []Phone, entries []int) error {
 			return fieldErr(field, "%q: the emulator already has a phone with this id", p.InstanceID)
 		}
 		added[p.InstanceID] = entry(i)
+		pkgs := make(map[string]int, len(p.Apps))
+		for j, a := range p.Apps {
+			field := fmt.Sprintf("phones[%d].apps[%d]", entry(i), j)
+			if err := a.validate(); err != nil {
+				return inField(field, err)
+			}
+			if prev, dup := pkgs[a.AppPkg]; dup {
+				return fieldErr(field+".app_pkg", "%q duplicates apps[%d]", a.AppPkg, prev)
+			}
+			pkgs[a.AppPkg] = j
+		}
+	}
+	if e.phoneIndex == nil {
+		e.phoneIndex = make(map[string]int, len(phones))
+	}
+	for i, p := range phones {
+		e.phoneIndex[p.InstanceID] = len(e.phones) + i
 	}
 	e.phones = append(e.phones, phones...)
 	// Submits read e.instances under e.mu, which the caller holds.

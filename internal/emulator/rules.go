@@ -212,6 +212,8 @@ type submission struct {
 	install    bool
 	command    string // commands only
 	objectName string // app installs only
+	// What a successful install puts on a phone (see apps.go).
+	objectVersion, fileName string
 }
 
 // output is what a successful job of the submission reports as its

@@ -177,7 +177,9 @@ func (e *Emulator) handleInstallApp(w http.ResponseWriter, r *http.Request, resp
 		})
 		return
 	}
-	data := e.submit(newInstallTaskID, submission{install: true, objectName: req.ObjectName}, req.InstanceIDList)
+	data := e.submit(newInstallTaskID, submission{
+		install: true, objectName: req.ObjectName, objectVersion: req.ObjectVersion, fileName: req.FileName,
+	}, req.InstanceIDList)
 	if e.nestedInstall {
 		writeJSON(w, http.StatusOK, envelope{ErrorCode: "0", ErrorMsg: "ok", Data: wireNestedSubmitData{Data: data}})
 		return
@@ -252,7 +254,11 @@ func (e *Emulator) submit(newID func() string, s submission, instances []string)
 		taskID = newID()
 	}
 	spec.TaskID, data.TaskID = taskID, taskID
-	e.storeTask(taskID, &task{spec: spec, created: e.now()})
+	t := &task{spec: spec, created: e.now()}
+	if s.install {
+		t.app = installedApp(s)
+	}
+	e.storeTask(taskID, t)
 	return data
 }
 
