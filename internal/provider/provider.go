@@ -307,7 +307,9 @@ func (p *koophoneProvider) Resources(context.Context) []func() resource.Resource
 }
 
 func (p *koophoneProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newInstanceTaskDataSource, newInstanceTasksDataSource, newInstancesDataSource}
+	return []func() datasource.DataSource{newInstanceTaskDataSource, newInstanceTasksDataSource, newInstancesDataSource,
+		newInstanceAppsDataSource,
+	}
 }
 
 // settings are the provider's effective configuration.
