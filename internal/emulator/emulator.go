@@ -1,6 +1,6 @@
 // Package emulator is a fake of the KooPhone REST API (the parts the
-// provider uses: task query, async command, app install, phone list). It
-// exists so the provider's tests, `make demo` and users testing their own
+// provider uses: task query, async command, app install, phone list, app
+// list). It exists so the provider's tests, `make demo` and users testing their own
 // modules (through cmd/koophone-emulator) can exercise the real HTTP
 // client against a server that speaks the documented wire format,
 // including its odd corners (business errors with HTTP 200, JSON null
