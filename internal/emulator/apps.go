@@ -90,10 +90,10 @@ type wireAppPage struct {
 // HTTP 400, the status of the API's parameter errors on this page.
 func (e *Emulator) handleAppList(w http.ResponseWriter, r *http.Request, instanceID string) {
 	q := r.URL.Query()
-	pageNo, err := pageParam(q, "page_no", 1, 1<<30)
+	pageNo, err := pageParam(q, "page_no", 1<<30)
 	var size int
 	if err == nil {
-		size, err = pageParam(q, "page_size", 1, maxAppPageSize)
+		size, err = pageParam(q, "page_size", maxAppPageSize)
 	}
 	appType := q.Get("app_type")
 	if err == nil && q.Has("app_type") && appType != "1" && appType != "2" {

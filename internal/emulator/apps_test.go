@@ -55,10 +55,11 @@ func manyApps(prefix string, n int, system bool) []App {
 	return apps
 }
 
-func pkgsAt(apps []App, version string) []string {
+// pkgsAt lists apps as "app_pkg@1.0", the version manyApps gives them.
+func pkgsAt(apps []App) []string {
 	out := make([]string, len(apps))
 	for i, a := range apps {
-		out[i] = a.AppPkg + "@" + version
+		out[i] = a.AppPkg + "@1.0"
 	}
 	return out
 }
@@ -83,7 +84,7 @@ func TestAppListPagesAndTypes(t *testing.T) {
 			{InstanceID: "empty", Apps: []App{}},
 		},
 	})
-	all := slices.Concat(pkgsAt(system, "1.0"), pkgsAt(third, "1.0"))
+	all := slices.Concat(pkgsAt(system), pkgsAt(third))
 	cases := []struct {
 		phone     string
 		params    []string
@@ -93,8 +94,8 @@ func TestAppListPagesAndTypes(t *testing.T) {
 		{"big", []string{"page_no", "1", "page_size", "200"}, all[:200], 450},
 		{"big", []string{"page_no", "3", "page_size", "200"}, all[400:], 450},
 		{"big", []string{"page_no", "4", "page_size", "200"}, []string{}, 450},
-		{"big", []string{"page_no", "2", "page_size", "200", "app_type", "2"}, pkgsAt(third[200:], "1.0"), 300},
-		{"big", []string{"page_no", "1", "page_size", "200", "app_type", "1"}, pkgsAt(system, "1.0"), 150},
+		{"big", []string{"page_no", "2", "page_size", "200", "app_type", "2"}, pkgsAt(third[200:]), 300},
+		{"big", []string{"page_no", "1", "page_size", "200", "app_type", "1"}, pkgsAt(system), 150},
 		{"mixed", []string{"page_no", "1", "page_size", "10", "app_type", "1"}, []string{"com.vendor.app000@1.0", "com.vendor.app001@1.0"}, 2},
 		{"mixed", []string{"page_no", "1", "page_size", "10", "app_type", "2"}, []string{"com.example.app000@1.0", "com.example.app001@1.0"}, 2},
 		{"mixed", []string{"page_no", "2", "page_size", "3"}, []string{"com.vendor.app001@1.0"}, 4},
@@ -272,9 +273,9 @@ func TestSeedApps(t *testing.T) {
 		}
 	}
 	for seed, want := range map[string]string{
-		`{"phones": [{"instance_id": "p", "apps": [{"app_pkg": "a", "sytem": true}]}]}`:    `unknown field "sytem"`,
-		`{"phones": [{"instance_id": "p", "apps": [{"app_name": "no package"}]}]}`:         "phones[0].apps[0].app_pkg: required",
-		`{"phones": [{"instance_id": "p", "apps": [{"app_pkg": "a"}, {"app_pkg": "a"}]}]}`: `phones[0].apps[1].app_pkg: "a" duplicates apps[0]`,
+		`{"phones": [{"instance_id": "p", "apps": [{"app_pkg": "a", "is_system": true}]}]}`: `unknown field "is_system"`,
+		`{"phones": [{"instance_id": "p", "apps": [{"app_name": "no package"}]}]}`:          "phones[0].apps[0].app_pkg: required",
+		`{"phones": [{"instance_id": "p", "apps": [{"app_pkg": "a"}, {"app_pkg": "a"}]}]}`:  `phones[0].apps[1].app_pkg: "a" duplicates apps[0]`,
 	} {
 		s, err := ParseSeed([]byte(seed))
 		if err == nil {

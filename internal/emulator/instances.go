@@ -209,10 +209,10 @@ func (e *Emulator) Phones() []Phone {
 // x-request-id query parameter are accepted and ignored.
 func (e *Emulator) handleListInstances(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	pageNo, err := pageParam(q, "page_no", 1, 1<<30)
+	pageNo, err := pageParam(q, "page_no", 1<<30)
 	var size int
 	if err == nil {
-		size, err = pageParam(q, "page_size", 1, maxPageSize)
+		size, err = pageParam(q, "page_size", maxPageSize)
 	}
 	if err == nil {
 		err = validateFilter(q)
@@ -248,15 +248,15 @@ func (e *Emulator) writePhonePage(w http.ResponseWriter, q url.Values, pageNo, s
 	writeJSON(w, http.StatusOK, envelope{ErrorCode: "0", ErrorMsg: "ok", Data: page})
 }
 
-// pageParam reads a required integer query parameter in [lo, hi].
-func pageParam(q url.Values, name string, lo, hi int) (int, error) {
+// pageParam reads a required integer query parameter in [1, hi].
+func pageParam(q url.Values, name string, hi int) (int, error) {
 	raw := q.Get(name)
 	if raw == "" {
-		return 0, fmt.Errorf("%s: required query parameter, an integer from %d to %d", name, lo, hi)
+		return 0, fmt.Errorf("%s: required query parameter, an integer from 1 to %d", name, hi)
 	}
 	v, err := strconv.Atoi(raw)
-	if err != nil || v < lo || v > hi {
-		return 0, fmt.Errorf("%s: must be an integer from %d to %d, got %q", name, lo, hi, raw)
+	if err != nil || v < 1 || v > hi {
+		return 0, fmt.Errorf("%s: must be an integer from 1 to %d, got %q", name, hi, raw)
 	}
 	return v, nil
 }
