@@ -43,10 +43,10 @@ const maxPackageNameLength = 100
 type instanceAppsDataSource struct{ dataSource }
 
 // instanceAppsModel's Apps, Versions and MissingInstanceIDs are built by
-// hand: a thousand phones of ten apps each are ten thousand objects, the
-// shape (flat objects of strings) that the framework's reflection makes
-// slow in koophone_instances' list (BenchmarkInstancesList, section 6 of
-// BENCHMARKS.md). instance_ids is a list used as a set (see idSet).
+// hand: a thousand phones of ten apps each are ten thousand objects, which
+// the framework's reflection over typed structs sets in state several times
+// slower, with several times the memory (BenchmarkAppsMap). instance_ids is
+// a list used as a set (see idSet).
 type instanceAppsModel struct {
 	InstanceIDs        types.List     `tfsdk:"instance_ids"`
 	AppType            types.String   `tfsdk:"app_type"`
