@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -381,4 +382,42 @@ func TestAccInstanceApps_validation(t *testing.T) {
 		},
 	)
 	e.checkNoRequests()
+}
+
+// The token never reaches the state, the diagnostics or the TRACE log, from
+// the phones read concurrently, even when an answer echoes it; the log
+// counts the phones, pages and requests of a read.
+func TestAccInstanceApps_secretHygiene(t *testing.T) {
+	e := newAccEnvWith(t, emulator.Options{Token: accToken, Phones: gatePhones()})
+	e.addFault(emulator.Fault{Match: "/v1/instances/phone-002/app-list", Kind: emulator.FaultError, Status: http.StatusUnauthorized,
+		Code: "APIGW.0301", Message: "token " + accToken + " expired"})
+	logPath := t.TempDir() + "/terraform.log"
+	e.configureFromEnvironment()
+	t.Setenv("TF_LOG", "TRACE")
+	t.Setenv("TF_ACC_LOG_PATH", logPath)
+	config := `data "koophone_instance_apps" "t" {
+  instance_ids = ["phone-001", "phone-002", "phone-003", "phone-004"]
+  package_name = "com.android.settings"
+}
+`
+	e.serialTest(
+		resource.TestStep{Config: config, ExpectError: errRE("KooPhone rejected the credentials", `phone "phone-002"`, "token [REDACTED] expired")},
+		resource.TestStep{
+			Config:            config,
+			ConfigStateChecks: []statecheck.StateCheck{noSecretInState{secrets: []string{accToken}}, expectApps(at("instance_count"), knownvalue.Int64Exact(4))},
+		},
+	)
+	logs, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx := strings.Index(string(logs), accToken); idx >= 0 {
+		t.Errorf("the token appears in the TRACE log, after: %q", logs[max(0, idx-200):idx])
+	}
+	for _, want := range []string{"Listing the apps of KooPhone phones", "Listed the apps of KooPhone phones", "phones=4", "pages=4", "requests=4",
+		"X-Auth-Token: [REDACTED]", "instance_id=phone-003"} {
+		if !strings.Contains(string(logs), want) {
+			t.Errorf("the log lacks %q", want)
+		}
+	}
 }
