@@ -421,3 +421,72 @@ func TestAccInstanceApps_secretHygiene(t *testing.T) {
 		}
 	}
 }
+
+// gamePool is the pool of the examples of koophone_instance_apps: 20
+// phones of pool game-test, with the failing ones failing the install.
+func gamePool(t *testing.T, failing ...string) *accEnv {
+	t.Helper()
+	e := newAccEnvWith(t, emulator.Options{Token: accToken, Phones: poolPhones("gp-", "game-test", 20)})
+	if len(failing) > 0 {
+		if err := e.emu.AddRules(emulator.Rule{Kind: emulator.RuleAppInstall, ObjectName: "com.example.game", Phones: failing,
+			Status: statusPtr(emulator.StatusInstallFailed)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e
+}
+
+// The examples' gate: one phone of twenty without the game is a warning,
+// and the command starts the game on the nineteen others.
+func TestAccExamples_instanceAppsGate(t *testing.T) {
+	e := gamePool(t, "gp-003")
+	others := make([]knownvalue.Check, 0, 19)
+	for _, id := range phoneIDsOf(poolPhones("gp-", "game-test", 20)) {
+		if id != "gp-003" {
+			others = append(others, knownvalue.StringExact(id))
+		}
+	}
+	e.applyExample("data-sources/koophone_instance_apps", resource.TestStep{
+		// data-source.tf's listing, which does not depend on the install,
+		// was read before it: the next plan's outputs show the game.
+		ExpectNonEmptyPlan: true,
+		ConfigStateChecks: []statecheck.StateCheck{
+			statecheck.ExpectKnownValue("data.koophone_instance_apps.after_rollout", at("missing_instance_ids"),
+				knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("gp-003")})),
+			statecheck.ExpectKnownValue("koophone_instance_command.start_game", at("instance_ids"), knownvalue.ListExact(others)),
+			statecheck.ExpectKnownValue("data.koophone_instance_apps.after_rollout", at("versions").AtMapKey("gp-001"), knownvalue.StringExact("1.2.3")),
+		},
+	})
+}
+
+// The examples' gate stops the apply when more than a tenth of the pool
+// lacks the game, naming the phones, and the command is not run.
+func TestAccExamples_instanceAppsGateStops(t *testing.T) {
+	e := gamePool(t, "gp-003", "gp-011", "gp-017")
+	e.applyExample("data-sources/koophone_instance_apps", resource.TestStep{
+		ExpectError: errRE("Resource postcondition failed", "com.example.game 1.2.3 is missing on more than a tenth of the pool: gp-003, gp-011, gp-017."),
+	})
+	if n := e.apiRequests("/async-command"); n != 0 {
+		t.Errorf("%d commands were submitted; want none after the gate stopped the apply", n)
+	}
+}
+
+// An id known only at apply is validated once it is known (Terraform
+// validates the data source's configuration again then), before any
+// request.
+func TestAccInstanceApps_idUnknownAtPlan(t *testing.T) {
+	e := newAccEnv(t)
+	e.parallelTest(resource.TestStep{
+		Config: e.providerBlock() + `
+resource "terraform_data" "id" {
+  input = ""
+}
+
+data "koophone_instance_apps" "t" {
+  instance_ids = [terraform_data.id.output]
+}
+`,
+		ExpectError: errRE("Invalid instance id", `instance_ids[0] is "", 0 characters long`),
+	})
+	e.checkNoRequests()
+}
