@@ -21,10 +21,13 @@
 //  7. rollout: one koophone_instance_command applied to 10,000 phones in
 //     100 waves, at 50 ms latency and jobs of 1 s, one wave after another
 //     and ten at a time.
+//  9. app gates: one koophone_instance_apps read of 1,000 phones at 50 ms
+//     latency, against what the client's requests in flight allow, and with
+//     one phone failing (no request may start after its failure).
 //
 // Usage:
 //
-//	koophone-bench -terraform PATH [-out BENCHMARKS.md] [-only plan,wait,fleet,fanin,go,rollout] [-runs 21]
+//	koophone-bench -terraform PATH [-out BENCHMARKS.md] [-only plan,wait,fleet,fanin,go,rollout,apps] [-runs 21]
 //
 // Targets are printed next to the measurements, and every verdict and
 // every number of the report is computed from the measurements; the
@@ -71,7 +74,7 @@ func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("koophone-bench", flag.ContinueOnError)
 	fs.StringVar(&o.terraform, "terraform", "terraform", "the terraform binary to drive")
 	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "where to write the report (- for stdout)")
-	fs.StringVar(&only, "only", "plan,wait,fleet,fanin,go,rollout", "comma-separated benchmarks to run")
+	fs.StringVar(&only, "only", "plan,wait,fleet,fanin,go,rollout,apps", "comma-separated benchmarks to run")
 	fs.IntVar(&o.runs, "runs", 21, "timed runs of each plan in the plan-overhead benchmark")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory")
 	if err := fs.Parse(args); err != nil {
@@ -113,7 +116,7 @@ func run(ctx context.Context, args []string) error {
 	rep.commit = gitCommit(ctx, o.repo)
 
 	var tfr *tfRunner
-	needTF := o.only["plan"] || o.only["fleet"] || o.only["fanin"] || o.only["rollout"]
+	needTF := o.only["plan"] || o.only["fleet"] || o.only["fanin"] || o.only["rollout"] || o.only["apps"]
 	if needTF {
 		logf("building the provider")
 		if tfr, err = newTFRunner(ctx, o.terraform, o.repo, work); err != nil {
@@ -157,6 +160,12 @@ func run(ctx context.Context, args []string) error {
 		logf("7/7 rollout")
 		if rep.rollout, err = benchRollout(ctx, tfr, work); err != nil {
 			return fmt.Errorf("rollout: %w", err)
+		}
+	}
+	if o.only["apps"] {
+		logf("9. app gates")
+		if rep.apps, err = benchApps(ctx, tfr, work); err != nil {
+			return fmt.Errorf("app gates: %w", err)
 		}
 	}
 	rep.finished = time.Now().UTC()

@@ -22,7 +22,8 @@
 // either kind is accepted.
 //
 // The seed file (emulator.Seed; reference: examples/emulator/seed.json)
-// gives credentials, the phones listed by GET /v1/instances/batch-query
+// gives credentials, the phones listed by GET /v1/instances/batch-query,
+// with the apps of each (GET /v1/instances/{instance_id}/app-list)
 // (then only their ids, and those of -instances, exist for submitted jobs),
 // rules that decide how submitted jobs end, and tasks and faults to start
 // with. It is checked in full before the emulator listens; an error names

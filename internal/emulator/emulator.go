@@ -1,7 +1,7 @@
 // Package emulator is a fake of the KooPhone REST API (the parts the
-// provider uses: task query, async command, app install, phone list, and
-// the phone operations reboot, reset and status query, see phoneops.go). It
-// exists so the provider's tests, `make demo` and users testing their own
+// provider uses: task query, async command, app install, phone list, app
+// list, and the phone operations reboot, reset and status query, see
+// phoneops.go). It exists so the provider's tests, `make demo` and users testing their own
 // modules (through cmd/koophone-emulator) can exercise the real HTTP
 // client against a server that speaks the documented wire format,
 // including its odd corners (business errors with HTTP 200, JSON null
@@ -432,6 +432,7 @@ const (
 	routeReboot
 	routeReset
 	routeQueryStatus
+	routeAppList
 )
 
 const (
@@ -442,10 +443,14 @@ const (
 	pathReboot        = "/v1/instances/reboot"
 	pathReset         = "/v1/instances/batch-reset"
 	pathQueryStatus   = "/v1/instances/batch-query-status"
+	// An app list is pathInstancesPrefix + instance id + pathAppListSuffix.
+	pathInstancesPrefix = "/v1/instances/"
+	pathAppListSuffix   = "/app-list"
 )
 
-// matchRoute maps method+path to a route; routeNone for anything else
-// (including the right path with the wrong method, as the gateway does).
+// matchRoute maps method+path to a route and the id in its path (a task's
+// or a phone's); routeNone for anything else (including the right path
+// with the wrong method, as the gateway does).
 func matchRoute(method, path string) (route, string) {
 	switch {
 	case strings.HasPrefix(path, pathTasksPrefix):
@@ -466,6 +471,12 @@ func matchRoute(method, path string) (route, string) {
 		return routeReset, ""
 	case path == pathQueryStatus && method == http.MethodPost:
 		return routeQueryStatus, ""
+	case strings.HasPrefix(path, pathInstancesPrefix) && strings.HasSuffix(path, pathAppListSuffix) && method == http.MethodGet:
+		id := strings.TrimSuffix(strings.TrimPrefix(path, pathInstancesPrefix), pathAppListSuffix)
+		if id == "" || strings.Contains(id, "/") {
+			return routeNone, ""
+		}
+		return routeAppList, id
 	}
 	return routeNone, ""
 }
@@ -474,7 +485,7 @@ func matchRoute(method, path string) (route, string) {
 // x-request-id, handler.
 func (e *Emulator) serveAPI(w *statusWriter, r *http.Request, x *exchange) {
 	w.Header().Set("X-Request-Id", x.respID)
-	rt, taskID := matchRoute(r.Method, r.URL.Path)
+	rt, pathID := matchRoute(r.Method, r.URL.Path)
 	if rt == routeNone {
 		writeJSON(w, http.StatusNotFound, envelope{
 			ErrorCode: "APIGW.0101",
@@ -491,17 +502,17 @@ func (e *Emulator) serveAPI(w *statusWriter, r *http.Request, x *exchange) {
 		writeJSON(w, f.status, envelope{ErrorCode: f.code, ErrorMsg: msg, RequestID: x.respID})
 		return
 	}
-	if f, ok := e.takeFault(r.URL.Path, rt, taskID); ok {
+	if f, ok := e.takeFault(r.URL.Path, rt, pathID); ok {
 		x.rec.Fault = f.Kind
-		e.applyFault(w, r, x, rt, taskID, f)
+		e.applyFault(w, r, x, rt, pathID, f)
 		return
 	}
-	e.answer(w, r, rt, taskID, x.respID)
+	e.answer(w, r, rt, pathID, x.respID)
 }
 
 // answer produces the normal (fault-free) response: the x-request-id check
 // and then the route's handler.
-func (e *Emulator) answer(w http.ResponseWriter, r *http.Request, rt route, taskID, respID string) {
+func (e *Emulator) answer(w http.ResponseWriter, r *http.Request, rt route, pathID, respID string) {
 	w.Header().Set("X-Request-Id", respID)
 	if r.Header.Get("X-Request-Id") == "" {
 		// The real service answers this with HTTP 200.
@@ -513,7 +524,7 @@ func (e *Emulator) answer(w http.ResponseWriter, r *http.Request, rt route, task
 	}
 	switch rt {
 	case routeGetTask:
-		e.handleGetTask(w, taskID)
+		e.handleGetTask(w, pathID)
 	case routeAsyncCommand:
 		e.handleAsyncCommand(w, r, respID)
 	case routeInstallApp:
@@ -526,6 +537,8 @@ func (e *Emulator) answer(w http.ResponseWriter, r *http.Request, rt route, task
 		e.handleReset(w, r, respID)
 	case routeQueryStatus:
 		e.handleQueryStatus(w, r, respID)
+	case routeAppList:
+		e.handleAppList(w, r, pathID)
 	default:
 		panic(fmt.Sprintf("emulator: unhandled route %d", rt))
 	}

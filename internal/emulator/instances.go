@@ -56,6 +56,10 @@ type Phone struct {
 	// PoolSceneTag is the pool's scene, such as "CLOUD_PHONE" or
 	// "CLOUD_APP", matched exactly by the pool_scene_tag filter.
 	PoolSceneTag string `json:"pool_scene_tag,omitempty"`
+	// Apps are the apps installed on the phone when it is added, listed by
+	// GET /v1/instances/{instance_id}/app-list in this order (see
+	// apps.go). nil (left out) means DefaultApps; an empty list, none.
+	Apps []App `json:"apps,omitempty"`
 }
 
 // wirePhone is one item of the answer's result: exactly the documented
@@ -159,6 +163,17 @@ func (e *Emulator) addPhones(phones []Phone, entries []int) error {
 			return fieldErr(field, "%q: the emulator already has a phone with this id", p.InstanceID)
 		}
 		added[p.InstanceID] = entry(i)
+		pkgs := make(map[string]int, len(p.Apps))
+		for j, a := range p.Apps {
+			field := fmt.Sprintf("phones[%d].apps[%d]", entry(i), j)
+			if err := a.validate(); err != nil {
+				return inField(field, err)
+			}
+			if prev, dup := pkgs[a.AppPkg]; dup {
+				return fieldErr(field+".app_pkg", "%q duplicates apps[%d]", a.AppPkg, prev)
+			}
+			pkgs[a.AppPkg] = j
+		}
 	}
 	for i, p := range phones {
 		e.phoneAt[p.InstanceID] = len(e.phones) + i
@@ -193,10 +208,10 @@ func (e *Emulator) Phones() []Phone {
 // x-request-id query parameter are accepted and ignored.
 func (e *Emulator) handleListInstances(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	pageNo, err := pageParam(q, "page_no", 1, 1<<30)
+	pageNo, err := pageParam(q, "page_no", 1<<30)
 	var size int
 	if err == nil {
-		size, err = pageParam(q, "page_size", 1, maxPageSize)
+		size, err = pageParam(q, "page_size", maxPageSize)
 	}
 	if err == nil {
 		err = validateFilter(q)
@@ -232,15 +247,15 @@ func (e *Emulator) writePhonePage(w http.ResponseWriter, q url.Values, pageNo, s
 	writeJSON(w, http.StatusOK, envelope{ErrorCode: "0", ErrorMsg: "ok", Data: page})
 }
 
-// pageParam reads a required integer query parameter in [lo, hi].
-func pageParam(q url.Values, name string, lo, hi int) (int, error) {
+// pageParam reads a required integer query parameter in [1, hi].
+func pageParam(q url.Values, name string, hi int) (int, error) {
 	raw := q.Get(name)
 	if raw == "" {
-		return 0, fmt.Errorf("%s: required query parameter, an integer from %d to %d", name, lo, hi)
+		return 0, fmt.Errorf("%s: required query parameter, an integer from 1 to %d", name, hi)
 	}
 	v, err := strconv.Atoi(raw)
-	if err != nil || v < lo || v > hi {
-		return 0, fmt.Errorf("%s: must be an integer from %d to %d, got %q", name, lo, hi, raw)
+	if err != nil || v < 1 || v > hi {
+		return 0, fmt.Errorf("%s: must be an integer from 1 to %d, got %q", name, hi, raw)
 	}
 	return v, nil
 }

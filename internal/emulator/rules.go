@@ -259,6 +259,8 @@ type submission struct {
 	kind       string // a Rule kind
 	command    string // commands only
 	objectName string // app installs only
+	// What a successful install puts on a phone (see apps.go).
+	objectVersion, fileName string
 }
 
 // install reports whether the submission is an app install, whose jobs

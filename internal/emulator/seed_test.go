@@ -148,6 +148,13 @@ func testReferenceSeed(t *testing.T, seed Seed) {
 			t.Errorf("%s:\n got %v\nwant %v", what, got, want)
 		}
 	}
+	// phone-canary-002 has its seeded apps, the others the default ones.
+	if apps, _ := v.emu.Apps("phone-canary-002"); len(apps) != 2 || apps[1].AppPkg != "com.example.game" || apps[1].AppVersion != "1.2.2" || !apps[0].System {
+		t.Errorf("apps of phone-canary-002: %+v", apps)
+	}
+	if apps, _ := v.emu.Apps("phone-canary-001"); len(apps) != len(DefaultApps()) {
+		t.Errorf("apps of phone-canary-001: %+v", apps)
+	}
 	// The faults answer the first requests; the rules outlive a Reset.
 	wantErr(t, v.do(http.MethodPost, pathAsync, map[string]any{"command": "whoami", "instance_ids": []string{"phone-canary-001"}}), 429, "APIGW.0308")
 	v.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

@@ -178,7 +178,9 @@ func (e *Emulator) handleInstallApp(w http.ResponseWriter, r *http.Request, resp
 		})
 		return
 	}
-	data := e.submit(newInstallTaskID, submission{kind: RuleAppInstall, objectName: req.ObjectName}, req.InstanceIDList)
+	data := e.submit(newInstallTaskID, submission{
+		kind: RuleAppInstall, objectName: req.ObjectName, objectVersion: req.ObjectVersion, fileName: req.FileName,
+	}, req.InstanceIDList)
 	if e.nestedInstall {
 		writeJSON(w, http.StatusOK, envelope{ErrorCode: "0", ErrorMsg: "ok", Data: wireNestedSubmitData{Data: data}})
 		return
@@ -241,7 +243,9 @@ func (e *Emulator) submit(newID func() string, s submission, instances []string)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	spec, data, _ := e.jobsFor(s, instances)
-	e.storeSubmitted(newID, &spec, &data, e.now())
+	if t := e.storeSubmitted(newID, &spec, &data, e.now()); s.install() {
+		t.app = installedApp(s)
+	}
 	return data
 }
 
@@ -262,7 +266,7 @@ func (e *Emulator) jobsFor(s submission, instances []string) (TaskSpec, wireSubm
 // storeSubmitted stores the jobs of a submit as a new task created at now,
 // under an id from newID that is not in use yet, and sets that id in spec
 // and data. The caller holds e.mu.
-func (e *Emulator) storeSubmitted(newID func() string, spec *TaskSpec, data *wireSubmitData, now time.Time) {
+func (e *Emulator) storeSubmitted(newID func() string, spec *TaskSpec, data *wireSubmitData, now time.Time) *task {
 	taskID := newID()
 	for e.tasks[taskID] != nil {
 		// Practically impossible with random ids, but a reused id
@@ -270,7 +274,9 @@ func (e *Emulator) storeSubmitted(newID func() string, spec *TaskSpec, data *wir
 		taskID = newID()
 	}
 	spec.TaskID, data.TaskID = taskID, taskID
-	e.storeTask(taskID, &task{spec: *spec, created: now})
+	t := &task{spec: *spec, created: now}
+	e.storeTask(taskID, t)
+	return t
 }
 
 // jobFor decides how the job of a submit on one phone goes: as the first

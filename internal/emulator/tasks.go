@@ -102,6 +102,9 @@ type task struct {
 	created  time.Time
 	attempts int // GETs that reached the handler, visible or not
 	reads    int // GETs that returned the task
+	// app is what the task's successful jobs install, for an app install
+	// submitted through the API; nil for other tasks.
+	app *App
 }
 
 const maxIDLen = 64

@@ -24,6 +24,11 @@ const (
 	CodeDedicatedGatewayThrottled = "APIG.0308"
 	// CodeGatewayNotFound is an unknown API path, usually a wrong endpoint.
 	CodeGatewayNotFound = "APIGW.0101"
+	// CodeNoPermission is "no permission on the instance": the phone does
+	// not exist, or the credentials may not act on it.
+	CodeNoPermission = "KOOPHONE.API.1001"
+	// CodeNotTenants is an instance that does not belong to the tenant.
+	CodeNotTenants = "KOOPHONE.API.1012"
 )
 
 // ErrTaskNotFound and ErrUnauthorized match (with errors.Is) an *APIError

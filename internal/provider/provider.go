@@ -3,9 +3,10 @@
 // typed model, CRUD) and what they share: submit_lifecycle.go, task_read.go,
 // diagnostics.go, validators.go.
 //
-// Two lists are built by hand instead of through typed models, because the
+// Lists are built by hand instead of through typed models where the
 // framework's per-element reflection is too slow at fleet size: the phones of
-// koophone_instances and the tasks and jobs of koophone_instance_tasks.
+// koophone_instances, the tasks and jobs of koophone_instance_tasks, and the
+// apps of koophone_instance_apps.
 // BenchmarkInstancesList and BenchmarkTasksList measure both ways (section 6
 // of BENCHMARKS.md).
 package provider
@@ -316,7 +317,9 @@ func (p *koophoneProvider) Actions(context.Context) []func() action.Action {
 }
 
 func (p *koophoneProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newInstanceTaskDataSource, newInstanceTasksDataSource, newInstancesDataSource}
+	return []func() datasource.DataSource{newInstanceTaskDataSource, newInstanceTasksDataSource, newInstancesDataSource,
+		newInstanceAppsDataSource,
+	}
 }
 
 // settings are the provider's effective configuration.
