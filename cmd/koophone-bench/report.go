@@ -33,6 +33,7 @@ type report struct {
 	goBench   []goBenchResult
 	listBench []goBenchResult
 	rollout   []*rolloutResult
+	listing   *listingResult
 }
 
 func describeMachine() string {
@@ -179,6 +180,9 @@ func (r *report) markdown() string {
 	}
 	if len(r.rollout) > 0 {
 		r.rolloutSection(w, r.rollout)
+	}
+	if l := r.listing; l != nil {
+		r.listingSection(w, l)
 	}
 	return b.String()
 }
