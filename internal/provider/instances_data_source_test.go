@@ -310,6 +310,10 @@ func TestAccExamples_instances(t *testing.T) {
 			statecheck.ExpectKnownOutputValue("game_test_canary", knownvalue.ListExact([]knownvalue.Check{
 				knownvalue.StringExact("phone-gt-001"), knownvalue.StringExact("phone-gt-002"), knownvalue.StringExact("phone-gt-003"),
 			})),
+			statecheck.ExpectKnownOutputValue("demo_running", knownvalue.ListExact([]knownvalue.Check{
+				knownvalue.StringExact("phone-001"), knownvalue.StringExact("phone-002"), knownvalue.StringExact("phone-003"),
+				knownvalue.StringExact("phone-004"),
+			})),
 			statecheck.ExpectKnownOutputValue("demo_unassigned", knownvalue.ListExact([]knownvalue.Check{
 				knownvalue.StringExact("phone-003"), knownvalue.StringExact("phone-004"),
 			})),
