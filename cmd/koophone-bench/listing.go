@@ -113,11 +113,11 @@ var (
 // no latency, against the floor's floor_instances, which sets the same
 // phones from memory through typed structs; the three alternate.
 func benchListing(ctx context.Context, tfr *tfRunner, work string) (*listingResult, error) {
-	phones := make([]emulator.Phone, listingPhones)
-	for i := range phones {
-		phones[i] = listingPhone(i)
+	// The fleet, and other pools' phones, which the filter leaves out.
+	phones := make([]emulator.Phone, 0, listingPhones+50)
+	for i := range listingPhones {
+		phones = append(phones, listingPhone(i))
 	}
-	// Other pools' phones, which the filter leaves out.
 	for i := range 50 {
 		phones = append(phones, emulator.Phone{InstanceID: fmt.Sprintf("other-%03d", i), PoolName: "other"})
 	}
