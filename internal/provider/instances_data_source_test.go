@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -540,4 +541,57 @@ func TestAccInstances_orderAndSceneRejectedAtPlan(t *testing.T) {
 			`Attribute pool_scene_tag value must be one of: ["CLOUD_PHONE" "CLOUD_APP"], got: "cloud_phone"`),
 	)
 	e.checkNoRequests()
+}
+
+// Phones created while the pages are read: the read goes on to the pages
+// they add, lists every phone once, and warns that the count changed,
+// with the first and the last total_count.
+func TestAccInstances_countChangeWarned(t *testing.T) {
+	var (
+		e    *accEnv
+		once sync.Once
+	)
+	grow := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v1/instances/batch-query" && r.URL.Query().Get("page_no") != "1" {
+				// Once the first read's page 1 has said 250 phones.
+				once.Do(func() {
+					if err := e.emu.AddPhones(poolPhones("phone-new-", "grows", 60)...); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	first := poolPhones("phone-", "grows", 250)
+	e = newAccEnvWith(t, emulator.Options{Token: accToken, Phones: first}, grow)
+	logPath := t.TempDir() + "/terraform.log"
+	t.Setenv("TF_LOG", "WARN")
+	t.Setenv("TF_ACC_LOG_PATH", logPath)
+	e.serialTest(resource.TestStep{
+		Config:            instancesConfig(e, `pool_name = "grows"`),
+		ConfigStateChecks: expectIDs(phoneIDsOf(slices.Concat(first, poolPhones("phone-new-", "grows", 60)))),
+	})
+	logs, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`The number of KooPhone phones changed while the list was read.*first_total_count=250.*last_total_count=310`).Match(logs) {
+		t.Errorf("the log has no warning that the count went from 250 to 310:\n%s", grepLines(string(logs), "KooPhone"))
+	}
+	if n := strings.Count(string(logs), "The number of KooPhone phones changed"); n != 1 {
+		t.Errorf("%d warnings, want 1: only the first read saw the fleet grow", n)
+	}
+}
+
+// grepLines returns the lines of text that contain s.
+func grepLines(text, s string) string {
+	var out []string
+	for line := range strings.Lines(text) {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "")
 }
