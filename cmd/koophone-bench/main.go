@@ -20,14 +20,18 @@
 //     typed structs;
 //  7. rollout: one koophone_instance_command applied to 10,000 phones in
 //     100 waves, at 50 ms latency and jobs of 1 s, one wave after another
-//     and ten at a time.
+//     and ten at a time;
+//  8. fleet listing: one koophone_instances reading 10,000 phones (100
+//     pages), at 50 ms latency and with none, against the floor
+//     provider's floor_instances (the same schema, the same phones from
+//     memory, set through typed structs), alternated;
 //  9. app gates: one koophone_instance_apps read of 1,000 phones at 50 ms
 //     latency, against what the client's requests in flight allow, and with
 //     one phone failing (no request may start after its failure).
 //
 // Usage:
 //
-//	koophone-bench -terraform PATH [-out BENCHMARKS.md] [-only plan,wait,fleet,fanin,go,rollout,apps] [-runs 21]
+//	koophone-bench -terraform PATH [-out BENCHMARKS.md] [-only plan,wait,fleet,fanin,go,rollout,listing,apps] [-runs 21]
 //
 // Targets are printed next to the measurements, and every verdict and
 // every number of the report is computed from the measurements; the
@@ -74,7 +78,7 @@ func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("koophone-bench", flag.ContinueOnError)
 	fs.StringVar(&o.terraform, "terraform", "terraform", "the terraform binary to drive")
 	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "where to write the report (- for stdout)")
-	fs.StringVar(&only, "only", "plan,wait,fleet,fanin,go,rollout,apps", "comma-separated benchmarks to run")
+	fs.StringVar(&only, "only", "plan,wait,fleet,fanin,go,rollout,listing,apps", "comma-separated benchmarks to run")
 	fs.IntVar(&o.runs, "runs", 21, "timed runs of each plan in the plan-overhead benchmark")
 	fs.BoolVar(&o.keep, "keep", false, "keep the working directory")
 	if err := fs.Parse(args); err != nil {
@@ -116,7 +120,7 @@ func run(ctx context.Context, args []string) error {
 	rep.commit = gitCommit(ctx, o.repo)
 
 	var tfr *tfRunner
-	needTF := o.only["plan"] || o.only["fleet"] || o.only["fanin"] || o.only["rollout"] || o.only["apps"]
+	needTF := o.only["plan"] || o.only["fleet"] || o.only["fanin"] || o.only["rollout"] || o.only["listing"] || o.only["apps"]
 	if needTF {
 		logf("building the provider")
 		if tfr, err = newTFRunner(ctx, o.terraform, o.repo, work); err != nil {
@@ -160,6 +164,12 @@ func run(ctx context.Context, args []string) error {
 		logf("7/7 rollout")
 		if rep.rollout, err = benchRollout(ctx, tfr, work); err != nil {
 			return fmt.Errorf("rollout: %w", err)
+		}
+	}
+	if o.only["listing"] {
+		logf("8. fleet listing")
+		if rep.listing, err = benchListing(ctx, tfr, work); err != nil {
+			return fmt.Errorf("fleet listing: %w", err)
 		}
 	}
 	if o.only["apps"] {

@@ -33,6 +33,7 @@ type report struct {
 	goBench   []goBenchResult
 	listBench []goBenchResult
 	rollout   []*rolloutResult
+	listing   *listingResult
 	apps      *appsResult
 }
 
@@ -180,6 +181,9 @@ func (r *report) markdown() string {
 	}
 	if len(r.rollout) > 0 {
 		r.rolloutSection(w, r.rollout)
+	}
+	if l := r.listing; l != nil {
+		r.listingSection(w, l)
 	}
 	if r.apps != nil {
 		r.appsSection(w, r.apps)

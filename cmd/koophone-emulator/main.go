@@ -8,7 +8,7 @@
 //	koophone-emulator [-listen 127.0.0.1:8765] [-token T]
 //	                  [-access-key AK -secret-key SK [-security-token ST]]
 //	                  [-seed FILE] [-job-duration 5s] [-instances a,b,c]
-//	                  [-install-response flat|nested] [-reset-response task|none]
+//	                  [-install-response flat|nested] [-reset-response task|none] [-latency 50ms]
 //	                  [-url-file FILE] [-env-file FILE] [-quiet] [-allow-remote]
 //	koophone-emulator -version
 //
@@ -48,6 +48,11 @@
 // same schedule either way. Reboots and status queries (POST
 // /v1/instances/reboot and batch-query-status) need no flag: seed phones
 // with "running_status": 2 to reboot them.
+//
+// -latency (else the seed file's "latency") holds each API request that
+// long before it is handled, as the round trip to a distant API would:
+// timing a configuration against it then shows what concurrency saves.
+// Requests to the admin API are not held.
 package main
 
 import (
@@ -124,6 +129,10 @@ type config struct {
 	// resetResponse is emulator.ResetResponseTask or
 	// emulator.ResetResponseNone.
 	resetResponse string
+	// latency holds each API request; latencySet says -latency was given,
+	// which then wins over the seed file's latency.
+	latency    time.Duration
+	latencySet bool
 }
 
 // parseFlags parses the command line; getenv supplies the credentials'
@@ -137,7 +146,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:8765", "address to listen on (port 0 picks a free port)")
 	fs.StringVar(&c.token, "token", "", "accepted X-Auth-Token value (default $KOOPHONE_TOKEN, then the seed file's credentials.token)")
 	c.credentials.register(fs)
-	fs.StringVar(&c.seed, "seed", "", `JSON file {"credentials":{...},"phones":[...],"tasks":[...],"rules":[...],"faults":[...]} to load at start (reference: examples/emulator/seed.json)`)
+	fs.StringVar(&c.seed, "seed", "", `JSON file {"credentials":{...},"phones":[...],"tasks":[...],"rules":[...],"faults":[...],"latency":"50ms"} to load at start (reference: examples/emulator/seed.json)`)
 	fs.DurationVar(&c.jobDuration, "job-duration", 5*time.Second, "how long jobs of submitted tasks take to finish, unless a rule says otherwise; app installs report 0 (not started) for the first half (negative: finish at once)")
 	fs.StringVar(&instances, "instances", "", "comma-separated known phone ids, besides the seed's phones (default: every id is known, unless the seed has phones)")
 	fs.StringVar(&c.installResponse, "install-response", emulator.InstallResponseFlat,
@@ -146,6 +155,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		`answer to a phone reset: "task" data {task_id, cmd_jobs} (SDK >= 3.1.198) or "none" without data (earlier); the phones reset either way`)
 	fs.StringVar(&c.urlFile, "url-file", "", "once listening, atomically write the base URL to this file; removed on exit")
 	fs.StringVar(&c.envFile, "env-file", "", "once listening, atomically write KOOPHONE_ENDPOINT=... and the credentials (KOOPHONE_TOKEN=..., else KOOPHONE_ACCESS_KEY=... and KOOPHONE_SECRET_KEY=...) to this file, for a shell or $GITHUB_ENV; removed on exit")
+	fs.DurationVar(&c.latency, "latency", 0, `hold each API request this long before handling it, as a distant API's round trip would (not the /_emulator/ admin API); default: the seed file's "latency", else none`)
 	fs.BoolVar(&c.quiet, "quiet", false, "do not log each request")
 	fs.BoolVar(&c.allowRemote, "allow-remote", false, "allow a non-loopback listen address (the admin API has no auth)")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
@@ -157,6 +167,10 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if fs.NArg() > 0 {
 		return c, usageError{fmt.Sprintf("unexpected arguments: %q", fs.Args())}
+	}
+	fs.Visit(func(f *flag.Flag) { c.latencySet = c.latencySet || f.Name == "latency" })
+	if c.latency < 0 {
+		return c, usageError{fmt.Sprintf("-latency %v: must not be negative", c.latency)}
 	}
 	if c.showVersion {
 		return c, nil
@@ -310,6 +324,13 @@ func start(cfg config, stdout, stderr io.Writer) (*server, error) {
 	if n := len(emu.Phones()); n > 0 { // the seed's ranges expanded
 		fmt.Fprintf(stderr, "koophone-emulator lists %d phones from the seed; jobs for other phone ids fail with CPS0005 unless a rule decides\n", n)
 	}
+	latency := time.Duration(seed.Latency)
+	if cfg.latencySet {
+		latency = cfg.latency
+	}
+	if latency > 0 {
+		fmt.Fprintf(stderr, "koophone-emulator holds each API request %v before handling it\n", latency)
+	}
 	if n := len(seed.Rules); n > 0 {
 		fmt.Fprintf(stderr, "koophone-emulator decides the jobs of submitted work with the seed's rules (%d)\n", n)
 	}
@@ -328,7 +349,7 @@ func start(cfg config, stdout, stderr io.Writer) (*server, error) {
 		emu: emu,
 		url: "http://" + ln.Addr().String(),
 		srv: &http.Server{
-			Handler:           emu,
+			Handler:           emulator.WithAPILatency(emu, latency),
 			ConnState:         emu.ConnState,
 			ReadHeaderTimeout: 10 * time.Second,
 			BaseContext:       func(net.Listener) context.Context { return baseCtx },

@@ -55,6 +55,9 @@ func TestParseFlags(t *testing.T) {
 		{"version", []string{"-version"}, nil, func(c config) bool { return c.showVersion }, ""},
 		{"version needs nothing else", []string{"-version", "-listen", ":1", "-install-response", "x"}, nil, func(c config) bool { return c.showVersion }, ""},
 		{"env file", []string{"-token", "t", "-env-file", "e"}, nil, func(c config) bool { return c.envFile == "e" }, ""},
+		{"latency", []string{"-token", "t", "-latency", "50ms"}, nil, func(c config) bool { return c.latency == 50*time.Millisecond && c.latencySet }, ""},
+		{"no latency flag", []string{"-token", "t"}, nil, func(c config) bool { return c.latency == 0 && !c.latencySet }, ""},
+		{"negative latency", []string{"-token", "t", "-latency", "-1ms"}, nil, nil, "-latency -1ms: must not be negative"},
 		{"env file is not the url file", []string{"-token", "t", "-env-file", "f", "-url-file", "f"}, nil, nil, "must be different files"},
 		{"access key flags", []string{"-access-key", "a", "-secret-key", "s"}, nil, func(c config) bool {
 			return c.token == "" && c.credentials == akskFlags{accessKey: "a", secretKey: "s", source: "flags"}

@@ -1,9 +1,12 @@
 package emulator
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -202,10 +205,11 @@ func (e *Emulator) Phones() []Phone {
 // that match every filter given (instance_id, pool_name and pool_scene_tag
 // exactly; instance_name as a part of the name, case-sensitive, since the
 // API does not say whether it matches names exactly and a partial match is
-// what a name search usually does), in the order they were added, one
-// page of them. page_no (from 1) and page_size (1 to 100) are required.
-// Other documented parameters (query_start_time, order, ...) and the
-// x-request-id query parameter are accepted and ignored.
+// what a name search usually does), in the order they were added or, with
+// order_by, sorted by that field (see phoneOrder), one page of them.
+// page_no (from 1) and page_size (1 to 100) are required. Other documented
+// parameters (query_start_time, ...) and the x-request-id query parameter
+// are accepted and ignored.
 func (e *Emulator) handleListInstances(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	pageNo, err := pageParam(q, "page_no", 1<<30)
@@ -223,21 +227,72 @@ func (e *Emulator) handleListInstances(w http.ResponseWriter, r *http.Request) {
 	e.writePhonePage(w, q, pageNo, size)
 }
 
+// phoneOrder compares two phones by each field order_by accepts: the
+// documented fields of a listed phone. Numbers compare numerically,
+// strings bytewise. The API does not document which fields it sorts by;
+// the emulator sorts by any of them.
+var phoneOrder = map[string]func(a, b *Phone) int{
+	"instance_id":    byText(func(p *Phone) string { return p.InstanceID }),
+	"instance_name":  byText(func(p *Phone) string { return p.InstanceName }),
+	"region":         byText(func(p *Phone) string { return p.Region }),
+	"instance_sku":   byText(func(p *Phone) string { return p.InstanceSKU }),
+	"frozen_status":  byNumber(func(p *Phone) int { return p.FrozenStatus }),
+	"running_status": byNumber(func(p *Phone) int { return p.RunningStatus }),
+	"login_status":   byNumber(func(p *Phone) int { return p.LoginStatus }),
+	"assign_status":  byNumber(func(p *Phone) int { return p.AssignStatus }),
+	"assign_user":    byText(func(p *Phone) string { return p.AssignUser }),
+	"billing_mode":   byText(func(p *Phone) string { return p.BillingMode }),
+	"project_id":     byText(func(p *Phone) string { return p.ProjectID }),
+	"project_name":   byText(func(p *Phone) string { return p.ProjectName }),
+	"phone_id":       byText(func(p *Phone) string { return p.PhoneID }),
+	"member_name":    byText(func(p *Phone) string { return p.MemberName }),
+	"account_name":   byText(func(p *Phone) string { return p.AccountName }),
+	"region_name":    byText(func(p *Phone) string { return p.RegionName }),
+	"region_name_en": byText(func(p *Phone) string { return p.RegionNameEn }),
+	"backup_status":  byNumber(func(p *Phone) int { return p.BackupStatus }),
+	"backup_time":    byText(func(p *Phone) string { return p.BackupTime }),
+	"restore_status": byNumber(func(p *Phone) int { return p.RestoreStatus }),
+	"restore_time":   byText(func(p *Phone) string { return p.RestoreTime }),
+}
+
+func byText(field func(*Phone) string) func(a, b *Phone) int {
+	return func(a, b *Phone) int { return strings.Compare(field(a), field(b)) }
+}
+
+func byNumber(field func(*Phone) int) func(a, b *Phone) int {
+	return func(a, b *Phone) int { return cmp.Compare(field(a), field(b)) }
+}
+
 func (e *Emulator) writePhonePage(w http.ResponseWriter, q url.Values, pageNo, size int) {
 	id, name, pool, tag := q.Get("instance_id"), q.Get("instance_name"), q.Get("pool_name"), q.Get("pool_scene_tag")
 	e.mu.Lock()
-	var matched []wirePhone
-	for _, p := range e.phones {
+	// Indexes, not copies: a page of a large fleet is read often.
+	var matched []int
+	for i := range e.phones {
+		p := &e.phones[i]
 		if (id == "" || p.InstanceID == id) && (name == "" || strings.Contains(p.InstanceName, name)) &&
 			(pool == "" || p.PoolName == pool) && (tag == "" || p.PoolSceneTag == tag) {
-			matched = append(matched, e.listed(p))
+			matched = append(matched, i)
 		}
 	}
-	e.mu.Unlock()
+	if compare := phoneOrder[q.Get("order_by")]; compare != nil {
+		sign := 1
+		if q.Get("order") == "desc" {
+			sign = -1
+		}
+		// Stable: phones that compare equal keep the order they were
+		// added in, whichever the direction, so pages never overlap.
+		slices.SortStableFunc(matched, func(a, b int) int { return sign * compare(&e.phones[a], &e.phones[b]) })
+	}
 	from := min((pageNo-1)*size, len(matched))
 	to := min(from+size, len(matched))
+	result := make([]wirePhone, 0, to-from) // [] rather than null
+	for _, i := range matched[from:to] {
+		result = append(result, e.listed(e.phones[i]))
+	}
+	e.mu.Unlock()
 	page := wirePhonePage{
-		Result:     append([]wirePhone{}, matched[from:to]...), // [] rather than null
+		Result:     result,
 		PageNo:     pageNo,
 		PageSize:   size,
 		TotalCount: len(matched),
@@ -261,10 +316,18 @@ func pageParam(q url.Values, name string, hi int) (int, error) {
 }
 
 // validateFilter checks the filters the emulator knows a limit of:
-// instance_id is at most 32 characters, as everywhere in the API.
+// instance_id is at most 32 characters, as everywhere in the API; order is
+// asc or desc, order_by a field of a listed phone (the API's own answer to
+// other values is not documented: the emulator's is a bad parameter).
 func validateFilter(q url.Values) error {
 	if id := q.Get("instance_id"); utf8.RuneCountInString(id) > maxInstanceID {
 		return fmt.Errorf("instance_id: must be at most %d characters, got %d", maxInstanceID, utf8.RuneCountInString(id))
+	}
+	if order := q.Get("order"); order != "" && order != "asc" && order != "desc" {
+		return fmt.Errorf("order: must be asc or desc, got %q", order)
+	}
+	if by := q.Get("order_by"); by != "" && phoneOrder[by] == nil {
+		return fmt.Errorf("order_by: must be one of %s, got %q", strings.Join(slices.Sorted(maps.Keys(phoneOrder)), ", "), by)
 	}
 	return nil
 }

@@ -240,3 +240,71 @@ func TestAddPhonesValidation(t *testing.T) {
 	}()
 	New(Options{Token: "t", Phones: []Phone{{}}})
 }
+
+// order_by sorts stably by the field named, numbers numerically and
+// strings bytewise; order desc reverses the comparison, so phones that
+// compare equal keep the order they were added in; without order_by, order
+// changes nothing. Pages are pages of the sorted list.
+func TestListInstancesOrder(t *testing.T) {
+	v := newEnv(t, Options{Phones: []Phone{
+		{InstanceID: "p1", InstanceName: "b", RunningStatus: 10, PoolName: "x"},
+		{InstanceID: "p2", InstanceName: "B", RunningStatus: 2, PoolName: "x"},
+		{InstanceID: "p3", InstanceName: "a", RunningStatus: 7, PoolName: "y"},
+		{InstanceID: "p4", InstanceName: "b", RunningStatus: 2, PoolName: "x"},
+		{InstanceID: "p5", InstanceName: "é", RunningStatus: -1, PoolName: "x"},
+	}})
+	for _, c := range []struct {
+		name   string
+		params []string
+		want   []string
+	}{
+		{"no order_by", nil, []string{"p1", "p2", "p3", "p4", "p5"}},
+		{"order alone changes nothing", []string{"order", "desc"}, []string{"p1", "p2", "p3", "p4", "p5"}},
+		{"numbers numerically, ties in added order", []string{"order_by", "running_status"}, []string{"p5", "p2", "p4", "p3", "p1"}},
+		{"asc is the default", []string{"order_by", "running_status", "order", "asc"}, []string{"p5", "p2", "p4", "p3", "p1"}},
+		{"desc, ties still in added order", []string{"order_by", "running_status", "order", "desc"}, []string{"p1", "p3", "p2", "p4", "p5"}},
+		{"strings bytewise", []string{"order_by", "instance_name"}, []string{"p2", "p3", "p1", "p4", "p5"}},
+		{"strings desc", []string{"order_by", "instance_name", "order", "desc"}, []string{"p5", "p1", "p4", "p3", "p2"}},
+		{"an empty field sorts first", []string{"order_by", "region", "order", "desc"}, []string{"p1", "p2", "p3", "p4", "p5"}},
+		{"after the filters", []string{"order_by", "instance_id", "order", "desc", "pool_name", "x"}, []string{"p5", "p4", "p2", "p1"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, got := v.list(append([]string{"page_no", "1", "page_size", "100"}, c.params...)...)
+			if !slices.Equal(got, c.want) {
+				t.Errorf("ids %v, want %v", got, c.want)
+			}
+			// The same order, two phones a page.
+			var paged []string
+			for pageNo := 1; pageNo <= 3; pageNo++ {
+				_, ids := v.list(append([]string{"page_no", fmt.Sprint(pageNo), "page_size", "2"}, c.params...)...)
+				paged = append(paged, ids...)
+			}
+			if !slices.Equal(paged, c.want) {
+				t.Errorf("paged ids %v, want %v", paged, c.want)
+			}
+		})
+	}
+	// Every documented field of a listed phone is accepted.
+	for by := range phoneOrder {
+		if _, got := v.list("page_no", "1", "page_size", "10", "order_by", by, "order", "desc"); len(got) != 5 {
+			t.Errorf("order_by %s: %d phones", by, len(got))
+		}
+	}
+	if len(phoneOrder) != 21 {
+		t.Errorf("%d order_by fields, want the 21 documented fields of a listed phone", len(phoneOrder))
+	}
+	for q, want := range map[string]string{
+		"order=DESC":              `order: must be asc or desc, got "DESC"`,
+		"order=up":                `order: must be asc or desc, got "up"`,
+		"order_by=pool_name":      `order_by: must be one of account_name, assign_status, assign_user, backup_status, backup_time, billing_mode, frozen_status, instance_id, instance_name, instance_sku, login_status, member_name, phone_id, project_id, project_name, region, region_name, region_name_en, restore_status, restore_time, running_status, got "pool_name"`,
+		"order_by=Instance_ID":    `order_by: must be one of account_name`,
+		"order_by=x&order=desc":   `order_by: must be one of`,
+		"order_by=region&order=?": `order: must be asc or desc, got "?"`,
+	} {
+		r := v.do(http.MethodGet, pathList+"?page_no=1&page_size=10&"+q, nil)
+		m := wantErr(t, r, http.StatusBadRequest, "KOOPHONE.API.1000")
+		if msg := str(t, m["error_msg"]); !strings.Contains(msg, want) {
+			t.Errorf("%s: error_msg %q, want %q", q, msg, want)
+		}
+	}
+}

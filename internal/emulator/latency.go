@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -21,5 +22,22 @@ func WithLatency(h http.Handler, d time.Duration) http.Handler {
 			h.ServeHTTP(w, r)
 		case <-r.Context().Done():
 		}
+	})
+}
+
+// WithAPILatency is WithLatency for the API requests only: the admin API
+// under /_emulator/ answers at once, so a script that programs faults or
+// reads the requests is not slowed down with the provider it tests.
+func WithAPILatency(h http.Handler, d time.Duration) http.Handler {
+	delayed := WithLatency(h, d)
+	if d <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, adminPrefix) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		delayed.ServeHTTP(w, r)
 	})
 }

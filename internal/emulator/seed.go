@@ -28,6 +28,12 @@ type Seed struct {
 	// Rules are added with AddRules: how submitted jobs end.
 	Rules  []Rule  `json:"rules,omitempty"`
 	Faults []Fault `json:"faults"`
+	// Latency, when set, is how long the program waits before it handles
+	// each API request (not the admin API's), as a distant API's round trip
+	// would take, unless its -latency flag says otherwise. ApplySeed ignores
+	// it: an Emulator handler is wrapped with WithLatency (see
+	// WithAPILatency) by whoever serves it.
+	Latency Duration `json:"latency,omitempty"`
 }
 
 // Credentials are the credentials an emulator accepts, as in Options: a
@@ -57,7 +63,8 @@ func (c Credentials) validate() error {
 
 // ParseSeed decodes a seed file strictly (unknown fields are errors, so a
 // typo in a hand-written seed file is reported instead of ignored) and
-// checks its credentials; ApplySeed validates the other entries. Errors
+// checks its credentials and latency; ApplySeed validates the other
+// entries. Errors
 // name the field, as "rules[2]: unknown field \"comand\"" or
 // "credentials.secret_key: required with access_key".
 func ParseSeed(data []byte) (Seed, error) {
@@ -69,6 +76,9 @@ func ParseSeed(data []byte) (Seed, error) {
 		if err := s.Credentials.validate(); err != nil {
 			return Seed{}, inField("credentials", err)
 		}
+	}
+	if s.Latency < 0 {
+		return Seed{}, fieldErr("latency", "%v: must not be negative", s.Latency)
 	}
 	return s, nil
 }

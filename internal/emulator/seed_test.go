@@ -129,6 +129,9 @@ func TestReferenceSeed(t *testing.T) {
 	if c := seed.Credentials; c == nil || c.Token == "" || c.AccessKey == "" || c.SecretKey == "" || c.SecurityToken == "" {
 		t.Errorf("credentials %+v, want every field, as a reference", c)
 	}
+	if seed.Latency != Duration(10*time.Millisecond) {
+		t.Errorf("latency %v, want 10ms", seed.Latency)
+	}
 	synctest.Test(t, func(t *testing.T) { testReferenceSeed(t, seed) })
 }
 
@@ -251,5 +254,44 @@ func testReferenceSeed(t *testing.T, seed Seed) {
 	check("reset at 3s", jobStates(t, v.getTask(id)), doneJob(StatusFailed, "KPAPI.2209", "No device can be assigned.", nil))
 	if got, _ := v.emu.PhoneStatus("phone-broken-001"); got != PhoneStatusStopped {
 		t.Errorf("after the reset: %d, want 1", got)
+	}
+}
+
+// The seed's latency is a duration, never negative; ApplySeed leaves it to
+// whoever serves the emulator.
+func TestSeedLatency(t *testing.T) {
+	s, err := ParseSeed([]byte(`{"latency": "50ms"}`))
+	if err != nil || s.Latency != Duration(50*time.Millisecond) {
+		t.Fatalf("latency %v, err %v; want 50ms", s.Latency, err)
+	}
+	for body, want := range map[string]string{
+		`{"latency": "-1s"}`: "latency: -1s: must not be negative",
+		`{"latency": "50"}`:  `latency`,
+		`{"latency": 50}`:    `latency`,
+	} {
+		if _, err := ParseSeed([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err %v, want %q", body, err, want)
+		}
+	}
+}
+
+// A fleet of 10,000 phones from one range: every phone, in order, listed
+// page by page.
+func TestSeedTenThousandPhones(t *testing.T) {
+	seed, err := ParseSeed([]byte(`{"phones": [{"instance_id": "phone-{00001..10000}", "instance_name": "phone {00001..10000}", "pool_name": "fleet"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := newEnv(t, Options{})
+	if _, err := v.emu.ApplySeed(seed); err != nil {
+		t.Fatal(err)
+	}
+	phones := v.emu.Phones()
+	if len(phones) != 10000 || phones[0].InstanceID != "phone-00001" || phones[9999].InstanceID != "phone-10000" || phones[9999].InstanceName != "phone 10000" {
+		t.Fatalf("%d phones, first %+v", len(phones), phones[0])
+	}
+	p, got := v.list("page_no", "100", "page_size", "100", "pool_name", "fleet")
+	if p.Data.TotalCount != 10000 || len(got) != 100 || got[99] != "phone-10000" {
+		t.Errorf("last page: total %d, %d phones", p.Data.TotalCount, len(got))
 	}
 }

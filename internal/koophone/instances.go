@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"golang.org/x/sync/errgroup"
 )
 
 const (
@@ -22,14 +24,19 @@ const (
 // maxInstancePages is MaxInstancePages, lowered by tests.
 var maxInstancePages = MaxInstancePages
 
-// InstanceFilter selects the phones ListInstances returns: each non-empty
-// field is passed through as the query parameter of the same name, and the
-// zero value lists every phone of the tenant.
+// InstanceFilter selects the phones ListInstances returns and their order:
+// each non-empty field is passed through as the query parameter of the
+// same name, and the zero value lists every phone of the tenant in the
+// API's default order.
 type InstanceFilter struct {
 	InstanceID   string
 	InstanceName string
 	PoolName     string
 	PoolSceneTag string
+	// Order is "asc" or "desc"; OrderBy a field of a listed phone. The API
+	// documents both parameters but not which fields it sorts by.
+	Order   string
+	OrderBy string
 }
 
 // Instance is one cloud phone as GET /v1/instances/batch-query reports it,
@@ -65,43 +72,196 @@ type Instance struct {
 // InstanceList is the outcome of ListInstances.
 type InstanceList struct {
 	// Instances are in the API's order, each instance id once; never nil.
+	// On error, they are those of the pages before the first page that was
+	// not read.
 	Instances []Instance
-	// Pages is how many pages were read successfully.
+	// Pages is how many pages, from page 1 on, were read successfully
+	// before the first one that was not.
 	Pages int
-	// TotalCount is the last page's total_count, -1 when none had one. It
-	// can differ from len(Instances) when phones came or went meanwhile.
-	TotalCount int64
+	// TotalCount is the total_count of the last page (in page order) that
+	// had one, -1 when none had one; FirstTotalCount is page 1's, -1 when
+	// it had none. TotalCount can differ from len(Instances) when phones
+	// came or went meanwhile.
+	TotalCount, FirstTotalCount int64
+	// CountChanged reports that the pages did not all give the same
+	// total_count: phones were created or deleted while the list was read,
+	// so some may be missing from it.
+	CountChanged bool
 	// Duplicates counts the phones an earlier page had already listed (the
 	// list shifted between two pages); Unidentified those without an
 	// instance_id. Both are left out.
 	Duplicates, Unidentified int
+	// FailedPage is the page whose error ended the read, 0 when none did.
+	FailedPage int
+}
+
+// pageError is a page's failure, with its page number.
+type pageError struct {
+	pageNo int
+	err    error
+}
+
+func (e *pageError) Error() string { return fmt.Sprintf("page %d: %v", e.pageNo, e.err) }
+func (e *pageError) Unwrap() error { return e.err }
+
+// readPage is one page as read, with the request id of its answer.
+type readPage struct {
+	instancePage
+	requestID string
 }
 
 // ListInstances lists the tenant's phones that match f (GET
-// /v1/instances/batch-query), page after page, each through the client's
-// pacing and retries, until a page is not full or the phones read reach the
-// last total_count; it fails after MaxInstancePages full pages. On error,
-// the list holds what the pages before the failing one gave.
+// /v1/instances/batch-query). It reads page 1, which gives total_count,
+// then the other pages concurrently, each through the client's pacing,
+// retries and cap on requests in flight, and puts the phones together in
+// page order, so the API's order is kept whatever it is. Without a
+// total_count, it reads one page after the other.
+//
+// The read ends when the last page read is not full or the phones read
+// reach its total_count. When a later page reports a larger total (phones
+// were created meanwhile), or the last page is full, the pages after it
+// are read too; the read fails after MaxInstancePages full pages. A page
+// that fails after its retries fails the read: the requests in flight are
+// cancelled and no new one starts.
 func (c *Client) ListInstances(ctx context.Context, f InstanceFilter) (InstanceList, error) {
-	list := InstanceList{Instances: []Instance{}, TotalCount: -1}
-	seen := make(map[string]bool)
-	var read int64 // items on the pages read, duplicates included
-	for pageNo := 1; ; pageNo++ {
-		var page instancePage
-		reqID, err := c.do(ctx, call{
-			method: http.MethodGet,
-			path:   []string{"v1", "instances", "batch-query"},
-			query:  func(requestID string) string { return instanceQuery(f, pageNo, requestID) },
-			data: func(raw json.RawMessage) (err error) {
-				page, err = decodeInstancePage(raw)
-				return err
-			},
-		}, c.cfg.MaxRetries)
-		if err != nil {
-			return list, err
+	var pages []readPage
+	failed := 0
+	var err error
+	for {
+		from := len(pages) + 1
+		to := from
+		if from > 1 {
+			last := pages[len(pages)-1]
+			if listEnds(pages, last) {
+				break
+			}
+			if from > maxInstancePages {
+				list := assemble(pages)
+				return list, &ResponseError{
+					HTTPStatus: http.StatusOK,
+					Reason: fmt.Sprintf("GET /v1/instances/batch-query gave %d full pages of %d phones (%d phones) without reaching the end "+
+						"of the list (total_count %d); the listing stopped there", len(pages), InstancePageSize, itemsRead(pages), list.TotalCount),
+					RequestID: last.requestID,
+				}
+			}
+			if total, ok := largestTotal(pages); ok {
+				to = max(from, min(int((total+InstancePageSize-1)/InstancePageSize), maxInstancePages))
+			}
 		}
-		list.Pages++
-		for _, w := range page.Result {
+		var batch []readPage
+		batch, failed, err = c.readPages(ctx, f, from, to)
+		pages = append(pages, batch...)
+		if err != nil {
+			break
+		}
+	}
+	list := assemble(pages)
+	list.FailedPage = failed
+	return list, err
+}
+
+// listEnds reports whether last, the last page of pages, ends the list:
+// it is not full, or the phones read reach its total_count.
+func listEnds(pages []readPage, last readPage) bool {
+	if len(last.Result) < InstancePageSize {
+		return true
+	}
+	return last.TotalCount != nil && itemsRead(pages) >= int64(*last.TotalCount)
+}
+
+// itemsRead counts the items of pages, duplicates and items without an id
+// included.
+func itemsRead(pages []readPage) int64 {
+	var n int64
+	for _, p := range pages {
+		n += int64(len(p.Result))
+	}
+	return n
+}
+
+// largestTotal is the largest total_count of pages, if any had one: the
+// fleet as large as it was seen.
+func largestTotal(pages []readPage) (int64, bool) {
+	total, ok := int64(0), false
+	for _, p := range pages {
+		if p.TotalCount != nil {
+			total, ok = max(total, int64(*p.TotalCount)), true
+		}
+	}
+	return total, ok
+}
+
+// readPages reads pages from to to concurrently, at most as many at once as
+// the client has requests in flight. It returns the pages read from from
+// on, up to the first that was not; on error, also the number of the page
+// that failed.
+func (c *Client) readPages(ctx context.Context, f InstanceFilter, from, to int) ([]readPage, int, error) {
+	got := make([]readPage, to-from+1)
+	ok := make([]bool, len(got))
+	g, gctx := errgroup.WithContext(ctx)
+	// The group's own limit, on top of the client's: a page starts only
+	// once another has returned, and errgroup cancels gctx before it lets
+	// the next one start, so no request starts after a failure.
+	g.SetLimit(c.cfg.MaxConcurrentRequests)
+	for pageNo := from; pageNo <= to; pageNo++ {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			page, err := c.readPage(gctx, f, pageNo)
+			if err != nil {
+				return &pageError{pageNo: pageNo, err: err}
+			}
+			got[pageNo-from], ok[pageNo-from] = page, true
+			return nil
+		})
+	}
+	err := g.Wait()
+	n := 0
+	for n < len(ok) && ok[n] {
+		n++
+	}
+	if pe, isPage := errors.AsType[*pageError](err); isPage {
+		return got[:n], pe.pageNo, pe.err
+	}
+	if n < len(ok) {
+		// ctx ended before a page could start.
+		return got[:n], from + n, &StoppedError{Cause: context.Cause(ctx)}
+	}
+	return got, 0, nil
+}
+
+// readPage reads one page through the client's retry loop.
+func (c *Client) readPage(ctx context.Context, f InstanceFilter, pageNo int) (readPage, error) {
+	var page instancePage
+	reqID, err := c.do(ctx, call{
+		method: http.MethodGet,
+		path:   []string{"v1", "instances", "batch-query"},
+		query:  func(requestID string) string { return instanceQuery(f, pageNo, requestID) },
+		data: func(raw json.RawMessage) (err error) {
+			page, err = decodeInstancePage(raw)
+			return err
+		},
+	}, c.cfg.MaxRetries)
+	return readPage{instancePage: page, requestID: reqID}, err
+}
+
+// assemble puts pages together in page order: each instance id once, the
+// first time it is listed.
+func assemble(pages []readPage) InstanceList {
+	list := InstanceList{Instances: []Instance{}, Pages: len(pages), TotalCount: -1, FirstTotalCount: -1}
+	seen := make(map[string]bool)
+	for i, p := range pages {
+		if p.TotalCount != nil {
+			total := int64(*p.TotalCount)
+			if i == 0 {
+				list.FirstTotalCount = total
+			} else if list.TotalCount >= 0 && total != list.TotalCount {
+				list.CountChanged = true
+			}
+			list.TotalCount = total
+		}
+		for _, w := range p.Result {
 			id := string(w.InstanceID)
 			switch {
 			case id == "":
@@ -113,22 +273,8 @@ func (c *Client) ListInstances(ctx context.Context, f InstanceFilter) (InstanceL
 				list.Instances = append(list.Instances, w)
 			}
 		}
-		read += int64(len(page.Result))
-		if page.TotalCount != nil {
-			list.TotalCount = int64(*page.TotalCount)
-		}
-		if len(page.Result) < InstancePageSize || (page.TotalCount != nil && read >= int64(*page.TotalCount)) {
-			return list, nil
-		}
-		if pageNo == maxInstancePages {
-			return list, &ResponseError{
-				HTTPStatus: http.StatusOK,
-				Reason: fmt.Sprintf("GET /v1/instances/batch-query gave %d full pages of %d phones (%d phones) without reaching the end "+
-					"of the list (total_count %d); the listing stopped there", pageNo, InstancePageSize, read, list.TotalCount),
-				RequestID: reqID,
-			}
-		}
 	}
+	return list
 }
 
 // instanceQuery is the query string of one page in the signature's
@@ -145,6 +291,8 @@ func instanceQuery(f InstanceFilter, pageNo int, requestID string) string {
 		"instance_name":  f.InstanceName,
 		"pool_name":      f.PoolName,
 		"pool_scene_tag": f.PoolSceneTag,
+		"order":          f.Order,
+		"order_by":       f.OrderBy,
 	} {
 		if v != "" {
 			params[name] = []string{v}

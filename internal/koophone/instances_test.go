@@ -74,16 +74,27 @@ func idsOf(list InstanceList) []string {
 	return ids
 }
 
+// pageNos returns the pages requested: page 1 first, as it was sent, then
+// the others in page order, since they are read concurrently.
 func pageNos(ts *testServer) []string {
 	var out []string
 	for i := range ts.count() {
 		out = append(out, ts.request(i).URL.Query().Get("page_no"))
 	}
+	if len(out) > 1 {
+		slices.SortFunc(out[1:], func(a, b string) int {
+			x, _ := strconv.Atoi(a)
+			y, _ := strconv.Atoi(b)
+			return x - y
+		})
+	}
 	return out
 }
 
-// Pages are read one after the other until one is not full or the phones
-// read reach total_count; without total_count, until a page is not full.
+// Page 1 comes first; then every page up to total_count is read once, and
+// the read ends when the last one is not full or the phones read reach
+// total_count; without total_count, pages are read one after the other
+// until one is not full.
 func TestListInstancesReadsEveryPage(t *testing.T) {
 	cases := []struct {
 		name      string
@@ -134,7 +145,8 @@ func TestListInstancesReadsEveryPage(t *testing.T) {
 }
 
 // A fleet that changes while it is read: each phone is listed once, in the
-// order it was first seen, and the read ends without error.
+// order it was first seen, the read ends without error, and the change of
+// total_count is reported.
 func TestListInstancesShiftingPages(t *testing.T) {
 	fleet := phoneIDs("p", 250)
 	cases := []struct {
@@ -196,6 +208,9 @@ func TestListInstancesShiftingPages(t *testing.T) {
 				if list.Duplicates != c.wantDuplicates {
 					t.Errorf("duplicates %d, want %d", list.Duplicates, c.wantDuplicates)
 				}
+				if !list.CountChanged || list.FirstTotalCount != 250 || list.TotalCount == 250 {
+					t.Errorf("count changed %v, first total %d, last %d: want the change reported", list.CountChanged, list.FirstTotalCount, list.TotalCount)
+				}
 			})
 		})
 	}
@@ -208,11 +223,17 @@ func TestListInstancesErrorInsideData(t *testing.T) {
 	full := phoneIDs("p", 100)
 	t.Run("permanent, on page 2", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			ts := newTestServer(t,
-				func(w http.ResponseWriter, r *http.Request) { pageAnswer(w, r, full, 250, "", "") },
-				func(w http.ResponseWriter, r *http.Request) {
+			ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Query().Get("page_no") == "2" {
 					pageAnswer(w, r, nil, 0, "KOOPHONE.API.1012", "The instance does not belong to the tenant.")
-				})
+					return
+				}
+				// Page 3 answers after page 2 has failed: it is cancelled.
+				if r.URL.Query().Get("page_no") == "3" {
+					time.Sleep(time.Second)
+				}
+				pageAnswer(w, r, full, 250, "", "")
+			})
 			client, _ := ts.client(t)
 			list, err := client.ListInstances(context.Background(), InstanceFilter{})
 			var apiErr *APIError
@@ -226,8 +247,8 @@ func TestListInstancesErrorInsideData(t *testing.T) {
 			if !strings.Contains(err.Error(), "KOOPHONE.API.1012") || !strings.Contains(err.Error(), "[request id srv-2]") {
 				t.Errorf("error text %q", err)
 			}
-			if ts.count() != 2 || list.Pages != 1 || len(list.Instances) != 100 {
-				t.Errorf("%d requests, %d pages, %d phones; want 2, 1, 100", ts.count(), list.Pages, len(list.Instances))
+			if ts.count() != 3 || list.Pages != 1 || len(list.Instances) != 100 || list.FailedPage != 2 {
+				t.Errorf("%d requests, %d pages, %d phones, failed page %d; want 3, 1, 100, 2", ts.count(), list.Pages, len(list.Instances), list.FailedPage)
 			}
 		})
 	})

@@ -296,9 +296,13 @@ func failedTasksDiagnostic(failed []koophone.Task, total int) diag.Diagnostic {
 }
 
 // describeListFailure explains a failed listing; list is what the pages
-// before the failing one gave.
+// before the first one not read gave.
 func describeListFailure(err error, list koophone.InstanceList, filter koophone.InstanceFilter, pd *providerData) (string, string) {
-	where := fmt.Sprintf("page %d", list.Pages+1)
+	failed := list.FailedPage
+	if failed == 0 {
+		failed = list.Pages + 1
+	}
+	where := fmt.Sprintf("page %d", failed)
 	if list.Pages > 0 {
 		where += fmt.Sprintf(", after %d pages and %d phones", list.Pages, len(list.Instances))
 	}

@@ -29,9 +29,13 @@ type typedInstance struct {
 	Region        string `tfsdk:"region"`
 	InstanceSKU   string `tfsdk:"instance_sku"`
 	RunningStatus int64  `tfsdk:"running_status"`
+	RunningState  string `tfsdk:"running_state"`
 	FrozenStatus  int64  `tfsdk:"frozen_status"`
+	FrozenState   string `tfsdk:"frozen_state"`
 	LoginStatus   int64  `tfsdk:"login_status"`
+	LoginState    string `tfsdk:"login_state"`
 	AssignStatus  int64  `tfsdk:"assign_status"`
+	AssignState   string `tfsdk:"assign_state"`
 	AssignUser    string `tfsdk:"assign_user"`
 	BillingMode   string `tfsdk:"billing_mode"`
 	ProjectID     string `tfsdk:"project_id"`
@@ -117,8 +121,10 @@ func BenchmarkInstancesList(b *testing.B) {
 			typed[i] = typedInstance{
 				InstanceID: string(in.InstanceID), InstanceName: string(in.InstanceName), Region: string(in.Region),
 				InstanceSKU: string(in.InstanceSKU), RunningStatus: int64(in.RunningStatus),
-				FrozenStatus: int64(in.FrozenStatus), LoginStatus: int64(in.LoginStatus),
-				AssignStatus: int64(in.AssignStatus), AssignUser: string(in.AssignUser),
+				RunningState: stateWord(runningStates, in.RunningStatus), FrozenStatus: int64(in.FrozenStatus),
+				FrozenState: stateWord(frozenStates, in.FrozenStatus), LoginStatus: int64(in.LoginStatus),
+				LoginState: stateWord(loginStates, in.LoginStatus), AssignStatus: int64(in.AssignStatus),
+				AssignState: stateWord(assignStates, in.AssignStatus), AssignUser: string(in.AssignUser),
 				BillingMode: string(in.BillingMode), ProjectID: string(in.ProjectID),
 				ProjectName: string(in.ProjectName), PhoneID: string(in.PhoneID), MemberName: string(in.MemberName),
 				AccountName: string(in.AccountName), RegionName: string(in.RegionName),

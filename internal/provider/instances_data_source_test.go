@@ -2,10 +2,14 @@ package provider
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
+	"github.com/koophone/terraform-provider-koophone/internal/koophone"
 )
 
 const instancesAddr = "data.koophone_instances.t"
@@ -62,13 +67,16 @@ func expectIDs(ids []string) []statecheck.StateCheck {
 	}
 }
 
-// phoneObject checks every attribute of an element of instances.
-func phoneObject(p emulator.Phone) knownvalue.Check {
+// phoneObject checks every attribute of an element of instances; words
+// are the expected running_state, frozen_state, login_state and
+// assign_state.
+func phoneObject(p emulator.Phone, words [4]string) knownvalue.Check {
 	s, n := knownvalue.StringExact, func(v int) knownvalue.Check { return knownvalue.Int64Exact(int64(v)) }
 	return knownvalue.ObjectExact(map[string]knownvalue.Check{
 		"instance_id": s(p.InstanceID), "instance_name": s(p.InstanceName), "region": s(p.Region), "instance_sku": s(p.InstanceSKU),
 		"frozen_status": n(p.FrozenStatus), "running_status": n(p.RunningStatus), "login_status": n(p.LoginStatus),
-		"assign_status": n(p.AssignStatus), "assign_user": s(p.AssignUser), "billing_mode": s(p.BillingMode),
+		"assign_status": n(p.AssignStatus), "running_state": s(words[0]), "frozen_state": s(words[1]), "login_state": s(words[2]),
+		"assign_state": s(words[3]), "assign_user": s(p.AssignUser), "billing_mode": s(p.BillingMode),
 		"project_id": s(p.ProjectID), "project_name": s(p.ProjectName), "phone_id": s(p.PhoneID), "member_name": s(p.MemberName),
 		"account_name": s(p.AccountName), "region_name": s(p.RegionName), "region_name_en": s(p.RegionNameEn),
 		"backup_status": n(p.BackupStatus), "backup_time": s(p.BackupTime), "restore_status": n(p.RestoreStatus),
@@ -90,16 +98,34 @@ func listRequests(e *accEnv, since int) []url.Values {
 }
 
 // checkReadsPaged checks that every read since request number since asked
-// for exactly the pages 1 to pages, in order, with the filter given.
-func checkReadsPaged(e *accEnv, since *int, pages int, filter, value string) resource.TestCheckFunc {
+// for page 1, then for each of the pages 2 to pages exactly once, in any
+// order (they are read concurrently), each with the filters given as
+// name, value pairs.
+func checkReadsPaged(e *accEnv, since *int, pages int, filters ...string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		reqs := listRequests(e, *since)
 		if len(reqs) == 0 || len(reqs)%pages != 0 {
 			return fmt.Errorf("%d batch-query requests, want a multiple of %d (one read is %d pages)", len(reqs), pages, pages)
 		}
-		for i, q := range reqs {
-			if want := fmt.Sprint(i%pages + 1); q.Get("page_no") != want || q.Get("page_size") != "100" || q.Get(filter) != value || q.Get("x-request-id") == "" {
-				return fmt.Errorf("request %d: query %v, want page_no %s, page_size 100, %s %q and x-request-id", i, q, want, filter, value)
+		for read := range len(reqs) / pages {
+			var got []int
+			for i, q := range reqs[read*pages : (read+1)*pages] {
+				n, _ := strconv.Atoi(q.Get("page_no"))
+				if (i == 0) != (n == 1) || q.Get("page_size") != "100" || q.Get("x-request-id") == "" {
+					return fmt.Errorf("read %d, request %d: query %v, want page 1 first, page_size 100 and x-request-id", read, i, q)
+				}
+				for f := 0; f < len(filters); f += 2 {
+					if q.Get(filters[f]) != filters[f+1] {
+						return fmt.Errorf("read %d, request %d: query %v, want %s %q", read, i, q, filters[f], filters[f+1])
+					}
+				}
+				got = append(got, n)
+			}
+			slices.Sort(got)
+			for i, n := range got {
+				if n != i+1 {
+					return fmt.Errorf("read %d: pages %v, want 1 to %d once each", read, got, pages)
+				}
 			}
 		}
 		return nil
@@ -142,7 +168,10 @@ func TestAccInstances_filtersAndPages(t *testing.T) {
 			PreConfig: mark,
 			Config:    instancesConfig(e, `instance_id = "phone-a"`),
 			ConfigStateChecks: append(expectIDs([]string{"phone-a"}),
-				expectInstances(at("instances"), knownvalue.ListExact([]knownvalue.Check{phoneObject(full)}))),
+				expectInstances(at("instances"), knownvalue.ListExact([]knownvalue.Check{
+					// login_status 3 has no word: it is itself.
+					phoneObject(full, [4]string{"running", "frozen", "3", "assigned"}),
+				}))),
 			Check: checkReadsPaged(e, &since, 1, "instance_id", "phone-a"),
 		},
 		resource.TestStep{
@@ -264,7 +293,6 @@ func TestAccInstances_invalidFiltersRejectedAtPlan(t *testing.T) {
 		rejectedAtPlan(instancesConfig(e, fmt.Sprintf("instance_id = %q", strings.Repeat("x", 33))), "instance_id", "string length must be between 1 and 32, got: 33"),
 		rejectedAtPlan(instancesConfig(e, `instance_name = ""`), "instance_name", "string length must be between 1 and 255"),
 		rejectedAtPlan(instancesConfig(e, `pool_name = ""`), "pool_name", "string length must be between 1 and 255"),
-		rejectedAtPlan(instancesConfig(e, fmt.Sprintf("pool_scene_tag = %q", strings.Repeat("T", 256))), "pool_scene_tag", "string length must be between 1 and 255"),
 		rejectedAtPlan(instancesConfig(e, `pool_name = ["game-test"]`), "Incorrect attribute value type", "pool_name"),
 		rejectedAtPlan(instancesConfig(e, `no_such_filter = "x"`), "Unsupported argument", "no_such_filter"),
 		rejectedAtPlan(instancesConfig(e, `timeouts = { read = "soon" }`), "Invalid Attribute Value Time Duration", `"soon" must be a string containing`),
@@ -282,6 +310,10 @@ func TestAccExamples_instances(t *testing.T) {
 			statecheck.ExpectKnownOutputValue("game_test_phone_count", knownvalue.Int64Exact(120)),
 			statecheck.ExpectKnownOutputValue("game_test_canary", knownvalue.ListExact([]knownvalue.Check{
 				knownvalue.StringExact("phone-gt-001"), knownvalue.StringExact("phone-gt-002"), knownvalue.StringExact("phone-gt-003"),
+			})),
+			statecheck.ExpectKnownOutputValue("demo_running", knownvalue.ListExact([]knownvalue.Check{
+				knownvalue.StringExact("phone-001"), knownvalue.StringExact("phone-002"), knownvalue.StringExact("phone-003"),
+				knownvalue.StringExact("phone-004"),
 			})),
 			statecheck.ExpectKnownOutputValue("demo_unassigned", knownvalue.ListExact([]knownvalue.Check{
 				knownvalue.StringExact("phone-003"), knownvalue.StringExact("phone-004"),
@@ -314,4 +346,252 @@ func TestAccExamples_instances(t *testing.T) {
 	if firstCommand.IsZero() || firstCommand.Before(lastInstallRead) {
 		t.Errorf("the first command was submitted at %s, the last install poll was at %s", firstCommand, lastInstallRead)
 	}
+}
+
+// Each status number has its word; a number without one is itself in
+// decimal, negative numbers included.
+func TestInstancesStateWords(t *testing.T) {
+	for _, c := range []struct {
+		words []string
+		n     koophone.Number
+		want  string
+	}{
+		{runningStates, 0, "unknown"}, {runningStates, 1, "stopped"}, {runningStates, 2, "running"},
+		{runningStates, 3, "going_offline"}, {runningStates, 4, "starting"}, {runningStates, 5, "shut_down"},
+		{runningStates, 6, "6"}, {runningStates, 7, "7"}, {runningStates, -1, "-1"},
+		{frozenStates, 0, "normal"}, {frozenStates, 1, "frozen"}, {frozenStates, 2, "2"},
+		{loginStates, 0, "logged_out"}, {loginStates, 1, "logged_in"}, {loginStates, 3, "3"},
+		{assignStates, 0, "unassigned"}, {assignStates, 1, "assigned"}, {assignStates, 12, "12"},
+	} {
+		if got := stateWord(c.words, c.n); got != c.want {
+			t.Errorf("stateWord(%v, %d) = %q, want %q", c.words, c.n, got, c.want)
+		}
+	}
+}
+
+// The id and the log's description of the filters change with each filter,
+// order and order_by included.
+func TestInstancesFilterIDAndDescription(t *testing.T) {
+	base := koophone.InstanceFilter{PoolName: "p"}
+	seen := map[string]koophone.InstanceFilter{filterID(base): base}
+	for _, f := range []koophone.InstanceFilter{
+		{PoolName: "p", Order: "desc"}, {PoolName: "p", OrderBy: "instance_name"},
+		{PoolName: "p", Order: "asc", OrderBy: "instance_name"}, {PoolName: "p", PoolSceneTag: "CLOUD_APP"},
+	} {
+		id := filterID(f)
+		if prev, dup := seen[id]; dup {
+			t.Errorf("filters %+v and %+v have the same id %s", prev, f, id)
+		}
+		seen[id] = f
+	}
+	f := koophone.InstanceFilter{PoolName: "p", Order: "desc", OrderBy: "instance_name"}
+	if got, want := describeFilter(f), `pool_name "p", order "desc", order_by "instance_name"`; got != want {
+		t.Errorf("describeFilter = %s, want %s", got, want)
+	}
+}
+
+// The status words beside the numbers, for every documented number and for
+// numbers the documentation does not give, which are themselves.
+func TestAccInstances_stateWords(t *testing.T) {
+	type row struct {
+		running, frozen, login, assign int
+		words                          [4]string
+	}
+	rows := []row{
+		{0, 0, 0, 0, [4]string{"unknown", "normal", "logged_out", "unassigned"}},
+		{1, 1, 1, 1, [4]string{"stopped", "frozen", "logged_in", "assigned"}},
+		{2, 0, 1, 0, [4]string{"running", "normal", "logged_in", "unassigned"}},
+		{3, 0, 0, 0, [4]string{"going_offline", "normal", "logged_out", "unassigned"}},
+		{4, 0, 0, 0, [4]string{"starting", "normal", "logged_out", "unassigned"}},
+		{5, 0, 0, 0, [4]string{"shut_down", "normal", "logged_out", "unassigned"}},
+		// Undocumented numbers.
+		{7, 2, 5, 9, [4]string{"7", "2", "5", "9"}},
+		{-1, -2, 10, 100, [4]string{"-1", "-2", "10", "100"}},
+	}
+	phones := make([]emulator.Phone, len(rows))
+	objects := make([]knownvalue.Check, len(rows))
+	for i, r := range rows {
+		phones[i] = emulator.Phone{
+			InstanceID: fmt.Sprintf("phone-%d", i), PoolName: "words",
+			RunningStatus: r.running, FrozenStatus: r.frozen, LoginStatus: r.login, AssignStatus: r.assign,
+		}
+		objects[i] = phoneObject(phones[i], r.words)
+	}
+	e := newAccEnvWith(t, emulator.Options{Token: accToken, Phones: phones})
+	e.parallelTest(resource.TestStep{
+		Config: instancesConfig(e, `pool_name = "words"`) + `
+output "running" {
+  value = [for p in data.koophone_instances.t.instances : p.instance_id if p.running_state == "running"]
+}
+`,
+		ConfigStateChecks: []statecheck.StateCheck{
+			expectInstances(at("instances"), knownvalue.ListExact(objects)),
+			statecheck.ExpectKnownOutputValue("running", knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("phone-2")})),
+		},
+	})
+}
+
+// concurrentPages holds the answer to page 2 of every batch-query read
+// until that read's page 3 has arrived: a read that asked for its pages one
+// after the other would never get page 2 (the wait ends after a minute, and
+// the test fails). Page 3 is answered first, so the answers also come back
+// out of order.
+func concurrentPages(t *testing.T) func(http.Handler) http.Handler {
+	var (
+		mu     sync.Mutex
+		page3  = sync.NewCond(&mu)
+		counts = map[string]int{}
+	)
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v1/instances/batch-query" {
+				pageNo := r.URL.Query().Get("page_no")
+				mu.Lock()
+				counts[pageNo]++
+				switch pageNo {
+				case "3":
+					page3.Broadcast()
+				case "2":
+					read := counts["2"]
+					timer := time.AfterFunc(time.Minute, func() {
+						mu.Lock()
+						defer mu.Unlock()
+						page3.Broadcast()
+					})
+					start := time.Now()
+					for counts["3"] < read && time.Since(start) < time.Minute {
+						page3.Wait()
+					}
+					timer.Stop()
+					if counts["3"] < read {
+						t.Errorf("read %d asked for page 2 and never for page 3 while page 2 was unanswered: the pages were not read concurrently", read)
+					}
+				}
+				mu.Unlock()
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+}
+
+// A pool of 250 phones among others, sorted by order_by in each order:
+// three pages, the pages after the first read concurrently and answered out
+// of order, and the phones in the order the emulator sorted them.
+func TestAccInstances_orderAndPages(t *testing.T) {
+	sorted := make([]emulator.Phone, 250)
+	for i := range sorted {
+		sorted[i] = emulator.Phone{
+			InstanceID: fmt.Sprintf("phone-s%03d", i+1), InstanceName: fmt.Sprintf("n%03d", (i*37)%100),
+			RunningStatus: []int{2, 10, 1}[i%3], PoolName: "sorted", PoolSceneTag: "CLOUD_APP",
+		}
+	}
+	others := poolPhones("phone-o", "others", 30)
+	e := newAccEnvWith(t, emulator.Options{Token: accToken, Phones: slices.Concat(others[:10], sorted, others[10:])}, concurrentPages(t))
+	// The orders, worked out here: stable sorts of the pool, in the order
+	// the phones were added.
+	byName := slices.Clone(sorted)
+	slices.SortStableFunc(byName, func(a, b emulator.Phone) int { return -strings.Compare(a.InstanceName, b.InstanceName) })
+	byStatus := slices.Clone(sorted)
+	slices.SortStableFunc(byStatus, func(a, b emulator.Phone) int { return a.RunningStatus - b.RunningStatus })
+	var since int
+	mark := func() { since = len(e.emu.Requests()) }
+	e.parallelTest(
+		resource.TestStep{
+			PreConfig: mark,
+			Config:    instancesConfig(e, "pool_name = \"sorted\"\n  order_by  = \"instance_name\"\n  order     = \"desc\""),
+			ConfigStateChecks: append(expectIDs(phoneIDsOf(byName)),
+				expectInstances(at("order"), knownvalue.StringExact("desc")),
+				expectInstances(at("order_by"), knownvalue.StringExact("instance_name"))),
+			Check: checkReadsPaged(e, &since, 3, "pool_name", "sorted", "order_by", "instance_name", "order", "desc"),
+		},
+		resource.TestStep{
+			// Numbers sort numerically (10 after 2); order is left to the
+			// API's default, ascending on the emulator.
+			PreConfig:         mark,
+			Config:            instancesConfig(e, "pool_scene_tag = \"CLOUD_APP\"\n  order_by       = \"running_status\""),
+			ConfigStateChecks: expectIDs(phoneIDsOf(byStatus)),
+			Check:             checkReadsPaged(e, &since, 3, "pool_scene_tag", "CLOUD_APP", "order_by", "running_status", "order", ""),
+		},
+		resource.TestStep{
+			// Without order_by, the emulator's order: the order the phones
+			// were added in.
+			PreConfig:         mark,
+			Config:            instancesConfig(e, `pool_name = "sorted"`),
+			ConfigStateChecks: expectIDs(phoneIDsOf(sorted)),
+			Check:             checkReadsPaged(e, &since, 3, "pool_name", "sorted", "order_by", ""),
+		},
+	)
+}
+
+// order, order_by and pool_scene_tag take only the documented values: any
+// other is an error at plan time that names the attribute and the values
+// allowed, before any request.
+func TestAccInstances_orderAndSceneRejectedAtPlan(t *testing.T) {
+	e := newAccEnv(t)
+	e.parallelTest(
+		rejectedAtPlan(instancesConfig(e, `order = "DESC"`), "Invalid Attribute Value Match", `Attribute order value must be one of: ["asc" "desc"], got: "DESC"`),
+		rejectedAtPlan(instancesConfig(e, `order = ""`), `Attribute order value must be one of: ["asc" "desc"], got: ""`),
+		rejectedAtPlan(instancesConfig(e, `order_by = "pool_name"`), "Invalid Attribute Value Match",
+			`Attribute order_by value must be one of: ["instance_id" "instance_name" "region" "instance_sku" "frozen_status" `+
+				`"running_status" "login_status" "assign_status" "assign_user" "billing_mode" "project_id" "project_name" "phone_id" `+
+				`"member_name" "account_name" "region_name" "region_name_en" "backup_status" "backup_time" "restore_status" `+
+				`"restore_time"], got: "pool_name"`),
+		rejectedAtPlan(instancesConfig(e, `order_by = "running_state"`), `Attribute order_by value must be one of:`, `got: "running_state"`),
+		rejectedAtPlan(instancesConfig(e, `pool_scene_tag = "cloud_phone"`), "Invalid Attribute Value Match",
+			`Attribute pool_scene_tag value must be one of: ["CLOUD_PHONE" "CLOUD_APP"], got: "cloud_phone"`),
+	)
+	e.checkNoRequests()
+}
+
+// Phones created while the pages are read: the read goes on to the pages
+// they add, lists every phone once, and warns that the count changed,
+// with the first and the last total_count.
+func TestAccInstances_countChangeWarned(t *testing.T) {
+	var (
+		e    *accEnv
+		once sync.Once
+	)
+	grow := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v1/instances/batch-query" && r.URL.Query().Get("page_no") != "1" {
+				// Once the first read's page 1 has said 250 phones.
+				once.Do(func() {
+					if err := e.emu.AddPhones(poolPhones("phone-new-", "grows", 60)...); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	first := poolPhones("phone-", "grows", 250)
+	e = newAccEnvWith(t, emulator.Options{Token: accToken, Phones: first}, grow)
+	logPath := t.TempDir() + "/terraform.log"
+	t.Setenv("TF_LOG", "WARN")
+	t.Setenv("TF_ACC_LOG_PATH", logPath)
+	e.serialTest(resource.TestStep{
+		Config:            instancesConfig(e, `pool_name = "grows"`),
+		ConfigStateChecks: expectIDs(phoneIDsOf(slices.Concat(first, poolPhones("phone-new-", "grows", 60)))),
+	})
+	logs, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`The number of KooPhone phones changed while the list was read.*first_total_count=250.*last_total_count=310`).Match(logs) {
+		t.Errorf("the log has no warning that the count went from 250 to 310:\n%s", grepLines(string(logs), "KooPhone"))
+	}
+	if n := strings.Count(string(logs), "The number of KooPhone phones changed"); n != 1 {
+		t.Errorf("%d warnings, want 1: only the first read saw the fleet grow", n)
+	}
+}
+
+// grepLines returns the lines of text that contain s.
+func grepLines(text, s string) string {
+	var out []string
+	for line := range strings.Lines(text) {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "")
 }
