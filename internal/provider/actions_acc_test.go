@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -86,7 +87,7 @@ func TestAccActions_invoke(t *testing.T) {
 		{action: "koophone_instance_reboot", fail: true},
 	} {
 		t.Run(tc.action, func(t *testing.T) {
-			e := newAccEnvWith(t, emulator.Options{Token: accToken, JobDuration: -1})
+			e := newAccEnvWith(t, emulator.Options{Token: accToken, JobDuration: 2 * time.Second})
 			if tc.fail {
 				fail := emulator.StatusFailed
 				if err := e.emu.AddRules(emulator.Rule{Kind: "reboot", Phones: []string{"phone-002"}, Status: &fail}); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/koophone/terraform-provider-koophone/internal/emulator"
+	"github.com/koophone/terraform-provider-koophone/internal/taskwait"
 )
 
 // The actions at the plugin protocol level, as Terraform 1.14 calls them
@@ -509,5 +510,23 @@ func TestActionReset_taskNotFoundFallsBackOnPhoneStatus(t *testing.T) {
 			t.Error("the phones' status was never read")
 		}
 		mustMatch(t, "progress", inv.progress, `(?m)^Done: 3/3 phones finished \(3 successful, 0 failed\), 0 running; tasks: RM_`)
+	})
+}
+
+// A phone that is down from the first poll on (its reboot failed before
+// the wait saw it starting) has failed once statusGiveUp has passed.
+func TestActionReboot_phoneThatStaysDownFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newActionRigFor(t, emulator.New(emulator.Options{Token: accToken, JobDuration: -1}))
+		fail := emulator.StatusFailed
+		if err := r.emu.AddRules(emulator.Rule{Kind: emulator.RuleReboot, Phones: []string{"phone-002"}, Status: &fail}); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		inv := r.invoke(t.Context(), t, "koophone_instance_reboot", map[string]tftypes.Value{"instance_ids": stringList(phoneIDs(2))})
+		mustMatch(t, "errors", inv.errors(), `reboot failed on 1 phone`, `phone-002: failed .*reported stopped \(1\) 5m[0-9]+s after the request`)
+		if took := time.Since(start); took < statusGiveUp || took > statusGiveUp+taskwait.DefaultPollInterval {
+			t.Errorf("the failure was seen after %s, want within a poll of %s", took, statusGiveUp)
+		}
 	})
 }

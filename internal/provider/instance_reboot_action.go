@@ -33,7 +33,8 @@ func newInstanceRebootAction() action.Action {
 		typeSuffix: "_instance_reboot",
 		noun:       "reboot",
 		waitDesc: "waits until each phone reports running again (`POST /v1/instances/batch-query-status`): it must report another status " +
-			"first, or still be running 30 seconds after the reboot; a phone that was starting and then reports stopped or shut down has failed",
+			"first, or still be running 30 seconds after the reboot; a phone that was starting and then reports stopped or shut down, or " +
+			"still reports either 5 minutes after the reboot, has failed",
 		description: "Reboots any number of cloud phones (`POST /v1/instances/reboot`) when invoked, in waves with an optional canary and " +
 			"a failure budget, and waits until each is running again, streaming progress. The API refuses a wave in which any phone is not " +
 			"running (`KOOPHONE.API.5005`), and the invocation then stops. A reboot creates no task: progress and outcome come from the " +

@@ -26,12 +26,18 @@ import (
 // another state (it went down and came back), or reports running once
 // statusSettle has passed since the request (it came back before the
 // first poll). It has failed once it reports stopped or shut down after it
-// was seen starting: it did not come back. Any other status keeps it
-// running until the invocation's timeout, which names its last status.
+// was seen starting, or still does statusGiveUp after the request: it did
+// not come back. Any other status keeps it running until the invocation's
+// timeout, which names its last status.
 
-// statusSettle is how long after a reboot or reset a phone that never
-// reported another status than running counts as back.
-const statusSettle = 30 * time.Second
+const (
+	// statusSettle is how long after a reboot or reset a phone that never
+	// reported another status than running counts as back.
+	statusSettle = 30 * time.Second
+	// statusGiveUp is how long a phone may report stopped or shut down,
+	// which it passes through while it goes down, before it has failed.
+	statusGiveUp = 5 * time.Minute
+)
 
 // syntheticTaskPrefix marks the key of a wave that has no task.
 const syntheticTaskPrefix = "request "
@@ -134,14 +140,14 @@ func (r *phoneStatusReader) read(ctx context.Context, taskID string, get func(co
 	task := koophone.Task{ID: taskID}
 	for _, id := range ids {
 		status, listed := statuses[id]
-		task.Jobs = append(task.Jobs, w.phones[id].observe(w.jobs[id], status, listed, now.Sub(w.since) >= statusSettle))
+		task.Jobs = append(task.Jobs, w.phones[id].observe(w.jobs[id], status, listed, now.Sub(w.since)))
 	}
 	return task, nil
 }
 
 // observe records one poll of a phone and returns its job as the wave's
 // task would list it.
-func (p *phoneWatch) observe(jobID string, status int64, listed, settled bool) koophone.Job {
+func (p *phoneWatch) observe(jobID string, status int64, listed bool, since time.Duration) koophone.Job {
 	if p.done != nil {
 		return *p.done
 	}
@@ -150,13 +156,16 @@ func (p *phoneWatch) observe(jobID string, status int64, listed, settled bool) k
 	switch {
 	case !listed:
 		job.ExecuteMsg = "not in the phone status answer"
-	case status == koophone.PhoneStatusRunning && (p.left || settled):
+	case status == koophone.PhoneStatusRunning && (p.left || since >= statusSettle):
 		job.Status = koophone.StatusSucceeded
 		p.done = &job
 	case status == koophone.PhoneStatusRunning:
-	case (status == koophone.PhoneStatusStopped || status == koophone.PhoneStatusShutDown) && p.starting:
+	case (status == koophone.PhoneStatusStopped || status == koophone.PhoneStatusShutDown) && (p.starting || since >= statusGiveUp):
 		job.Status = koophone.StatusFailed
-		job.ErrorMsg = fmt.Sprintf("The phone was starting, then reported %s: it did not come back.", word)
+		job.ErrorMsg = fmt.Sprintf("The phone reported %s %s after the request: it did not come back.", word, since.Round(time.Second))
+		if p.starting {
+			job.ErrorMsg = fmt.Sprintf("The phone was starting, then reported %s: it did not come back.", word)
+		}
 		p.done = &job
 	default:
 		p.left = true
