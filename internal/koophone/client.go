@@ -97,6 +97,23 @@ type Logger interface {
 	Warn(ctx context.Context, msg string, fields map[string]any)
 }
 
+// ContextForker is a Logger that keeps state in the context, as tflog does
+// (it masks secrets by rewriting the context's fields in place): the
+// client gives each goroutine of one call, such as the pages of a listing
+// read together, a context of its own from Fork, with key set to value in
+// its entries.
+type ContextForker interface {
+	Fork(ctx context.Context, key string, value any) context.Context
+}
+
+// fork is ctx for one of several goroutines that log at once.
+func (c *Client) fork(ctx context.Context, key string, value any) context.Context {
+	if f, ok := c.cfg.Logger.(ContextForker); ok {
+		return f.Fork(ctx, key, value)
+	}
+	return ctx
+}
+
 type nopLogger struct{}
 
 func (nopLogger) Debug(context.Context, string, map[string]any) {}

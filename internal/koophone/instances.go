@@ -208,7 +208,7 @@ func (c *Client) readPages(ctx context.Context, f InstanceFilter, from, to int) 
 			break
 		}
 		g.Go(func() error {
-			page, err := c.readPage(gctx, f, pageNo)
+			page, err := c.readPage(c.fork(gctx, "page", pageNo), f, pageNo)
 			if err != nil {
 				return &pageError{pageNo: pageNo, err: err}
 			}

@@ -13,7 +13,10 @@ import (
 // tflogLogger sends the API client's request log to Terraform's log.
 type tflogLogger struct{}
 
-var _ koophone.Logger = tflogLogger{}
+var (
+	_ koophone.Logger        = tflogLogger{}
+	_ koophone.ContextForker = tflogLogger{}
+)
 
 func (tflogLogger) Debug(ctx context.Context, msg string, fields map[string]any) {
 	tflog.Debug(ctx, msg, fields)
@@ -21,6 +24,12 @@ func (tflogLogger) Debug(ctx context.Context, msg string, fields map[string]any)
 
 func (tflogLogger) Warn(ctx context.Context, msg string, fields map[string]any) {
 	tflog.Warn(ctx, msg, fields)
+}
+
+// Fork gives a goroutine a context whose fields are its own: SetField
+// copies them, and tflog masks secrets by rewriting them in place.
+func (tflogLogger) Fork(ctx context.Context, key string, value any) context.Context {
+	return tflog.SetField(ctx, key, value)
 }
 
 // withSecretsMasked masks every secret in the context's log entries: a
