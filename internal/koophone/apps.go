@@ -83,7 +83,7 @@ func (c *Client) ReadInstanceApps(ctx context.Context, instanceID string, appTyp
 				return appQuery(pageNo, appType, requestID)
 			},
 			data: func(raw json.RawMessage) (err error) {
-				page, err = decodeAppPage(raw)
+				page, err = decodePage[appPage](raw, "apps")
 				return err
 			},
 		}, c.cfg.MaxRetries)
@@ -145,18 +145,4 @@ type appPage struct {
 	ErrorMsg   Text    `json:"error_msg"`
 }
 
-// decodeAppPage parses the data of an app-list answer; an error code inside
-// it is an *APIError (the client adds the request id).
-func decodeAppPage(raw json.RawMessage) (appPage, error) {
-	var page appPage
-	if isNull(raw) {
-		return page, errors.New("the response has no data member")
-	}
-	if err := json.Unmarshal(raw, &page); err != nil {
-		return appPage{}, fmt.Errorf("the data member is not a page of apps: %w", err)
-	}
-	if code := string(page.ErrorCode); code != "" && code != CodeOK {
-		return appPage{}, &APIError{HTTPStatus: http.StatusOK, Code: code, Message: string(page.ErrorMsg)}
-	}
-	return page, nil
-}
+func (p appPage) innerError() (Text, Text) { return p.ErrorCode, p.ErrorMsg }

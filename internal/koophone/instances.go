@@ -239,7 +239,7 @@ func (c *Client) readPage(ctx context.Context, f InstanceFilter, pageNo int) (re
 		path:   []string{"v1", "instances", "batch-query"},
 		query:  func(requestID string) string { return instanceQuery(f, pageNo, requestID) },
 		data: func(raw json.RawMessage) (err error) {
-			page, err = decodeInstancePage(raw)
+			page, err = decodePage[instancePage](raw, "phones")
 			return err
 		},
 	}, c.cfg.MaxRetries)
@@ -310,18 +310,22 @@ type instancePage struct {
 	ErrorMsg   Text       `json:"error_msg"`
 }
 
-// decodeInstancePage parses the data of a batch-query answer; an error code
-// inside it is an *APIError (the client adds the request id).
-func decodeInstancePage(raw json.RawMessage) (instancePage, error) {
-	var page instancePage
+// innerError is the error code and message inside a page's data.
+func (p instancePage) innerError() (Text, Text) { return p.ErrorCode, p.ErrorMsg }
+
+// decodePage parses the data of a paged answer (a page of phones, of
+// apps), which has an error code of its own besides the envelope's: an
+// error code inside it is an *APIError (the client adds the request id).
+func decodePage[P interface{ innerError() (Text, Text) }](raw json.RawMessage, of string) (P, error) {
+	var page, none P
 	if isNull(raw) {
-		return page, errors.New("the response has no data member")
+		return none, errors.New("the response has no data member")
 	}
 	if err := json.Unmarshal(raw, &page); err != nil {
-		return instancePage{}, fmt.Errorf("the data member is not a page of phones: %w", err)
+		return none, fmt.Errorf("the data member is not a page of %s: %w", of, err)
 	}
-	if code := string(page.ErrorCode); code != "" && code != CodeOK {
-		return instancePage{}, &APIError{HTTPStatus: http.StatusOK, Code: code, Message: string(page.ErrorMsg)}
+	if code, msg := page.innerError(); code != "" && code != CodeOK {
+		return none, &APIError{HTTPStatus: http.StatusOK, Code: string(code), Message: string(msg)}
 	}
 	return page, nil
 }

@@ -223,13 +223,17 @@ func TestListInstancesErrorInsideData(t *testing.T) {
 	full := phoneIDs("p", 100)
 	t.Run("permanent, on page 2", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
+			page3 := make(chan struct{})
 			ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
-				if r.URL.Query().Get("page_no") == "2" {
+				switch r.URL.Query().Get("page_no") {
+				case "2":
+					// Once page 3 is in flight, so that it is always sent.
+					<-page3
 					pageAnswer(w, r, nil, 0, "KOOPHONE.API.1012", "The instance does not belong to the tenant.")
 					return
-				}
-				// Page 3 answers after page 2 has failed: it is cancelled.
-				if r.URL.Query().Get("page_no") == "3" {
+				case "3":
+					// It answers after page 2 has failed: it is cancelled.
+					close(page3)
 					time.Sleep(time.Second)
 				}
 				pageAnswer(w, r, full, 250, "", "")
@@ -607,7 +611,7 @@ func FuzzDecodeInstancePage(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		page, err := decodeInstancePage(data)
+		page, err := decodePage[instancePage](data, "phones")
 		if err != nil {
 			var apiErr *APIError
 			if errors.As(err, &apiErr) && (apiErr.Code == "" || apiErr.Code == CodeOK) {
