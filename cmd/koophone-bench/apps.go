@@ -62,21 +62,30 @@ type appsResult struct {
 }
 
 // appsRecorder records when app-list requests arrive, before the latency
-// each is given, and answers the failing phone at once, so that its
-// failure reaches the provider while every other request in flight still
-// waits for its answer: a request that arrives after the failing answer
-// was started after it.
+// each is given, and answers the failing phone at once. From the moment
+// the failing request arrives, every other answer is held, after its
+// latency, until the provider gives up on it (or appsHold passes): no
+// request slot frees but the failing one's, so a request that arrives
+// after the failing answer was written was started after the provider
+// had seen the failure, not in the moments before its answer reached it.
 type appsRecorder struct {
 	failing string // path of the failing phone's app list; "" for none
 	mu      sync.Mutex
 	arrived []time.Time
 	paths   map[string]bool
-	done    time.Time // when the last answer was written
-	failed  time.Time // when the failing answer was written
+	done    time.Time     // when the last answer was written
+	failed  time.Time     // when the failing answer was written
+	hold    chan struct{} // closed when the failing request arrives
 }
+
+// appsHold bounds how long an answer is held once the failing request has
+// arrived; a provider that did not cancel its requests in flight would
+// then see them answered, and start more.
+const appsHold = 5 * time.Second
 
 func (r *appsRecorder) wrap(emu *emulator.Emulator) http.Handler {
 	slow := emulator.WithLatency(emu, appsLatency)
+	r.hold = make(chan struct{})
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		isList := strings.HasSuffix(req.URL.Path, "/app-list")
 		if isList {
@@ -85,14 +94,33 @@ func (r *appsRecorder) wrap(emu *emulator.Emulator) http.Handler {
 			r.paths[req.URL.Path] = true
 			r.mu.Unlock()
 		}
-		if r.failing != "" && req.URL.Path == r.failing {
+		switch {
+		case r.failing != "" && req.URL.Path == r.failing:
+			close(r.hold)
 			emu.ServeHTTP(w, req)
 			r.mu.Lock()
 			r.failed = time.Now()
 			r.mu.Unlock()
 			return
+		case r.failing != "" && isList:
+			select {
+			case <-time.After(appsLatency):
+			case <-req.Context().Done():
+				return
+			}
+			select {
+			case <-r.hold:
+				select {
+				case <-req.Context().Done():
+					return
+				case <-time.After(appsHold):
+				}
+			default:
+			}
+			emu.ServeHTTP(w, req)
+		default:
+			slow.ServeHTTP(w, req)
 		}
-		slow.ServeHTTP(w, req)
 		if isList {
 			r.mu.Lock()
 			r.done = time.Now()
@@ -219,8 +247,10 @@ func (r *report) appsSection(w writer, a *appsResult) {
 	w("| Terraform's own peak memory / CPU (with the provider's), for context | %.0f MiB / %s | |\n",
 		mib(a.Plan.TerraformPeakRSS), secs(a.Plan.TotalCPU))
 	w("\nThe same plan with `%s` failing: its app list answers at once (no latency) with HTTP 200 `KOOPHONE.API.1004`, "+
-		"which is not retried, while every other request in flight waits %v for its answer, so that a request that "+
-		"arrives after the failing answer was written was started after it.\n\n", appsFailingPhone, appsLatency)
+		"which is not retried, and from the moment its request arrives every other answer is held, after its %v of latency, "+
+		"until the provider gives up on it (at most %v): no request slot frees but the failing one's, so a request that "+
+		"arrives after the failing answer was written was started after the provider had seen the failure.\n\n",
+		appsFailingPhone, appsLatency, appsHold)
 	w("| measure | result | target |\n|---|---|---|\n")
 	w("| the plan fails with an error naming `%s`, `KOOPHONE.API.1004` and the request id | %s | yes |\n", appsFailingPhone,
 		status(a.FailNamed))
