@@ -9,8 +9,9 @@ import (
 	"net/http"
 )
 
-// MaxInstancesPerRequest is the most instance ids the phone operations
-// (reboot, reset, status) accept in one request, as the API documents.
+// MaxInstancesPerRequest is the most instance ids one request takes, as the
+// API documents for every call that names phones: submits, reboot, reset,
+// status.
 const MaxInstancesPerRequest = 100
 
 // The documented values of PhoneStatus (Huawei SDK Javadoc of

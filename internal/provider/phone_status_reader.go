@@ -115,11 +115,12 @@ func (r *phoneStatusReader) GetTaskOnce(ctx context.Context, taskID string) (koo
 func (r *phoneStatusReader) read(ctx context.Context, taskID string, get func(context.Context, string) (koophone.Task, error)) (koophone.Task, error) {
 	r.mu.Lock()
 	w := r.waves[taskID]
+	byStatus := w != nil && w.byStatus
 	r.mu.Unlock()
 	if w == nil {
 		return get(ctx, taskID)
 	}
-	if !r.byStatus(taskID) {
+	if !byStatus {
 		t, err := get(ctx, taskID)
 		if !errors.Is(err, koophone.ErrTaskNotFound) {
 			return t, err
@@ -174,15 +175,12 @@ func (p *phoneWatch) observe(jobID string, status int64, listed bool, since time
 	return job
 }
 
-// phoneStatusWord names a documented phone status, such as "starting (4)";
-// any other number as is.
+// phoneStatusWord names a phone status with koophone_instances' word for
+// it (the status query and the listing's running_status share their
+// values), such as "starting (4)"; any other number as is.
 func phoneStatusWord(status int64) string {
-	words := map[int64]string{
-		koophone.PhoneStatusUnknown: "unknown", koophone.PhoneStatusStopped: "stopped", koophone.PhoneStatusRunning: "running",
-		koophone.PhoneStatusGoingOffline: "going offline", koophone.PhoneStatusStarting: "starting", koophone.PhoneStatusShutDown: "shut down",
-	}
-	if w, ok := words[status]; ok {
-		return fmt.Sprintf("%s (%d)", w, status)
+	if status >= 0 && status < int64(len(runningStates)) {
+		return fmt.Sprintf("%s (%d)", runningStates[status], status)
 	}
 	return fmt.Sprintf("status %d", status)
 }

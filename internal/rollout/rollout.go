@@ -30,7 +30,7 @@ import (
 )
 
 // MaxWaveSize is the API's limit on the phones of one submit.
-const MaxWaveSize = 100
+const MaxWaveSize = koophone.MaxInstancesPerRequest
 
 // Options shape a rollout.
 type Options struct {
