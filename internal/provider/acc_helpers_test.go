@@ -245,6 +245,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// refreshTainted is the step after an apply that failed and left the
+// resource tainted: it refreshes state, whose plan then replaces the
+// resource, and checks what state kept.
+func refreshTainted(checks ...resource.TestCheckFunc) resource.TestStep {
+	return resource.TestStep{RefreshState: true, ExpectNonEmptyPlan: true, Check: resource.ComposeTestCheckFunc(checks...)}
+}
+
 // errRE matches an error that contains each phrase, in order. Terraform
 // wraps diagnostic text at about 80 columns, so a space in a phrase matches
 // any run of white space, and the phrases are literal otherwise.

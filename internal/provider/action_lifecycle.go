@@ -42,15 +42,8 @@ const progressEvery = time.Minute
 
 // actionModel is what every action takes besides its own arguments.
 type actionModel struct {
-	InstanceIDs       types.List   `tfsdk:"instance_ids"`
-	WaveSize          types.Int64  `tfsdk:"wave_size"`
-	CanarySize        types.Int64  `tfsdk:"canary_size"`
-	MaxFailedPhones   types.Int64  `tfsdk:"max_failed_phones"`
-	ParallelWaves     types.Int64  `tfsdk:"parallel_waves"`
-	WaitForCompletion types.Bool   `tfsdk:"wait_for_completion"`
-	PollInterval      types.String `tfsdk:"poll_interval"`
-	FailOnJobFailure  types.Bool   `tfsdk:"fail_on_job_failure"`
-	Timeout           types.String `tfsdk:"timeout"`
+	rolloutArgs
+	Timeout types.String `tfsdk:"timeout"`
 }
 
 // operation is an action's model: a pointer to a struct that embeds
@@ -151,39 +144,14 @@ func (a *phoneAction) Schema(_ context.Context, _ action.SchemaRequest, resp *ac
 // shortDuration writes 20m0s as 20m.
 func shortDuration(d time.Duration) string { return strings.TrimSuffix(d.String(), "0s") }
 
-// actionSettings are the arguments of an invocation with their defaults.
-type actionSettings struct {
-	rollout rollout.Options
-	wait    waitSettings
-}
-
-func (m *actionModel) settings() actionSettings {
-	orDefault := func(v types.Int64, def int64) int {
-		if v.IsNull() {
-			return int(def)
-		}
-		return int(v.ValueInt64())
-	}
-	boolOr := func(v types.Bool, def bool) bool {
-		if v.IsNull() {
-			return def
-		}
-		return v.ValueBool()
-	}
-	timeout := defaultActionTimeout
+// settings are the invocation's arguments, with their defaults.
+func (m *actionModel) settings() (rollout.Options, waitSettings) {
+	opts, ws := m.options()
+	ws.Timeout, ws.TimeoutName = defaultActionTimeout, "timeout"
 	if d, err := time.ParseDuration(m.Timeout.ValueString()); err == nil {
-		timeout = d
+		ws.Timeout = d
 	}
-	s := actionSettings{
-		rollout: rollout.Options{
-			WaveSize: orDefault(m.WaveSize, rollout.MaxWaveSize), CanarySize: orDefault(m.CanarySize, 0),
-			MaxFailed: orDefault(m.MaxFailedPhones, 0), ParallelWaves: orDefault(m.ParallelWaves, 1),
-			Wait: boolOr(m.WaitForCompletion, true), PollInterval: pollInterval(m.PollInterval),
-		},
-		wait: waitSettings{FailOnJobFailure: boolOr(m.FailOnJobFailure, true), Timeout: timeout, TimeoutName: "timeout"},
-	}
-	s.wait.Wait, s.wait.PollInterval = s.rollout.Wait, s.rollout.PollInterval
-	return s
+	return opts, ws
 }
 
 func (a *phoneAction) Invoke(ctx context.Context, req action.InvokeRequest, resp *action.InvokeResponse) {
@@ -196,20 +164,20 @@ func (a *phoneAction) Invoke(ctx context.Context, req action.InvokeRequest, resp
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
-	s := m.common().settings()
+	opts, ws := m.common().settings()
 	ctx = withSecretsMasked(ctx, a.data.secrets)
-	ctx, cancel := withTimeout(ctx, s.wait.TimeoutName, s.wait.Timeout)
+	ctx, cancel := withTimeout(ctx, ws.TimeoutName, ws.Timeout)
 	defer cancel()
 
 	client := a.data.client
 	reader := &phoneStatusReader{client: client}
 	progress := newProgressReport(len(instanceIDs), resp.SendProgress)
-	if s.rollout.Wait {
+	if opts.Wait {
 		defer progress.repeat(progressEvery)()
 	}
-	s.rollout.Observer = progress
-	s.rollout.WaveContext = func(ctx context.Context, wave int) context.Context { return tflog.SetField(ctx, "wave", wave) }
-	s.rollout.Submitted = func(ctx context.Context, w *rollout.Wave) {
+	opts.Observer = progress
+	opts.WaveContext = waveContext
+	opts.Submitted = func(ctx context.Context, w *rollout.Wave) {
 		progress.submitted(w, !reader.byStatus(w.Submission.TaskID))
 		tflog.Info(ctx, "Sent KooPhone "+a.noun, map[string]any{
 			"task_id": w.Submission.TaskID, "request_id": w.Submission.RequestID, "phones": len(w.InstanceIDs),
@@ -218,7 +186,7 @@ func (a *phoneAction) Invoke(ctx context.Context, req action.InvokeRequest, resp
 	start := time.Now()
 	out := rollout.Run(ctx, reader, func(ctx context.Context, ids []string) (koophone.Submission, error) {
 		return m.submit(ctx, client, reader, ids)
-	}, instanceIDs, s.rollout)
+	}, instanceIDs, opts)
 
 	results := phones{}
 	for _, w := range out.Waves {
@@ -229,18 +197,18 @@ func (a *phoneAction) Invoke(ctx context.Context, req action.InvokeRequest, resp
 		resp.Diagnostics.Append(submitDiagnostic(a.noun, context.Cause(ctx), fmt.Sprintf("The %s of %s", a.noun, nPhones(len(instanceIDs))), "", a.data))
 		return
 	}
-	resp.Diagnostics.Append(rolloutDiagnostics(a.noun, out, results, s.wait, s.rollout.MaxFailed, end, time.Since(start), a.data)...)
+	resp.Diagnostics.Append(rolloutDiagnostics(a.noun, out, results, ws, opts.MaxFailed, end, time.Since(start), a.data)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	if t := results.tally(); t.Failed > 0 {
-		why := fmt.Sprintf(", within max_failed_phones (%d)", s.rollout.MaxFailed)
-		if !s.wait.FailOnJobFailure {
+		why := fmt.Sprintf(", within max_failed_phones (%d)", opts.MaxFailed)
+		if !ws.FailOnJobFailure {
 			why = " (fail_on_job_failure is false)"
 		}
 		resp.Diagnostics.AddWarning(failedPhones(a.noun, results, why, untriedNote(out), end.kept))
 	}
-	if !s.rollout.Wait {
+	if !opts.Wait {
 		progress.send(fmt.Sprintf("Sent the %s to %s in %d %s; not waited for (wait_for_completion = false)%s.",
 			a.noun, nPhones(len(instanceIDs)), len(out.Waves), plural(len(out.Waves), "wave", "waves"), progress.tasksSuffix()))
 		return

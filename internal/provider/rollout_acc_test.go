@@ -114,21 +114,17 @@ func TestAccInstanceCommand_failedCanaryStopsTheRollout(t *testing.T) {
 			ExpectError: errRE("adb command failed on 1 phone", "failed on 1 of 250 phones, in the canary (wave 1)", "phone-000: failed (status -1)",
 				"The rollout stopped: waves 2 to 4 of 4 (249 phones) were not submitted", "tainted"),
 		},
-		resource.TestStep{
-			RefreshState:       true,
-			ExpectNonEmptyPlan: true, // tainted
-			Check: resource.ComposeTestCheckFunc(
-				e.expectCounts(1, 1),
-				e.expectWaves(commandAddr, phoneRange(0, 1)),
-				resource.TestCheckResourceAttr(commandAddr, "state", "failed"),
-				resource.TestCheckResourceAttr(commandAddr, "job_count", "250"),
-				resource.TestCheckResourceAttr(commandAddr, "failed_count", "1"),
-				resource.TestCheckResourceAttr(commandAddr, "not_submitted_count", "249"),
-				resource.TestCheckResourceAttr(commandAddr, "results.phone-001.state", "not_submitted"),
-				resource.TestCheckResourceAttr(commandAddr, "results.phone-001.task_id", ""),
-				resource.TestCheckResourceAttr(commandAddr, "results.phone-249.error_msg", "The rollout stopped before wave 4."),
-			),
-		},
+		refreshTainted(
+			e.expectCounts(1, 1),
+			e.expectWaves(commandAddr, phoneRange(0, 1)),
+			resource.TestCheckResourceAttr(commandAddr, "state", "failed"),
+			resource.TestCheckResourceAttr(commandAddr, "job_count", "250"),
+			resource.TestCheckResourceAttr(commandAddr, "failed_count", "1"),
+			resource.TestCheckResourceAttr(commandAddr, "not_submitted_count", "249"),
+			resource.TestCheckResourceAttr(commandAddr, "results.phone-001.state", "not_submitted"),
+			resource.TestCheckResourceAttr(commandAddr, "results.phone-001.task_id", ""),
+			resource.TestCheckResourceAttr(commandAddr, "results.phone-249.error_msg", "The rollout stopped before wave 4."),
+		),
 	)
 }
 
@@ -237,19 +233,15 @@ func TestAccInstanceCommand_unknownOutcomeWave(t *testing.T) {
 			ExpectError: errRE("Outcome of the KooPhone adb command unknown", "Wave 2 of 3 of the adb command (100 phones)",
 				"does not send it again", "submit_unknown", "request id", "wave 3 of 3 (50 phones) was not submitted", "tainted"),
 		},
-		resource.TestStep{
-			RefreshState:       true,
-			ExpectNonEmptyPlan: true, // tainted
-			Check: resource.ComposeTestCheckFunc(
-				e.expectCounts(2, 2),
-				e.expectWaves(commandAddr, phoneRange(0, 100)),
-				resource.TestCheckResourceAttr(commandAddr, "state", "failed"),
-				resource.TestCheckResourceAttr(commandAddr, "successful_count", "100"),
-				resource.TestCheckResourceAttr(commandAddr, "not_submitted_count", "150"),
-				resource.TestCheckResourceAttr(commandAddr, "results.phone-100.state", "submit_unknown"),
-				resource.TestCheckResourceAttr(commandAddr, "results.phone-249.state", "not_submitted"),
-			),
-		},
+		refreshTainted(
+			e.expectCounts(2, 2),
+			e.expectWaves(commandAddr, phoneRange(0, 100)),
+			resource.TestCheckResourceAttr(commandAddr, "state", "failed"),
+			resource.TestCheckResourceAttr(commandAddr, "successful_count", "100"),
+			resource.TestCheckResourceAttr(commandAddr, "not_submitted_count", "150"),
+			resource.TestCheckResourceAttr(commandAddr, "results.phone-100.state", "submit_unknown"),
+			resource.TestCheckResourceAttr(commandAddr, "results.phone-249.state", "not_submitted"),
+		),
 	)
 }
 

@@ -61,17 +61,47 @@ var (
 	pollIntervalRules    = []validator.String{durationAtLeast(taskwait.MinPollInterval)}
 )
 
+// rolloutArgs are the arguments of a rollout, which the submit resources
+// and the actions share. A resource's schema gives each a default; an
+// action's cannot, so options fills in the same defaults for a null.
+type rolloutArgs struct {
+	InstanceIDs       types.List   `tfsdk:"instance_ids"`
+	WaveSize          types.Int64  `tfsdk:"wave_size"`
+	CanarySize        types.Int64  `tfsdk:"canary_size"`
+	MaxFailedPhones   types.Int64  `tfsdk:"max_failed_phones"`
+	ParallelWaves     types.Int64  `tfsdk:"parallel_waves"`
+	WaitForCompletion types.Bool   `tfsdk:"wait_for_completion"`
+	PollInterval      types.String `tfsdk:"poll_interval"`
+	FailOnJobFailure  types.Bool   `tfsdk:"fail_on_job_failure"`
+}
+
+// options are the rollout's options, and the wait's settings but for its
+// timeout.
+func (a *rolloutArgs) options() (rollout.Options, waitSettings) {
+	intOr := func(v types.Int64, def int) int {
+		if v.IsNull() {
+			return def
+		}
+		return int(v.ValueInt64())
+	}
+	boolOr := func(v types.Bool, def bool) bool {
+		if v.IsNull() {
+			return def
+		}
+		return v.ValueBool()
+	}
+	o := rollout.Options{
+		WaveSize: intOr(a.WaveSize, rollout.MaxWaveSize), CanarySize: intOr(a.CanarySize, 0),
+		MaxFailed: intOr(a.MaxFailedPhones, 0), ParallelWaves: intOr(a.ParallelWaves, 1),
+		Wait: boolOr(a.WaitForCompletion, true), PollInterval: pollInterval(a.PollInterval),
+	}
+	return o, waitSettings{Wait: o.Wait, PollInterval: o.PollInterval, FailOnJobFailure: boolOr(a.FailOnJobFailure, true)}
+}
+
 // submitModel is what both resources hold besides their own arguments.
 type submitModel struct {
-	InstanceIDs       types.List     `tfsdk:"instance_ids"`
+	rolloutArgs
 	Triggers          types.Map      `tfsdk:"triggers"`
-	WaveSize          types.Int64    `tfsdk:"wave_size"`
-	CanarySize        types.Int64    `tfsdk:"canary_size"`
-	MaxFailedPhones   types.Int64    `tfsdk:"max_failed_phones"`
-	ParallelWaves     types.Int64    `tfsdk:"parallel_waves"`
-	WaitForCompletion types.Bool     `tfsdk:"wait_for_completion"`
-	PollInterval      types.String   `tfsdk:"poll_interval"`
-	FailOnJobFailure  types.Bool     `tfsdk:"fail_on_job_failure"`
 	Timeouts          timeouts.Value `tfsdk:"timeouts"`
 	ID                types.String   `tfsdk:"id"`
 	TaskID            types.String   `tfsdk:"task_id"`
@@ -470,12 +500,10 @@ func (r *submitResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, m)...)
 }
 
-// waitSettings resolves the wait arguments of a create or an update.
-func (s *submitModel) settings(ctx context.Context, creating bool) (waitSettings, diag.Diagnostics) {
-	ws := waitSettings{
-		Wait: s.WaitForCompletion.ValueBool(), FailOnJobFailure: s.FailOnJobFailure.ValueBool(),
-		PollInterval: pollInterval(s.PollInterval), TimeoutName: "timeouts.update",
-	}
+// settings resolves the arguments of a create or an update.
+func (s *submitModel) settings(ctx context.Context, creating bool) (rollout.Options, waitSettings, diag.Diagnostics) {
+	opts, ws := s.options()
+	ws.TimeoutName = "timeouts.update"
 	var diags diag.Diagnostics
 	if creating {
 		ws.TimeoutName = "timeouts.create"
@@ -483,31 +511,28 @@ func (s *submitModel) settings(ctx context.Context, creating bool) (waitSettings
 	} else {
 		ws.Timeout, diags = s.Timeouts.Update(ctx, defaultApplyTimeout)
 	}
-	return ws, diags
+	return opts, ws, diags
 }
 
 // rollOut submits the work to instanceIDs in waves, records every phone
 // in results and every task in the model, and explains a rollout that
 // did not end well. It reports whether any wave was submitted.
-func (r *submitResource) rollOut(ctx context.Context, m submitter, instanceIDs []string, results phones, ws waitSettings,
-	creating bool, diags *diag.Diagnostics,
+func (r *submitResource) rollOut(ctx context.Context, m submitter, instanceIDs []string, results phones, opts rollout.Options,
+	ws waitSettings, creating bool, diags *diag.Diagnostics,
 ) bool {
 	s := m.shared()
 	start := time.Now()
+	opts.Observer = tflogObserver{}
+	opts.WaveContext = waveContext
+	opts.Submitted = func(ctx context.Context, w *rollout.Wave) {
+		tflog.Info(ctx, "Submitted KooPhone "+r.noun, map[string]any{
+			"task_id": w.Submission.TaskID, "request_id": w.Submission.RequestID,
+			"phones": len(w.InstanceIDs), "jobs": len(w.Submission.Jobs),
+		})
+	}
 	out := rollout.Run(ctx, r.data.client, func(ctx context.Context, ids []string) (koophone.Submission, error) {
 		return m.submit(ctx, r.data.client, ids)
-	}, instanceIDs, rollout.Options{
-		WaveSize: int(s.WaveSize.ValueInt64()), CanarySize: int(s.CanarySize.ValueInt64()),
-		MaxFailed: int(s.MaxFailedPhones.ValueInt64()), ParallelWaves: int(s.ParallelWaves.ValueInt64()),
-		Wait: ws.Wait, PollInterval: ws.PollInterval, Observer: tflogObserver{},
-		WaveContext: func(ctx context.Context, wave int) context.Context { return tflog.SetField(ctx, "wave", wave) },
-		Submitted: func(ctx context.Context, w *rollout.Wave) {
-			tflog.Info(ctx, "Submitted KooPhone "+r.noun, map[string]any{
-				"task_id": w.Submission.TaskID, "request_id": w.Submission.RequestID,
-				"phones": len(w.InstanceIDs), "jobs": len(w.Submission.Jobs),
-			})
-		},
-	})
+	}, instanceIDs, opts)
 	taskIDs := taskIDsOf(ctx, s.TaskIDs)
 	submitted := false
 	for _, w := range out.Waves {
@@ -530,8 +555,13 @@ func (r *submitResource) rollOut(ctx context.Context, m submitter, instanceIDs [
 		diags.Append(submitDiagnostic(r.noun, err, fmt.Sprintf("The %s to %d phone(s)", r.noun, len(instanceIDs)), "", r.data))
 		return false
 	}
-	diags.Append(rolloutDiagnostics(r.noun, out, results, ws, int(s.MaxFailedPhones.ValueInt64()), resourceEpilogue(creating), time.Since(start), r.data)...)
+	diags.Append(rolloutDiagnostics(r.noun, out, results, ws, opts.MaxFailed, resourceEpilogue(creating), time.Since(start), r.data)...)
 	return submitted
+}
+
+// waveContext logs a wave's requests and polls with its number.
+func waveContext(ctx context.Context, wave int) context.Context {
+	return tflog.SetField(ctx, "wave", wave)
 }
 
 func taskIDsOf(ctx context.Context, l types.List) []string {
@@ -549,7 +579,7 @@ func (r *submitResource) Create(ctx context.Context, req resource.CreateRequest,
 		return
 	}
 	s := m.shared()
-	ws, diags := s.settings(ctx, true)
+	opts, ws, diags := s.settings(ctx, true)
 	resp.Diagnostics.Append(diags...)
 	instanceIDs, diags := idSet(ctx, s.InstanceIDs)
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
@@ -560,7 +590,7 @@ func (r *submitResource) Create(ctx context.Context, req resource.CreateRequest,
 	defer cancel()
 
 	results := phones{}
-	if !r.rollOut(ctx, m, instanceIDs, results, ws, true, &resp.Diagnostics) {
+	if !r.rollOut(ctx, m, instanceIDs, results, opts, ws, true, &resp.Diagnostics) {
 		return
 	}
 	// A task exists: whatever happened, state keeps it.
@@ -636,7 +666,7 @@ func (r *submitResource) Update(ctx context.Context, req resource.UpdateRequest,
 		return
 	}
 	s, was := m.shared(), prior.shared()
-	ws, diags := s.settings(ctx, false)
+	opts, ws, diags := s.settings(ctx, false)
 	resp.Diagnostics.Append(diags...)
 	results, diags := was.phones(ctx)
 	resp.Diagnostics.Append(diags...)
@@ -656,7 +686,7 @@ func (r *submitResource) Update(ctx context.Context, req resource.UpdateRequest,
 	defer saveState(ctx, m, results, &resp.State, &resp.Diagnostics)
 
 	running := ws.Wait && len(results.unfinished()) > 0
-	budget := int(s.MaxFailedPhones.ValueInt64())
+	budget := opts.MaxFailed
 	// A wait for earlier phones, or fail_on_job_failure turned on, judges
 	// the phones already in results.
 	judge := running || ws.FailOnJobFailure && !was.FailOnJobFailure.ValueBool()
@@ -671,7 +701,7 @@ func (r *submitResource) Update(ctx context.Context, req resource.UpdateRequest,
 			return
 		}
 		if len(added) > 0 {
-			r.rollOut(ctx, m, added, results, ws, false, &resp.Diagnostics)
+			r.rollOut(ctx, m, added, results, opts, ws, false, &resp.Diagnostics)
 		}
 	}
 	if judge && ws.FailOnJobFailure && !resp.Diagnostics.HasError() && results.tally().Failed > budget {

@@ -220,17 +220,13 @@ func TestAccInstanceCommand_failedPhoneTaints(t *testing.T) {
 			Config:      commandConfig(e, fmt.Sprintf(body, "")),
 			ExpectError: errRE("adb command failed on 1 phone", "phone-404: failed (status -1)", `error_code "CPS0005"`, `"Phone not found."`, "tainted", "untaint"),
 		},
-		resource.TestStep{
-			RefreshState:       true,
-			ExpectNonEmptyPlan: true, // tainted
-			Check: resource.ComposeTestCheckFunc(
-				e.expectTaskID(commandAddr, 0),
-				resource.TestCheckResourceAttr(commandAddr, "state", "failed"),
-				resource.TestCheckResourceAttr(commandAddr, "results.phone-404.state", "failed"),
-				resource.TestCheckResourceAttr(commandAddr, "results.phone-404.error_code", "CPS0005"),
-				resource.TestCheckResourceAttr(commandAddr, "results.phone-1.state", "successful"),
-			),
-		},
+		refreshTainted(
+			e.expectTaskID(commandAddr, 0),
+			resource.TestCheckResourceAttr(commandAddr, "state", "failed"),
+			resource.TestCheckResourceAttr(commandAddr, "results.phone-404.state", "failed"),
+			resource.TestCheckResourceAttr(commandAddr, "results.phone-404.error_code", "CPS0005"),
+			resource.TestCheckResourceAttr(commandAddr, "results.phone-1.state", "successful"),
+		),
 		resource.TestStep{
 			// Tainted: the next apply replaces it, submitting again.
 			Config: commandConfig(e, fmt.Sprintf(body, "fail_on_job_failure = false")),
@@ -255,12 +251,7 @@ func TestAccInstanceCommand_createTimeoutTaints(t *testing.T) {
 			ExpectError: errRE("Timed out waiting for KooPhone adb command", "Timeouts.create (3s) ran out while waiting for task",
 				"Not finished:", "phone-1: running (status 1)", "untaint", "Raise timeouts.create"),
 		},
-		resource.TestStep{
-			RefreshState:       true,
-			ExpectNonEmptyPlan: true, // tainted
-			Check: resource.ComposeTestCheckFunc(e.expectTaskID(commandAddr, 0), e.expectCounts(1, 1),
-				resource.TestCheckResourceAttr(commandAddr, "state", "running")),
-		},
+		refreshTainted(e.expectTaskID(commandAddr, 0), e.expectCounts(1, 1), resource.TestCheckResourceAttr(commandAddr, "state", "running")),
 	)
 }
 
@@ -334,15 +325,11 @@ func TestAccInstanceCommand_jobNeverListed(t *testing.T) {
 			ExpectError: errRE("Timed out waiting for KooPhone adb command", "Timeouts.create (3s) ran out", "1 of 2 jobs done",
 				"Not finished:", "phone-2: job", "not listed by the task yet"),
 		},
-		resource.TestStep{
-			RefreshState:       true,
-			ExpectNonEmptyPlan: true, // tainted
-			Check: resource.ComposeTestCheckFunc(
-				resource.TestCheckResourceAttr(commandAddr, "state", "running"),
-				resource.TestCheckResourceAttr(commandAddr, "results.phone-1.state", "successful"),
-				resource.TestCheckResourceAttr(commandAddr, "results.phone-2.state", "unknown"),
-			),
-		},
+		refreshTainted(
+			resource.TestCheckResourceAttr(commandAddr, "state", "running"),
+			resource.TestCheckResourceAttr(commandAddr, "results.phone-1.state", "successful"),
+			resource.TestCheckResourceAttr(commandAddr, "results.phone-2.state", "unknown"),
+		),
 	)
 }
 
@@ -559,21 +546,17 @@ func TestAccInstanceCommand_phoneMissingFromAnswer(t *testing.T) {
 			Config:      commandConfig(e, "  command = \"reboot\"\n  instance_ids = [\"phone-1\", \"phone-2\"]\n  poll_interval = \"1s\""),
 			ExpectError: errRE("adb command failed on 1 phone", "phone-2: missing from the submit's answer"),
 		},
-		resource.TestStep{
-			RefreshState:       true,
-			ExpectNonEmptyPlan: true, // tainted
-			Check: resource.ComposeTestCheckFunc(
-				resource.TestCheckResourceAttr(commandAddr, "task_id", id),
-				resource.TestCheckResourceAttr(commandAddr, "state", "failed"),
-				resource.TestCheckResourceAttr(commandAddr, "job_count", "2"),
-				resource.TestCheckResourceAttr(commandAddr, "failed_count", "1"),
-				resource.TestCheckResourceAttr(commandAddr, "results.%", "2"),
-				resource.TestCheckResourceAttr(commandAddr, "results.phone-1.state", "successful"),
-				resource.TestCheckResourceAttr(commandAddr, "results.phone-2.state", "missing"),
-				resource.TestCheckResourceAttr(commandAddr, "results.phone-2.job_id", ""),
-				resource.TestCheckNoResourceAttr(commandAddr, "results.phone-2.status"),
-			),
-		},
+		refreshTainted(
+			resource.TestCheckResourceAttr(commandAddr, "task_id", id),
+			resource.TestCheckResourceAttr(commandAddr, "state", "failed"),
+			resource.TestCheckResourceAttr(commandAddr, "job_count", "2"),
+			resource.TestCheckResourceAttr(commandAddr, "failed_count", "1"),
+			resource.TestCheckResourceAttr(commandAddr, "results.%", "2"),
+			resource.TestCheckResourceAttr(commandAddr, "results.phone-1.state", "successful"),
+			resource.TestCheckResourceAttr(commandAddr, "results.phone-2.state", "missing"),
+			resource.TestCheckResourceAttr(commandAddr, "results.phone-2.job_id", ""),
+			resource.TestCheckNoResourceAttr(commandAddr, "results.phone-2.status"),
+		),
 	)
 }
 
