@@ -209,11 +209,13 @@ func (a *phoneAction) Invoke(ctx context.Context, req action.InvokeRequest, resp
 		resp.Diagnostics.AddWarning(failedPhones(a.noun, results, why, untriedNote(out), end.kept))
 	}
 	if !opts.Wait {
-		progress.send(fmt.Sprintf("Sent the %s to %s in %d %s; not waited for (wait_for_completion = false)%s.",
-			a.noun, nPhones(len(instanceIDs)), len(out.Waves), plural(len(out.Waves), "wave", "waves"), progress.tasksSuffix()))
+		progress.finish(func(_, tasks string) string {
+			return fmt.Sprintf("Sent the %s to %s in %d %s; not waited for (wait_for_completion = false)%s.",
+				a.noun, nPhones(len(instanceIDs)), len(out.Waves), plural(len(out.Waves), "wave", "waves"), tasks)
+		})
 		return
 	}
-	progress.send("Done: " + progress.line())
+	progress.finish(func(line, _ string) string { return "Done: " + line })
 }
 
 // actionEpilogue ends an action's errors: an action keeps nothing, so the
@@ -280,12 +282,6 @@ func (p *progressReport) Polled(ctx context.Context, poll taskwait.Poll) {
 	}
 }
 
-func (p *progressReport) line() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.lineLocked()
-}
-
 // lineLocked is the progress sentence; p.mu is held.
 func (p *progressReport) lineLocked() string {
 	var successful, failed int
@@ -303,12 +299,7 @@ func (p *progressReport) lineLocked() string {
 	return b.String()
 }
 
-func (p *progressReport) tasksSuffix() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.tasksSuffixLocked()
-}
-
+// tasksSuffixLocked names the real tasks; p.mu is held.
 func (p *progressReport) tasksSuffixLocked() string {
 	if len(p.tasks) == 0 {
 		return ""
@@ -322,11 +313,12 @@ func (p *progressReport) taskIDs() []string {
 	return append([]string(nil), p.tasks...)
 }
 
-// send sends one progress event.
-func (p *progressReport) send(msg string) {
+// finish sends the last event, which msg makes of the progress line and
+// the tasks' suffix.
+func (p *progressReport) finish(msg func(line, tasks string) string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.sendLocked(msg)
+	p.sendLocked(msg(p.lineLocked(), p.tasksSuffixLocked()))
 }
 
 // sendLocked sends msg with p.mu held, so that events go one at a time and
