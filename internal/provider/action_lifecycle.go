@@ -117,11 +117,9 @@ func (a *phoneAction) Schema(_ context.Context, _ action.SchemaRequest, resp *ac
 			Optional: true,
 		},
 		"poll_interval": schema.StringAttribute{
-			MarkdownDescription: fmt.Sprintf("The longest pause between two polls while waiting, as a Go duration such as `\"10s\"`. "+
-				"Polling starts at once, then backs off from %s, doubling up to this value. At least `%s`. Defaults to `%s`.",
-				taskwait.FirstPause, taskwait.MinPollInterval, taskwait.DefaultPollInterval),
-			Optional:   true,
-			Validators: pollIntervalRules,
+			MarkdownDescription: pollIntervalDescription("one wave's task (or, for a reboot or a reset without a task, its phones' status)"),
+			Optional:            true,
+			Validators:          pollIntervalRules,
 		},
 		"fail_on_job_failure": schema.BoolAttribute{
 			MarkdownDescription: "When `true`, failed phones beyond `max_failed_phones` fail the invocation, with an error that lists each " +

@@ -228,13 +228,11 @@ func (r *submitResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			Default:  booldefault.StaticBool(true),
 		},
 		"poll_interval": schema.StringAttribute{
-			MarkdownDescription: fmt.Sprintf("The longest pause between two polls of the task while waiting, as a Go duration such as `\"10s\"`. "+
-				"Polling starts at once, then backs off from %s, doubling up to this value. At least `%s`. Defaults to `%s`.",
-				taskwait.FirstPause, taskwait.MinPollInterval, taskwait.DefaultPollInterval),
-			Optional:   true,
-			Computed:   true,
-			Default:    stringdefault.StaticString(taskwait.DefaultPollInterval.String()),
-			Validators: pollIntervalRules,
+			MarkdownDescription: pollIntervalDescription("one wave's task"),
+			Optional:            true,
+			Computed:            true,
+			Default:             stringdefault.StaticString(taskwait.DefaultPollInterval.String()),
+			Validators:          pollIntervalRules,
 		},
 		"fail_on_job_failure": schema.BoolAttribute{
 			MarkdownDescription: "When `true`, a phone on which the " + r.noun + " failed fails the apply, with an error that lists " +

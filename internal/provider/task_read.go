@@ -213,35 +213,36 @@ func readTimeout(ctx context.Context, t timeouts.Value, example string) (time.Du
 	return timeout, diags
 }
 
+// pollIntervalDescription describes poll_interval, wherever a wait takes
+// it; polled is what one poll reads, such as "one task".
+func pollIntervalDescription(polled string) string {
+	return fmt.Sprintf("The longest pause between two polls of %s while waiting, as a Go duration such as `\"10s\"`. "+
+		"Each is polled at once, then after pauses from %s doubling up to this value. A finished task is seen within this "+
+		"interval, plus any time its poll waits for one of the provider's %d connections or behind its `rate_limit`. "+
+		"At least `%s`. Defaults to `%s`.",
+		polled, taskwait.FirstPause, koophone.DefaultMaxConcurrentRequests, taskwait.MinPollInterval, taskwait.DefaultPollInterval)
+}
+
 // waitAttributes are the wait arguments of a read of one task or of many.
 func waitAttributes(ctx context.Context, many bool) map[string]schema.Attribute {
 	wait := "When `true`, the read polls the task until every job has finished (or `timeouts.read` passes), so " +
 		"everything that depends on this data source waits for the task. Defaults to `false`: read the task once, as it is."
-	interval := fmt.Sprintf("The longest pause between two polls while waiting, as a Go duration such as `\"10s\"`. "+
-		"Polling starts at once, then backs off from %s, doubling up to this value, so a task that finishes early is seen early. "+
-		"A finished task is seen within this interval, plus any time the poll waits behind the provider's `rate_limit`. "+
-		"At least `%s`. Defaults to `%s`.", taskwait.FirstPause, taskwait.MinPollInterval, taskwait.DefaultPollInterval)
 	fail := "When `true` and the task has finished with at least one failed job, the read fails with an error " +
 		"that lists every failed job (`job_id`, `error_code`, `error_msg`, `execute_msg`). Defaults to `false`."
 	if many {
 		wait = "When `true`, the read polls every task until all of its jobs have finished (or `timeouts.read` " +
 			"passes), so everything that depends on this data source waits for all the tasks. Tasks are polled concurrently, " +
 			"and a task that has finished is not polled again. Defaults to `false`: read each task once, as it is."
-		interval = fmt.Sprintf("The longest pause between two polls of one task while waiting, as a Go duration "+
-			"such as `\"10s\"`. Each task is polled at once, then after pauses from %s doubling up to this value. "+
-			"A finished task is seen within this interval, plus any time its poll waits for one of the provider's %d "+
-			"connections or behind its `rate_limit`. At least `%s`. Defaults to `%s`.",
-			taskwait.FirstPause, koophone.DefaultMaxConcurrentRequests, taskwait.MinPollInterval, taskwait.DefaultPollInterval)
 		fail = "When `true` and any task has finished with at least one failed job, the read fails with an " +
 			"error that lists the failed jobs, task by task. Defaults to `false`."
 	}
 	return map[string]schema.Attribute{
 		"wait_for_completion": schema.BoolAttribute{MarkdownDescription: wait, Optional: true, Computed: true},
 		"poll_interval": schema.StringAttribute{
-			MarkdownDescription: interval,
+			MarkdownDescription: pollIntervalDescription("one task"),
 			Optional:            true,
 			Computed:            true,
-			Validators:          []validator.String{durationAtLeast(taskwait.MinPollInterval)},
+			Validators:          pollIntervalRules,
 		},
 		"fail_on_job_failure": schema.BoolAttribute{MarkdownDescription: fail, Optional: true, Computed: true},
 		"timeouts":            timeouts.Attributes(ctx),
