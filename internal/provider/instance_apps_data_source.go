@@ -8,12 +8,10 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/datasource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -70,18 +68,6 @@ var (
 	appListType = types.ListType{ElemType: appElementType}
 )
 
-// instanceIDRule checks one id of instance_ids.
-var instanceIDRule = stringRule{
-	description: fmt.Sprintf("must be 1 to %d characters", maxInstanceIDLength),
-	check: func(p path.Path, v string) (string, string) {
-		if n := len([]rune(v)); n == 0 || n > maxInstanceIDLength {
-			return "Invalid instance id", fmt.Sprintf("%s is %q, %d characters long, but a KooPhone instance id is 1 to %d characters. "+
-				"Take the ids from the phones themselves, for example data.koophone_instances.pool.ids.", p, v, n, maxInstanceIDLength)
-		}
-		return "", ""
-	},
-}
-
 func (d *instanceAppsDataSource) Schema(ctx context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the apps installed on cloud phones (`GET /v1/instances/{instance_id}/app-list`), every page of " +
@@ -95,10 +81,7 @@ func (d *instanceAppsDataSource) Schema(ctx context.Context, _ datasource.Schema
 					"and the order does not matter. A set (`toset(...)`) works as well.", maxInstanceIDLength),
 				ElementType: types.StringType,
 				Required:    true,
-				Validators: []validator.List{
-					listvalidator.SizeAtLeast(1),
-					listvalidator.ValueStringsAre(instanceIDRule),
-				},
+				Validators:  instanceIDsRules,
 			},
 			"app_type": schema.StringAttribute{
 				MarkdownDescription: fmt.Sprintf("Which apps to list: `%q` (the default), `%q` (the API's system apps) or `%q` "+

@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -52,7 +51,7 @@ var (
 	// instance_ids is a list used as a set, read with idSet, which says why.
 	instanceIDsRules = []validator.List{
 		listvalidator.SizeAtLeast(1),
-		listvalidator.ValueStringsAre(stringvalidator.UTF8LengthBetween(1, 32)),
+		listvalidator.ValueStringsAre(instanceIDRule),
 	}
 	waveSizeRules        = []validator.Int64{int64validator.Between(1, rollout.MaxWaveSize)}
 	canarySizeRules      = []validator.Int64{int64validator.Between(0, rollout.MaxWaveSize)}

@@ -514,7 +514,7 @@ func TestAccTaskResources_planTimeValidation(t *testing.T) {
 		rejectedAtPlan(command(`"reboot"`, "canary_size = -1"), "canary_size", "between 0 and 100, got: -1"),
 		rejectedAtPlan(command(`"reboot"`, "parallel_waves = 0"), "parallel_waves", "between 1 and 50, got: 0"),
 		rejectedAtPlan(command(`"reboot"`, "max_failed_phones = -1"), "max_failed_phones", "at least 0, got: -1"),
-		rejectedAtPlan(commandConfig(e, "  command = \"reboot\"\n  instance_ids = [\""+strings.Repeat("p", 33)+"\"]"), "instance_ids", "between 1 and 32"),
+		rejectedAtPlan(commandConfig(e, "  command = \"reboot\"\n  instance_ids = [\""+strings.Repeat("p", 33)+"\"]"), "Invalid instance id", `instance_ids[0] is "`+strings.Repeat("p", 33)+`", 33 characters long`, "1 to 32 characters"),
 		rejectedAtPlan(command(`"reboot"`, `poll_interval = "500ms"`), "Duration too short", "at least 1s"),
 		rejectedAtPlan(command(`"reboot"`, `poll_interval = "soon"`), "Invalid duration", "not a Go duration"),
 		rejectedAtPlan(command(`"reboot"`, `timeouts = { create = "forever" }`), "Time Duration", `"forever" must be`),

@@ -178,3 +178,15 @@ func idSet(ctx context.Context, l types.List) ([]string, diag.Diagnostics) {
 	diags := l.ElementsAs(ctx, &ids, false)
 	return slices.Compact(slices.Sorted(slices.Values(ids))), diags
 }
+
+// instanceIDRule checks one id of instance_ids.
+var instanceIDRule = stringRule{
+	description: fmt.Sprintf("must be 1 to %d characters", maxInstanceIDLength),
+	check: func(p path.Path, v string) (string, string) {
+		if n := len([]rune(v)); n == 0 || n > maxInstanceIDLength {
+			return "Invalid instance id", fmt.Sprintf("%s is %q, %d characters long, but a KooPhone instance id is 1 to %d characters. "+
+				"Take the ids from the phones themselves, for example data.koophone_instances.pool.ids.", p, v, n, maxInstanceIDLength)
+		}
+		return "", ""
+	},
+}
