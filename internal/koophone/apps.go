@@ -73,7 +73,7 @@ func (c *Client) ReadInstanceApps(ctx context.Context, instanceID string, appTyp
 	seen := make(map[string]bool)
 	var read int64 // items on the pages read, duplicates included
 	for pageNo := 1; ; pageNo++ {
-		var page appPage
+		var p page[wireApp]
 		reqID, err := c.do(ctx, call{
 			method: http.MethodGet,
 			path:   []string{"v1", "instances", instanceID, "app-list"},
@@ -83,7 +83,7 @@ func (c *Client) ReadInstanceApps(ctx context.Context, instanceID string, appTyp
 				return appQuery(pageNo, appType, requestID)
 			},
 			data: func(raw json.RawMessage) (err error) {
-				page, err = decodePage[appPage](raw, "apps")
+				p, err = decodePage[wireApp](raw, "apps")
 				return err
 			},
 		}, c.cfg.MaxRetries)
@@ -91,7 +91,7 @@ func (c *Client) ReadInstanceApps(ctx context.Context, instanceID string, appTyp
 			return list, err
 		}
 		list.Pages++
-		for _, w := range page.Result {
+		for _, w := range p.Result {
 			app := App{AppPkg: string(w.AppPkg), AppName: string(w.AppName), AppVersion: string(w.AppVersion), IconURL: string(w.IconURL)}
 			if app.AppPkg != "" && seen[app.AppPkg] {
 				continue
@@ -99,11 +99,11 @@ func (c *Client) ReadInstanceApps(ctx context.Context, instanceID string, appTyp
 			seen[app.AppPkg] = app.AppPkg != ""
 			list.Apps = append(list.Apps, app)
 		}
-		read += int64(len(page.Result))
-		if page.TotalCount != nil {
-			list.TotalCount = int64(*page.TotalCount)
+		read += int64(len(p.Result))
+		if p.TotalCount != nil {
+			list.TotalCount = int64(*p.TotalCount)
 		}
-		if len(page.Result) < AppPageSize || (page.TotalCount != nil && read >= int64(*page.TotalCount)) {
+		if p.ends(AppPageSize, read) {
 			return list, nil
 		}
 		if pageNo == maxAppPages {
@@ -131,18 +131,10 @@ func appQuery(pageNo int, appType AppType, requestID string) string {
 	return canonicalQuery(params)
 }
 
-// appPage is the data of an app-list answer. The API documents no error
-// code inside it, but the phone list has one, so it is read here too.
-type appPage struct {
-	Result []struct {
-		AppPkg     Text `json:"app_pkg"`
-		AppName    Text `json:"app_name"`
-		AppVersion Text `json:"app_version"`
-		IconURL    Text `json:"icon_url"`
-	} `json:"result"`
-	TotalCount *Number `json:"total_count"` // nil when absent or null
-	ErrorCode  Text    `json:"error_code"`
-	ErrorMsg   Text    `json:"error_msg"`
+// wireApp is one item of an app-list answer.
+type wireApp struct {
+	AppPkg     Text `json:"app_pkg"`
+	AppName    Text `json:"app_name"`
+	AppVersion Text `json:"app_version"`
+	IconURL    Text `json:"icon_url"`
 }
-
-func (p appPage) innerError() (Text, Text) { return p.ErrorCode, p.ErrorMsg }

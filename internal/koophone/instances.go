@@ -106,7 +106,7 @@ func (e *pageError) Unwrap() error { return e.err }
 
 // readPage is one page as read, with the request id of its answer.
 type readPage struct {
-	instancePage
+	page[Instance]
 	requestID string
 }
 
@@ -132,7 +132,7 @@ func (c *Client) ListInstances(ctx context.Context, f InstanceFilter) (InstanceL
 		to := from
 		if from > 1 {
 			last := pages[len(pages)-1]
-			if listEnds(pages, last) {
+			if last.ends(InstancePageSize, itemsRead(pages)) {
 				break
 			}
 			if from > maxInstancePages {
@@ -158,15 +158,6 @@ func (c *Client) ListInstances(ctx context.Context, f InstanceFilter) (InstanceL
 	list := assemble(pages)
 	list.FailedPage = failed
 	return list, err
-}
-
-// listEnds reports whether last, the last page of pages, ends the list:
-// it is not full, or the phones read reach its total_count.
-func listEnds(pages []readPage, last readPage) bool {
-	if len(last.Result) < InstancePageSize {
-		return true
-	}
-	return last.TotalCount != nil && itemsRead(pages) >= int64(*last.TotalCount)
 }
 
 // itemsRead counts the items of pages, duplicates and items without an id
@@ -233,17 +224,17 @@ func (c *Client) readPages(ctx context.Context, f InstanceFilter, from, to int) 
 
 // readPage reads one page through the client's retry loop.
 func (c *Client) readPage(ctx context.Context, f InstanceFilter, pageNo int) (readPage, error) {
-	var page instancePage
+	var p page[Instance]
 	reqID, err := c.do(ctx, call{
 		method: http.MethodGet,
 		path:   []string{"v1", "instances", "batch-query"},
 		query:  func(requestID string) string { return instanceQuery(f, pageNo, requestID) },
 		data: func(raw json.RawMessage) (err error) {
-			page, err = decodePage[instancePage](raw, "phones")
+			p, err = decodePage[Instance](raw, "phones")
 			return err
 		},
 	}, c.cfg.MaxRetries)
-	return readPage{instancePage: page, requestID: reqID}, err
+	return readPage{page: p, requestID: reqID}, err
 }
 
 // assemble puts pages together in page order: each instance id once, the
@@ -301,31 +292,34 @@ func instanceQuery(f InstanceFilter, pageNo int, requestID string) string {
 	return canonicalQuery(params)
 }
 
-// instancePage is the data of a batch-query answer, which has an error code
-// of its own besides the envelope's.
-type instancePage struct {
-	Result     []Instance `json:"result"`
-	TotalCount *Number    `json:"total_count"` // nil when absent or null
-	ErrorCode  Text       `json:"error_code"`
-	ErrorMsg   Text       `json:"error_msg"`
+// page is the data of a paged answer (a page of phones, of apps), which has
+// an error code of its own besides the envelope's. The API documents none
+// for the app list, but the phone list has one, so it is read for both.
+type page[T any] struct {
+	Result     []T     `json:"result"`
+	TotalCount *Number `json:"total_count"` // nil when absent or null
+	ErrorCode  Text    `json:"error_code"`
+	ErrorMsg   Text    `json:"error_msg"`
 }
 
-// innerError is the error code and message inside a page's data.
-func (p instancePage) innerError() (Text, Text) { return p.ErrorCode, p.ErrorMsg }
+// ends reports whether p, after which read items have been read in all, is
+// the last page: it is not full, or the items read reach its total_count.
+func (p page[T]) ends(size int, read int64) bool {
+	return len(p.Result) < size || (p.TotalCount != nil && read >= int64(*p.TotalCount))
+}
 
-// decodePage parses the data of a paged answer (a page of phones, of
-// apps), which has an error code of its own besides the envelope's: an
-// error code inside it is an *APIError (the client adds the request id).
-func decodePage[P interface{ innerError() (Text, Text) }](raw json.RawMessage, of string) (P, error) {
-	var page, none P
+// decodePage parses the data of a paged answer: an error code inside it is
+// an *APIError (the client adds the request id).
+func decodePage[T any](raw json.RawMessage, of string) (page[T], error) {
+	var p page[T]
 	if isNull(raw) {
-		return none, errors.New("the response has no data member")
+		return page[T]{}, errors.New("the response has no data member")
 	}
-	if err := json.Unmarshal(raw, &page); err != nil {
-		return none, fmt.Errorf("the data member is not a page of %s: %w", of, err)
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return page[T]{}, fmt.Errorf("the data member is not a page of %s: %w", of, err)
 	}
-	if code, msg := page.innerError(); code != "" && code != CodeOK {
-		return none, &APIError{HTTPStatus: http.StatusOK, Code: string(code), Message: string(msg)}
+	if p.ErrorCode != "" && p.ErrorCode != CodeOK {
+		return page[T]{}, &APIError{HTTPStatus: http.StatusOK, Code: string(p.ErrorCode), Message: string(p.ErrorMsg)}
 	}
-	return page, nil
+	return p, nil
 }
