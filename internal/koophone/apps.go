@@ -10,7 +10,7 @@ import (
 )
 
 const (
-	// AppPageSize is the page size of ListInstanceApps: the largest the
+	// AppPageSize is the page size of ReadInstanceApps: the largest the
 	// API takes, so that most phones are one request.
 	AppPageSize = 200
 	// MaxAppPages (20,000 apps) bounds the read of one phone, so that a
@@ -22,7 +22,7 @@ const (
 // maxAppPages is MaxAppPages, lowered by tests.
 var maxAppPages = MaxAppPages
 
-// AppType selects the apps ListInstanceApps lists: the API's app_type.
+// AppType selects the apps ReadInstanceApps lists: the API's app_type.
 type AppType int
 
 // The values of AppType.
@@ -52,14 +52,8 @@ type AppList struct {
 	TotalCount int64
 }
 
-// ListInstanceApps lists the apps installed on one phone (GET
-// /v1/instances/{instance_id}/app-list), every page; see ReadInstanceApps.
-func (c *Client) ListInstanceApps(ctx context.Context, instanceID string, appType AppType) ([]App, error) {
-	list, err := c.ReadInstanceApps(ctx, instanceID, appType)
-	return list.Apps, err
-}
-
-// ReadInstanceApps reads page 1 of a phone's apps and then, while
+// ReadInstanceApps lists the apps installed on one phone (GET
+// /v1/instances/{instance_id}/app-list): it reads page 1 and then, while
 // total_count says there are more (or, without total_count, while the
 // pages are full), the next pages, one request each through the client's
 // pacing and retries. An app that a shift of the pages lists twice is kept
