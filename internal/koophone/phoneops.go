@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 )
 
 // MaxInstancesPerRequest is the most instance ids one request takes, as the
@@ -115,12 +116,8 @@ func (c *Client) InstanceStatuses(ctx context.Context, instanceIDs []string) (ma
 		}, c.cfg.MaxRetries); err != nil {
 			return statuses, err
 		}
-		asked := make(map[string]bool, len(chunk))
-		for _, id := range chunk {
-			asked[id] = true
-		}
 		for _, r := range results {
-			if id := string(r.InstanceID); asked[id] {
+			if id := string(r.InstanceID); slices.Contains(chunk, id) {
 				statuses[id] = int64(r.Status)
 			}
 		}
