@@ -424,8 +424,8 @@ type page[T any] struct {
 	ErrorMsg   Text    `json:"error_msg"`
 }
 
-// ends reports whether p, after which read items have been read in all, is
-// the last page: it is not full, or the items read reach its total_count.
+// ends reports whether p is the last page, given the number of items read
+// so far, p's included: it is not full, or they reach its total_count.
 func (p page[T]) ends(size int, read int64) bool {
 	return len(p.Result) < size || (p.TotalCount != nil && read >= int64(*p.TotalCount))
 }
