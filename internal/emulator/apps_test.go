@@ -13,33 +13,11 @@ import (
 
 func appListPath(id string) string { return "/v1/instances/" + id + "/app-list" }
 
-// appPage is an app-list answer as a client sees it.
-type appPage struct {
-	ErrorCode string `json:"error_code"`
-	ErrorMsg  string `json:"error_msg"`
-	Data      struct {
-		Result     []map[string]any `json:"result"`
-		PageNo     int              `json:"page_no"`
-		PageSize   int              `json:"page_size"`
-		TotalCount int              `json:"total_count"`
-	} `json:"data"`
-}
-
 // apps reads one page of a phone's apps and returns it with the items as
 // "app_pkg@app_version".
-func (v *env) apps(id string, params ...string) (appPage, []string) {
+func (v *env) apps(id string, params ...string) (listPage, []string) {
 	v.t.Helper()
-	r := v.do(http.MethodGet, appListPath(id)+"?"+query(params...), nil)
-	if r.status != http.StatusOK {
-		v.t.Fatalf("status %d: %s", r.status, r.body)
-	}
-	var p appPage
-	if err := json.Unmarshal(r.body, &p); err != nil {
-		v.t.Fatalf("%v: %s", err, r.body)
-	}
-	if p.ErrorCode != "0" || p.Data.Result == nil {
-		v.t.Fatalf("not a successful page (result must be an array): %s", r.body)
-	}
+	p := v.page(appListPath(id), params...)
 	items := make([]string, len(p.Data.Result))
 	for i, a := range p.Data.Result {
 		items[i] = str(v.t, a["app_pkg"]) + "@" + str(v.t, a["app_version"])
@@ -234,7 +212,7 @@ func testAppListReflectsInstalls(t *testing.T) {
 		t.Errorf("p3, updated in place: %v", got)
 	}
 	r := v.do(http.MethodGet, appListPath("p1")+"?page_no=1&page_size=200&app_type=2", nil)
-	var p appPage
+	var p listPage
 	if err := json.Unmarshal(r.body, &p); err != nil {
 		t.Fatal(err)
 	}

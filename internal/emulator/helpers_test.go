@@ -286,3 +286,21 @@ func str(t *testing.T, v any) string {
 	}
 	return s
 }
+
+// seedRule applies a seed of a command rule and then rule to a new
+// emulator, and fails t unless the error starts with want ("" for none).
+func seedRule(t *testing.T, rule, want string) *Emulator {
+	t.Helper()
+	e := New(Options{Token: testToken})
+	seed, err := ParseSeed([]byte(`{"rules":[{"kind":"command","status":2},` + rule + `]}`))
+	if err == nil {
+		_, err = e.ApplySeed(seed)
+	}
+	switch {
+	case want == "" && err != nil:
+		t.Fatalf("a valid rule: %v", err)
+	case want != "" && (err == nil || !strings.HasPrefix(err.Error(), want)):
+		t.Fatalf("err %v\nwant it to start with %s", err, want)
+	}
+	return e
+}

@@ -14,8 +14,8 @@ import (
 
 const pathList = "/v1/instances/batch-query"
 
-// phonePage is a decoded batch-query answer.
-type phonePage struct {
+// listPage is a paged answer (of phones, of apps) as a client sees it.
+type listPage struct {
 	ErrorCode string `json:"error_code"`
 	ErrorMsg  string `json:"error_msg"`
 	Data      struct {
@@ -23,25 +23,36 @@ type phonePage struct {
 		PageNo     int              `json:"page_no"`
 		PageSize   int              `json:"page_size"`
 		TotalCount int              `json:"total_count"`
-		ErrorCode  string           `json:"error_code"`
-		ErrorMsg   string           `json:"error_msg"`
+		// Only the phone list has an error code inside its data.
+		ErrorCode string `json:"error_code"`
+		ErrorMsg  string `json:"error_msg"`
 	} `json:"data"`
 }
 
-// list sends GET batch-query with the query parameters (name, value
-// pairs), checks it succeeded and returns the page.
-func (v *env) list(params ...string) (phonePage, []string) {
+// page sends GET path with the query parameters (name, value pairs),
+// checks that it succeeded and returns the page.
+func (v *env) page(path string, params ...string) listPage {
 	v.t.Helper()
-	r := v.do(http.MethodGet, pathList+"?"+query(params...), nil)
+	r := v.do(http.MethodGet, path+"?"+query(params...), nil)
 	if r.status != http.StatusOK {
 		v.t.Fatalf("status %d: %s", r.status, r.body)
 	}
-	var p phonePage
+	var p listPage
 	if err := json.Unmarshal(r.body, &p); err != nil {
 		v.t.Fatalf("%v: %s", err, r.body)
 	}
-	if p.ErrorCode != "0" || p.Data.ErrorCode != "0" || p.Data.Result == nil {
+	if p.ErrorCode != "0" || p.Data.Result == nil {
 		v.t.Fatalf("not a successful page (result must be an array): %s", r.body)
+	}
+	return p
+}
+
+// list reads a page of phones and returns it with their ids.
+func (v *env) list(params ...string) (listPage, []string) {
+	v.t.Helper()
+	p := v.page(pathList, params...)
+	if p.Data.ErrorCode != "0" {
+		v.t.Fatalf("not a successful page: data.error_code %q", p.Data.ErrorCode)
 	}
 	ids := make([]string, len(p.Data.Result))
 	for i, item := range p.Data.Result {

@@ -262,17 +262,8 @@ func TestRuleValidation(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e := New(Options{Token: testToken})
-			seed, err := ParseSeed([]byte(`{"rules":[{"kind":"command","status":2},` + c.rule + `]}`))
-			if err == nil {
-				_, err = e.ApplySeed(seed)
-			}
-			switch {
-			case c.want == "" && err != nil:
-				t.Fatalf("a valid rule: %v", err)
-			case c.want != "" && (err == nil || !strings.HasPrefix(err.Error(), c.want)):
-				t.Fatalf("err %v\nwant it to start with %s", err, c.want)
-			case c.want != "" && len(e.rules) != 0:
+			e := seedRule(t, c.rule, c.want)
+			if c.want != "" && len(e.rules) != 0 {
 				t.Errorf("%d rules added, want none", len(e.rules))
 			}
 		})

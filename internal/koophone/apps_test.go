@@ -101,9 +101,9 @@ func TestListInstanceAppsPages(t *testing.T) {
 						t.Errorf("request %d: %v", i, q)
 					}
 				}
-				apps, err := client.ListInstanceApps(context.Background(), "phone-1", c.appType)
-				if err != nil || len(apps) != len(want) {
-					t.Errorf("ListInstanceApps: %d apps, %v", len(apps), err)
+				again, err := client.ReadInstanceApps(context.Background(), "phone-1", c.appType)
+				if err != nil || len(again.Apps) != len(want) {
+					t.Errorf("ReadInstanceApps again: %d apps, %v", len(again.Apps), err)
 				}
 			})
 		})
@@ -171,7 +171,7 @@ func TestListInstanceAppsErrors(t *testing.T) {
 	t.Run("unknown phone", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			emu, client := emulatorServer(t, emulator.Options{Phones: []emulator.Phone{{InstanceID: "phone-1"}}})
-			_, err := client.ListInstanceApps(context.Background(), "ghost", AllApps)
+			_, err := client.ReadInstanceApps(context.Background(), "ghost", AllApps)
 			apiErr, ok := errors.AsType[*APIError](err)
 			if !ok || apiErr.Code != CodeNoPermission || apiErr.HTTPStatus != http.StatusBadRequest || !strings.Contains(apiErr.Message, "ghost") ||
 				apiErr.RequestID == "" || apiErr.RequestID != emu.Requests()[0].RequestID {
@@ -186,7 +186,7 @@ func TestListInstanceAppsErrors(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			ts := newTestServer(t, jsonAnswer(200, `{"error_code":"0","error_msg":"ok","data":{"result":[],"error_code":"KOOPHONE.API.1012","error_msg":"not yours"}}`))
 			c, _ := ts.client(t)
-			_, err := c.ListInstanceApps(context.Background(), "p", AllApps)
+			_, err := c.ReadInstanceApps(context.Background(), "p", AllApps)
 			if apiErr, ok := errors.AsType[*APIError](err); !ok || apiErr.Code != CodeNotTenants || apiErr.Message != "not yours" || ts.count() != 1 {
 				t.Errorf("err = %v, %d requests", err, ts.count())
 			}
@@ -241,11 +241,11 @@ func TestListInstanceAppsErrors(t *testing.T) {
 			emu, client := emulatorServer(t, emulator.Options{})
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
-			_, err := client.ListInstanceApps(ctx, "p", AllApps)
+			_, err := client.ReadInstanceApps(ctx, "p", AllApps)
 			if !errors.Is(err, context.Canceled) || len(emu.Requests()) != 0 {
 				t.Errorf("err %v, %d requests", err, len(emu.Requests()))
 			}
-			if _, err := client.ListInstanceApps(context.Background(), "", AllApps); err == nil {
+			if _, err := client.ReadInstanceApps(context.Background(), "", AllApps); err == nil {
 				t.Error("an empty instance id is accepted")
 			}
 		})

@@ -19,10 +19,21 @@ const (
 	// server that keeps answering full pages gets an error, not an endless
 	// read.
 	MaxInstancePages = 1000
+	// AppPageSize is the page size of ReadInstanceApps: the largest the
+	// API takes, so that most phones are one request.
+	AppPageSize = 200
+	// MaxAppPages (20,000 apps) bounds the read of one phone, so that a
+	// server that keeps answering full pages gets an error, not an endless
+	// read.
+	MaxAppPages = 100
 )
 
-// maxInstancePages is MaxInstancePages, lowered by tests.
-var maxInstancePages = MaxInstancePages
+// maxInstancePages and maxAppPages are MaxInstancePages and MaxAppPages,
+// lowered by tests.
+var (
+	maxInstancePages = MaxInstancePages
+	maxAppPages      = MaxAppPages
+)
 
 // InstanceFilter selects the phones ListInstances returns and their order:
 // each non-empty field is passed through as the query parameter of the
@@ -106,7 +117,7 @@ func (e *pageError) Unwrap() error { return e.err }
 
 // readPage is one page as read, with the request id of its answer.
 type readPage struct {
-	instancePage
+	page[Instance]
 	requestID string
 }
 
@@ -132,7 +143,7 @@ func (c *Client) ListInstances(ctx context.Context, f InstanceFilter) (InstanceL
 		to := from
 		if from > 1 {
 			last := pages[len(pages)-1]
-			if listEnds(pages, last) {
+			if last.ends(InstancePageSize, itemsRead(pages)) {
 				break
 			}
 			if from > maxInstancePages {
@@ -158,15 +169,6 @@ func (c *Client) ListInstances(ctx context.Context, f InstanceFilter) (InstanceL
 	list := assemble(pages)
 	list.FailedPage = failed
 	return list, err
-}
-
-// listEnds reports whether last, the last page of pages, ends the list:
-// it is not full, or the phones read reach its total_count.
-func listEnds(pages []readPage, last readPage) bool {
-	if len(last.Result) < InstancePageSize {
-		return true
-	}
-	return last.TotalCount != nil && itemsRead(pages) >= int64(*last.TotalCount)
 }
 
 // itemsRead counts the items of pages, duplicates and items without an id
@@ -233,17 +235,17 @@ func (c *Client) readPages(ctx context.Context, f InstanceFilter, from, to int) 
 
 // readPage reads one page through the client's retry loop.
 func (c *Client) readPage(ctx context.Context, f InstanceFilter, pageNo int) (readPage, error) {
-	var page instancePage
+	var p page[Instance]
 	reqID, err := c.do(ctx, call{
 		method: http.MethodGet,
 		path:   []string{"v1", "instances", "batch-query"},
 		query:  func(requestID string) string { return instanceQuery(f, pageNo, requestID) },
 		data: func(raw json.RawMessage) (err error) {
-			page, err = decodePage[instancePage](raw, "phones")
+			p, err = decodePage[Instance](raw, "phones")
 			return err
 		},
 	}, c.cfg.MaxRetries)
-	return readPage{instancePage: page, requestID: reqID}, err
+	return readPage{page: p, requestID: reqID}, err
 }
 
 // assemble puts pages together in page order: each instance id once, the
@@ -301,31 +303,145 @@ func instanceQuery(f InstanceFilter, pageNo int, requestID string) string {
 	return canonicalQuery(params)
 }
 
-// instancePage is the data of a batch-query answer, which has an error code
-// of its own besides the envelope's.
-type instancePage struct {
-	Result     []Instance `json:"result"`
-	TotalCount *Number    `json:"total_count"` // nil when absent or null
-	ErrorCode  Text       `json:"error_code"`
-	ErrorMsg   Text       `json:"error_msg"`
+// AppType selects the apps ReadInstanceApps lists: the API's app_type.
+type AppType int
+
+// The values of AppType.
+const (
+	AllApps        AppType = 0 // app_type left out
+	SystemApps     AppType = 1
+	ThirdPartyApps AppType = 2
+)
+
+// App is one app installed on a phone, as GET
+// /v1/instances/{instance_id}/app-list reports it, with null strings as "".
+type App struct {
+	AppPkg     string // package name, such as com.example.game
+	AppName    string
+	AppVersion string
+	IconURL    string
 }
 
-// innerError is the error code and message inside a page's data.
-func (p instancePage) innerError() (Text, Text) { return p.ErrorCode, p.ErrorMsg }
+// AppList is the outcome of ReadInstanceApps.
+type AppList struct {
+	// Apps are in the API's order, each package once; never nil.
+	Apps []App
+	// Pages is how many pages were read successfully; Requests how many
+	// requests were sent for them, retries included.
+	Pages, Requests int
+	// TotalCount is the last page's total_count, -1 when none had one.
+	TotalCount int64
+}
 
-// decodePage parses the data of a paged answer (a page of phones, of
-// apps), which has an error code of its own besides the envelope's: an
-// error code inside it is an *APIError (the client adds the request id).
-func decodePage[P interface{ innerError() (Text, Text) }](raw json.RawMessage, of string) (P, error) {
-	var page, none P
+// ReadInstanceApps lists the apps installed on one phone (GET
+// /v1/instances/{instance_id}/app-list): it reads page 1 and then, while
+// total_count says there are more (or, without total_count, while the
+// pages are full), the next pages, one request each through the client's
+// pacing and retries. An app that a shift of the pages lists twice is kept
+// once. It fails after MaxAppPages full pages. On error, the list holds
+// what the pages before the failing one gave, and Pages says which failed.
+func (c *Client) ReadInstanceApps(ctx context.Context, instanceID string, appType AppType) (AppList, error) {
+	list := AppList{Apps: []App{}, TotalCount: -1}
+	if instanceID == "" {
+		return list, errors.New("instance id is empty")
+	}
+	seen := make(map[string]bool)
+	var read int64 // items on the pages read, duplicates included
+	for pageNo := 1; ; pageNo++ {
+		var p page[wireApp]
+		reqID, err := c.do(ctx, call{
+			method: http.MethodGet,
+			path:   []string{"v1", "instances", instanceID, "app-list"},
+			query: func(requestID string) string {
+				// Called once for each attempt, just before it is sent.
+				list.Requests++
+				return appQuery(pageNo, appType, requestID)
+			},
+			data: func(raw json.RawMessage) (err error) {
+				p, err = decodePage[wireApp](raw, "apps")
+				return err
+			},
+		}, c.cfg.MaxRetries)
+		if err != nil {
+			return list, err
+		}
+		list.Pages++
+		for _, w := range p.Result {
+			app := App{AppPkg: string(w.AppPkg), AppName: string(w.AppName), AppVersion: string(w.AppVersion), IconURL: string(w.IconURL)}
+			if app.AppPkg != "" && seen[app.AppPkg] {
+				continue
+			}
+			seen[app.AppPkg] = app.AppPkg != ""
+			list.Apps = append(list.Apps, app)
+		}
+		read += int64(len(p.Result))
+		if p.TotalCount != nil {
+			list.TotalCount = int64(*p.TotalCount)
+		}
+		if p.ends(AppPageSize, read) {
+			return list, nil
+		}
+		if pageNo == maxAppPages {
+			return list, &ResponseError{
+				HTTPStatus: http.StatusOK,
+				Reason: fmt.Sprintf("GET /v1/instances/%s/app-list gave %d full pages of %d apps without reaching the end of the list "+
+					"(total_count %d); the listing stopped there", instanceID, pageNo, AppPageSize, list.TotalCount),
+				RequestID: reqID,
+			}
+		}
+	}
+}
+
+// appQuery is the query string of one page in the signature's canonical
+// form, so that what is sent is exactly what is signed.
+func appQuery(pageNo int, appType AppType, requestID string) string {
+	params := map[string][]string{
+		"page_no":      {strconv.Itoa(pageNo)},
+		"page_size":    {strconv.Itoa(AppPageSize)},
+		"x-request-id": {requestID},
+	}
+	if appType != AllApps {
+		params["app_type"] = []string{strconv.Itoa(int(appType))}
+	}
+	return canonicalQuery(params)
+}
+
+// wireApp is one item of an app-list answer.
+type wireApp struct {
+	AppPkg     Text `json:"app_pkg"`
+	AppName    Text `json:"app_name"`
+	AppVersion Text `json:"app_version"`
+	IconURL    Text `json:"icon_url"`
+}
+
+// page is the data of a paged answer (a page of phones, of apps), which has
+// an error code of its own besides the envelope's. The API documents none
+// for the app list, but the phone list has one, so it is read for both.
+type page[T any] struct {
+	Result     []T     `json:"result"`
+	TotalCount *Number `json:"total_count"` // nil when absent or null
+	ErrorCode  Text    `json:"error_code"`
+	ErrorMsg   Text    `json:"error_msg"`
+}
+
+// ends reports whether p is the last page, given the number of items read
+// so far, p's included: it is not full, or they reach its total_count.
+func (p page[T]) ends(size int, read int64) bool {
+	return len(p.Result) < size || (p.TotalCount != nil && read >= int64(*p.TotalCount))
+}
+
+// decodePage parses the data of a paged answer: an error code inside it is
+// an *APIError (the client adds the request id).
+func decodePage[T any](raw json.RawMessage, of string) (page[T], error) {
+	var p page[T]
 	if isNull(raw) {
-		return none, errors.New("the response has no data member")
+		return page[T]{}, errors.New("the response has no data member")
 	}
-	if err := json.Unmarshal(raw, &page); err != nil {
-		return none, fmt.Errorf("the data member is not a page of %s: %w", of, err)
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return page[T]{}, fmt.Errorf("the data member is not a page of %s: %w", of, err)
 	}
-	if code, msg := page.innerError(); code != "" && code != CodeOK {
-		return none, &APIError{HTTPStatus: http.StatusOK, Code: string(code), Message: string(msg)}
+	if p.ErrorCode != "" && p.ErrorCode != CodeOK {
+		return page[T]{}, &APIError{HTTPStatus: http.StatusOK, Code: string(p.ErrorCode), Message: string(p.ErrorMsg)}
 	}
-	return page, nil
+	return p, nil
 }

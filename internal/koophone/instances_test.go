@@ -611,7 +611,7 @@ func FuzzDecodeInstancePage(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		page, err := decodePage[instancePage](data, "phones")
+		page, err := decodePage[Instance](data, "phones")
 		if err != nil {
 			var apiErr *APIError
 			if errors.As(err, &apiErr) && (apiErr.Code == "" || apiErr.Code == CodeOK) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 )
 
 // MaxInstancesPerRequest is the most instance ids one request takes, as the
@@ -61,18 +62,7 @@ func (c *Client) ResetInstances(ctx context.Context, instanceIDs []string) (Subm
 	if err != nil {
 		return Submission{}, err
 	}
-	var sub Submission
-	reqID, err := c.do(ctx, call{
-		method: http.MethodPost, path: []string{"v1", "instances", "batch-reset"}, body: body, submit: true,
-		// An answer with a task that cannot be read is a task whose id is
-		// lost: the error makes the outcome unknown.
-		data: func(raw json.RawMessage) (err error) {
-			sub, err = decodeResetData(raw)
-			return err
-		},
-	}, c.cfg.MaxRetries)
-	sub.RequestID = reqID
-	return sub, err
+	return c.submit(ctx, body, decodeResetData, "v1", "instances", "batch-reset")
 }
 
 // decodeResetData reads a reset answer's data: a submission, or, from an
@@ -126,12 +116,8 @@ func (c *Client) InstanceStatuses(ctx context.Context, instanceIDs []string) (ma
 		}, c.cfg.MaxRetries); err != nil {
 			return statuses, err
 		}
-		asked := make(map[string]bool, len(chunk))
-		for _, id := range chunk {
-			asked[id] = true
-		}
 		for _, r := range results {
-			if id := string(r.InstanceID); asked[id] {
+			if id := string(r.InstanceID); slices.Contains(chunk, id) {
 				statuses[id] = int64(r.Status)
 			}
 		}

@@ -28,6 +28,18 @@ func sentIDs(t *testing.T, req *http.Request) []string {
 	return body["instance_ids"]
 }
 
+// wantIDsPosted checks that req is a POST to path whose body is exactly
+// {"instance_ids": ids}.
+func wantIDsPosted(t *testing.T, req *http.Request, path string, ids ...string) {
+	t.Helper()
+	if req.Method != http.MethodPost || req.URL.Path != path {
+		t.Errorf("request = %s %s", req.Method, req.URL.Path)
+	}
+	if got := sentIDs(t, req); !slices.Equal(got, ids) {
+		t.Errorf("instance_ids = %v, want %v", got, ids)
+	}
+}
+
 func TestRebootInstancesSendsTheIDs(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ts := newTestServer(t, jsonAnswer(200, `{"error_code":"0","error_msg":"OK"}`))
@@ -37,14 +49,9 @@ func TestRebootInstancesSendsTheIDs(t *testing.T) {
 			t.Fatal(err)
 		}
 		req := ts.request(0)
-		if req.Method != http.MethodPost || req.URL.Path != "/v1/instances/reboot" {
-			t.Errorf("request = %s %s", req.Method, req.URL.Path)
-		}
+		wantIDsPosted(t, req, "/v1/instances/reboot", "p1", "p2")
 		if reqID == "" || reqID != req.Header.Get("x-request-id") {
 			t.Errorf("request id = %q, sent %q", reqID, req.Header.Get("x-request-id"))
-		}
-		if ids := sentIDs(t, req); !slices.Equal(ids, []string{"p1", "p2"}) {
-			t.Errorf("instance_ids = %v", ids)
 		}
 	})
 }
@@ -131,12 +138,7 @@ func TestResetInstancesBothAnswerShapes(t *testing.T) {
 					t.Fatal(err)
 				}
 				req := ts.request(0)
-				if req.Method != http.MethodPost || req.URL.Path != "/v1/instances/batch-reset" {
-					t.Errorf("request = %s %s", req.Method, req.URL.Path)
-				}
-				if ids := sentIDs(t, req); !slices.Equal(ids, []string{"p1", "p2"}) {
-					t.Errorf("instance_ids = %v", ids)
-				}
+				wantIDsPosted(t, req, "/v1/instances/batch-reset", "p1", "p2")
 				if sub.RequestID == "" || sub.RequestID != req.Header.Get("x-request-id") {
 					t.Errorf("request id = %q, sent %q", sub.RequestID, req.Header.Get("x-request-id"))
 				}
@@ -228,13 +230,8 @@ func TestInstanceStatusesDecodes(t *testing.T) {
 		if !maps.Equal(got, want) {
 			t.Errorf("statuses = %v, want %v (p5 unlisted, the stranger not asked for)", got, want)
 		}
-		req := ts.request(0)
-		if req.Method != http.MethodPost || req.URL.Path != "/v1/instances/batch-query-status" {
-			t.Errorf("request = %s %s", req.Method, req.URL.Path)
-		}
-		if ids := sentIDs(t, req); !slices.Equal(ids, []string{"p1", "p2", "p3", "p4", "p5"}) {
-			t.Errorf("instance_ids = %v, want each once", ids)
-		}
+		// Each id once.
+		wantIDsPosted(t, ts.request(0), "/v1/instances/batch-query-status", "p1", "p2", "p3", "p4", "p5")
 	})
 }
 

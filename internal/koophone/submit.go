@@ -58,29 +58,35 @@ func (r InstallAppRequest) MarshalJSON() ([]byte, error) {
 // SubmitCommand runs an adb shell command, as written, on phones:
 // POST /v1/instances/async-command.
 func (c *Client) SubmitCommand(ctx context.Context, command string, instanceIDs []string) (Submission, error) {
-	return c.submit(ctx, struct {
+	body, err := json.Marshal(struct {
 		Command     string   `json:"command"`
 		InstanceIDs []string `json:"instance_ids"`
-	}{command, instanceIDs}, "v1", "instances", "async-command")
+	}{command, instanceIDs})
+	if err != nil {
+		return Submission{}, err
+	}
+	return c.submit(ctx, body, decodeSubmission, "v1", "instances", "async-command")
 }
 
 // InstallApp installs an app on phones: POST /v1/instances/app/install.
 func (c *Client) InstallApp(ctx context.Context, req InstallAppRequest) (Submission, error) {
-	return c.submit(ctx, req, "v1", "instances", "app", "install")
-}
-
-func (c *Client) submit(ctx context.Context, request any, path ...string) (Submission, error) {
-	body, err := json.Marshal(request)
+	body, err := json.Marshal(req)
 	if err != nil {
 		return Submission{}, err
 	}
+	return c.submit(ctx, body, decodeSubmission, "v1", "instances", "app", "install")
+}
+
+// submit posts body to path as a submit and reads the answer's data with
+// decode. RequestID is always set.
+func (c *Client) submit(ctx context.Context, body []byte, decode func(json.RawMessage) (Submission, error), path ...string) (Submission, error) {
 	var sub Submission
 	reqID, err := c.do(ctx, call{
 		method: http.MethodPost, path: path, body: body, submit: true,
-		// An accepted answer that cannot be read is a task whose id is
-		// lost: the error makes the outcome unknown.
+		// An accepted answer with a task that cannot be read is a task
+		// whose id is lost: the error makes the outcome unknown.
 		data: func(raw json.RawMessage) (err error) {
-			sub, err = decodeSubmission(raw)
+			sub, err = decode(raw)
 			return err
 		},
 	}, c.cfg.MaxRetries)
