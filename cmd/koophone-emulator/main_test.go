@@ -226,7 +226,19 @@ func startRunEnv(t *testing.T, args []string, vars map[string]string) (url strin
 
 func get(t *testing.T, url string, hdr map[string]string) (int, string, http.Header) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	return send(t, http.MethodGet, url, "", hdr)
+}
+
+// post sends body with the token and the request id requestID.
+func post(t *testing.T, url, body, requestID string) (int, string) {
+	t.Helper()
+	status, b, _ := send(t, http.MethodPost, url, body, map[string]string{"X-Auth-Token": token, "X-Request-Id": requestID})
+	return status, b
+}
+
+func send(t *testing.T, method, url, body string, hdr map[string]string) (int, string, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
@@ -273,22 +285,14 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Errorf("no token: %d", status)
 	}
 	// Submitted jobs finish at once (-job-duration -1s) and unknown phones fail.
-	req, _ := http.NewRequest(http.MethodPost, url+"/v1/instances/async-command", strings.NewReader(`{"command":"echo hi","instance_ids":["p1","p2"]}`))
-	req.Header.Set("X-Auth-Token", token)
-	req.Header.Set("X-Request-Id", "e2e-2")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	taskID := between(string(b), `"task_id":"`, `"`)
+	_, submitted := post(t, url+"/v1/instances/async-command", `{"command":"echo hi","instance_ids":["p1","p2"]}`, "e2e-2")
+	taskID := between(submitted, `"task_id":"`, `"`)
 	_, body, _ = get(t, url+"/v1/instances/tasks/"+taskID, hdr)
 	if !strings.Contains(body, `"status":2,"error_code":"","error_msg":"","execute_msg":"hi\n"`) || !strings.Contains(body, `"CPS0005"`) {
 		t.Errorf("submitted task: %s", body)
 	}
 	// Admin API.
-	res, err = http.Post(url+"/_emulator/reset", "", nil)
+	res, err := http.Post(url+"/_emulator/reset", "", nil)
 	if err != nil || res.StatusCode != 204 {
 		t.Fatalf("reset: %v %v", res, err)
 	}
@@ -465,17 +469,9 @@ func TestRunInstallResponse(t *testing.T) {
 	} {
 		t.Run(strings.Join(append([]string{"args"}, c.args...), " "), func(t *testing.T) {
 			url, _, _, stop := startRun(t, append([]string{"-quiet"}, c.args...))
-			req, _ := http.NewRequest(http.MethodPost, url+"/v1/instances/app/install", strings.NewReader(install))
-			req.Header.Set("X-Auth-Token", token)
-			req.Header.Set("X-Request-Id", "install-1")
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode != 200 || !strings.HasPrefix(string(b), c.prefix) {
-				t.Errorf("answer %d %s, want a prefix %s", res.StatusCode, b, c.prefix)
+			status, b := post(t, url+"/v1/instances/app/install", install, "install-1")
+			if status != 200 || !strings.HasPrefix(b, c.prefix) {
+				t.Errorf("answer %d %s, want a prefix %s", status, b, c.prefix)
 			}
 			if err := stop(); err != nil {
 				t.Fatal(err)
@@ -496,17 +492,9 @@ func TestRunResetResponse(t *testing.T) {
 	} {
 		t.Run(strings.Join(append([]string{"args"}, c.args...), " "), func(t *testing.T) {
 			url, _, _, stop := startRun(t, append([]string{"-quiet"}, c.args...))
-			req, _ := http.NewRequest(http.MethodPost, url+"/v1/instances/batch-reset", strings.NewReader(`{"instance_ids":["p1"]}`))
-			req.Header.Set("X-Auth-Token", token)
-			req.Header.Set("X-Request-Id", "reset-1")
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode != 200 || !c.want.Match(b) {
-				t.Errorf("answer %d %s, want %s", res.StatusCode, b, c.want)
+			status, b := post(t, url+"/v1/instances/batch-reset", `{"instance_ids":["p1"]}`, "reset-1")
+			if status != 200 || !c.want.MatchString(b) {
+				t.Errorf("answer %d %s, want %s", status, b, c.want)
 			}
 			if err := stop(); err != nil {
 				t.Fatal(err)

@@ -62,7 +62,7 @@ func (c *Client) ResetInstances(ctx context.Context, instanceIDs []string) (Subm
 	if err != nil {
 		return Submission{}, err
 	}
-	return c.submit(ctx, body, decodeResetData, "v1", "instances", "batch-reset")
+	return c.submit(ctx, json.RawMessage(body), decodeResetData, "v1", "instances", "batch-reset")
 }
 
 // decodeResetData reads a reset answer's data: a submission, or, from an

@@ -58,28 +58,24 @@ func (r InstallAppRequest) MarshalJSON() ([]byte, error) {
 // SubmitCommand runs an adb shell command, as written, on phones:
 // POST /v1/instances/async-command.
 func (c *Client) SubmitCommand(ctx context.Context, command string, instanceIDs []string) (Submission, error) {
-	body, err := json.Marshal(struct {
+	return c.submit(ctx, struct {
 		Command     string   `json:"command"`
 		InstanceIDs []string `json:"instance_ids"`
-	}{command, instanceIDs})
-	if err != nil {
-		return Submission{}, err
-	}
-	return c.submit(ctx, body, decodeSubmission, "v1", "instances", "async-command")
+	}{command, instanceIDs}, decodeSubmission, "v1", "instances", "async-command")
 }
 
 // InstallApp installs an app on phones: POST /v1/instances/app/install.
 func (c *Client) InstallApp(ctx context.Context, req InstallAppRequest) (Submission, error) {
-	body, err := json.Marshal(req)
+	return c.submit(ctx, req, decodeSubmission, "v1", "instances", "app", "install")
+}
+
+// submit posts request, as JSON, to path as a submit and reads the
+// answer's data with decode. RequestID is always set.
+func (c *Client) submit(ctx context.Context, request any, decode func(json.RawMessage) (Submission, error), path ...string) (Submission, error) {
+	body, err := json.Marshal(request)
 	if err != nil {
 		return Submission{}, err
 	}
-	return c.submit(ctx, body, decodeSubmission, "v1", "instances", "app", "install")
-}
-
-// submit posts body to path as a submit and reads the answer's data with
-// decode. RequestID is always set.
-func (c *Client) submit(ctx context.Context, body []byte, decode func(json.RawMessage) (Submission, error), path ...string) (Submission, error) {
 	var sub Submission
 	reqID, err := c.do(ctx, call{
 		method: http.MethodPost, path: path, body: body, submit: true,
